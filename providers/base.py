@@ -1,0 +1,67 @@
+"""What every Keystone dynamic provider shares: typed inputs, a diff that ignores ``__provider``,
+identity fields that force a replacement, and errors that carry their detail to the engine.
+
+A provider subclass declares:
+
+* ``Inputs``: a pydantic model of its inputs (``extra="forbid"``); ``check`` validates with it and
+  reports every failure at once, naming the property;
+* ``IDENTITY``: the input fields that name the object (changing one means a different object:
+  replace, deleting the old one first where the names collide);
+* ``create``/``read``/``update``/``delete`` built from pure plan/parse functions and the transport.
+
+Provider instances hold no connections or clients (they are pickled into state); those live in
+module-level caches (``providers.transport.for_host``).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pydantic
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+
+PROVIDER_KEY = "__provider"
+
+
+def strip_internal(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if not k.startswith("__")}
+
+
+def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
+    """Validate ``news`` with ``model``; return the normalized inputs or one failure per bad field."""
+    try:
+        parsed = model.model_validate(strip_internal(news))
+    except pydantic.ValidationError as e:
+        failures = []
+        for err in e.errors():
+            prop = ".".join(str(p) for p in err["loc"]) or "(inputs)"
+            failures.append(CheckFailure(prop, f"{err['msg']} (got {err.get('input')!r:.80})"))
+        return strip_internal(news), failures
+    return parsed.model_dump(mode="json"), []
+
+
+class KeystoneProvider(ResourceProvider):
+    Inputs: ClassVar[type[pydantic.BaseModel]]
+    IDENTITY: ClassVar[tuple[str, ...]] = ()
+    DELETE_BEFORE_REPLACE: ClassVar[bool] = True
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = check_failures(self.Inputs, news)
+        return CheckResult(inputs, failures)
+
+    def inputs(self, props: dict[str, Any]) -> pydantic.BaseModel:
+        """Typed inputs from state or checked inputs (outputs carry the inputs plus observed fields)."""
+        fields = self.Inputs.model_fields
+        return self.Inputs.model_validate({k: v for k, v in props.items() if k in fields})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        fields = self.Inputs.model_fields
+        old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields}).model_dump(mode="json")
+        new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields}).model_dump(mode="json")
+        changed = sorted(k for k in fields if old.get(k) != new.get(k))
+        replaces = [k for k in changed if k in self.IDENTITY]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[k for k in self.IDENTITY if k not in changed],
+            delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE,
+        )

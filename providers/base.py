@@ -39,6 +39,10 @@ def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tup
     return parsed.model_dump(mode="json"), []
 
 
+def host_name(host: Any) -> Any:
+    return host.get("name") if isinstance(host, dict) else host
+
+
 class KeystoneProvider(ResourceProvider):
     Inputs: ClassVar[type[pydantic.BaseModel]]
     IDENTITY: ClassVar[tuple[str, ...]] = ()
@@ -58,10 +62,15 @@ class KeystoneProvider(ResourceProvider):
         old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields}).model_dump(mode="json")
         new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields}).model_dump(mode="json")
         changed = sorted(k for k in fields if old.get(k) != new.get(k))
-        replaces = [k for k in changed if k in self.IDENTITY]
+        replaces = [k for k in changed if k in self.IDENTITY and not self._same_identity(k, old[k], new[k])]
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
             stables=[k for k in self.IDENTITY if k not in changed],
             delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE,
         )
+
+    @staticmethod
+    def _same_identity(key: str, old: Any, new: Any) -> bool:
+        """A host is the same host when its name is (a new address or port is an update)."""
+        return key == "host" and host_name(old) == host_name(new)

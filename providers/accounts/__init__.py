@@ -1,0 +1,1 @@
+"""OS accounts (``os:Account``): useradd/usermod/userdel, groups, shell, keys, locked passwords."""

@@ -1,0 +1,134 @@
+"""Run a planned change on a route server (side effects), serialized per route server.
+
+``apply_change`` runs the three round trips described in ``plan.py``.  Whatever fails, the route
+server is left as it was: the previous file is put back (or the new one removed) and a pending
+``configure timeout`` is undone; the error names the resource, route server, host, file, line and
+BIRD's own message.
+
+Locks are module-level (one per route server daemon, created lazily), never provider attributes:
+the dynamic-provider host runs up to four CRUD calls at once, and provider objects are pickled.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+
+from providers.bird import parse, plan
+from providers.bird.models import RouteServer
+from providers.bird.plan import Change
+from providers.transport import Command, CommandError, Result, TransportError, for_host
+
+_LOCKS: dict[tuple, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def lock_for(rs: RouteServer) -> threading.Lock:
+    """One lock per BIRD daemon (host + control socket), shared by every resource of that server."""
+    t = rs.target
+    key = (t.address, t.port, t.user, rs.control_socket)
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(key)
+        if lock is None:
+            lock = _LOCKS[key] = threading.Lock()
+        return lock
+
+
+class ApplyError(RuntimeError):
+    """An apply was refused or failed (and was rolled back); the message carries all the detail."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    changed: bool
+    protocols: dict[str, parse.Protocol]
+
+
+def _failed_result(e: CommandError) -> Result:
+    """The failed command's result (the transport raises instead of returning it)."""
+    stdout = getattr(e, "stdout", None)
+    if stdout is None:
+        # CommandError keeps stderr; stdout (where birdc prints its errors) only lives in the message.
+        stdout = "" if e.stderr.strip() else str(e).split(": ", 1)[-1].split(" exited %d: " % e.exit_code, 1)[-1]
+    return Result(e.command, e.exit_code, stdout, e.stderr)
+
+
+def apply_change(change: Change) -> Applied:
+    rs = change.rs
+    transport = for_host(rs.target)
+    with lock_for(rs):
+        seen = plan.observe(change, transport.run_batch(plan.gather_commands(change), stop_on_error=False))
+        problems = plan.check(change, seen)
+        if problems:
+            raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(problems))
+        if plan.is_noop(change, seen):
+            return Applied(False, seen.protocols or {})
+
+        steps = plan.apply_steps(change, seen)
+        failed: Command | None = None
+        try:
+            results = transport.run_batch([c for _, c in steps])
+        except CommandError as e:
+            failed = e.command
+            results = [_failed_result(e)]
+        except TransportError as e:
+            raise ApplyError(
+                f"{change.where}: the connection was cut during the apply ({e}). If it got as far as "
+                f"`configure timeout {rs.confirm_timeout}`, BIRD undoes the change by itself within "
+                f"{rs.confirm_timeout} s; the file on disk may already be the new one (previous kept as "
+                f"{change.paths.old}). Run the update again once the host is reachable."
+            ) from None
+        out = plan.outcome(steps, results, failed)
+        if failed is None:
+            out.problems = plan.verify(change, seen, out)
+            if not out.problems:
+                confirm = transport.run_batch(plan.confirm_commands(change), stop_on_error=False)
+                reply = parse.parse_configure(confirm[0].stdout + confirm[0].stderr)
+                if reply.ok:
+                    return Applied(True, out.protocols or {})
+                out.problems.append(
+                    f"`configure confirm` failed ({reply.text}): the {rs.confirm_timeout} s undo timer expired "
+                    "before the confirmation arrived, and BIRD already went back to the previous config")
+                if out.configure is not None:
+                    out.configure = dataclasses.replace(out.configure, undo_scheduled=None)
+        reason = plan.failure_message(change, out) if failed is not None else "; ".join(out.problems)
+        rollback = _rollback(transport, change, seen, out)
+        raise ApplyError(f"{change.where}: {reason}. {rollback}")
+
+
+def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome) -> str:
+    commands = plan.rollback_commands(change, seen, out)
+    try:
+        results = transport.run_batch(commands, stop_on_error=False)
+    except (CommandError, TransportError) as e:
+        return f"ROLLBACK FAILED ({e}): check {change.live} and `birdc configure status` by hand."
+    bad = [r for r in results if not r.ok]
+    undo = [r for r in results if r.command.argv[-2:] == ("configure", "undo")]
+    if undo and not parse.parse_configure(undo[0].stdout).ok:
+        bad.append(undo[0])
+    if bad:
+        return "ROLLBACK INCOMPLETE: " + "; ".join(
+            f"`{r.command.display()}` exited {r.exit_code}: {(r.stderr or r.stdout).strip()[:300]}" for r in bad)
+    what = []
+    if out.swapped:
+        what.append("previous file restored" if seen.live is not None else "new file removed")
+    if out.undo_pending:
+        what.append("`configure undo` done")
+    return ("Rolled back: " + ", ".join(what) + "." if what else
+            "Nothing was changed on the route server (the live file and the running config are untouched).")
+
+
+def read_file_and_protocols(rs: RouteServer, path: str) -> tuple[str | None, dict[str, parse.Protocol]]:
+    """The file's content (None if absent) and ``show protocols``, in one round trip."""
+    cat, show = for_host(rs.target).run_batch(
+        [Command.of("cat", path, check=False), plan.birdc(rs, "show", "protocols")], stop_on_error=False)
+    if not show.ok or "Unable to connect" in show.stdout + show.stderr:
+        raise ApplyError(f"route server {rs.name} (host {rs.target.name}): cannot talk to BIRD on "
+                         f"{rs.control_socket}: {(show.stderr or show.stdout).strip() or show.exit_code}")
+    return (cat.stdout if cat.ok else None), parse.parse_show_protocols(show.stdout)
+
+
+def list_peer_files(rs: RouteServer) -> list[str]:
+    r = for_host(rs.target).run_batch([Command.of(
+        "find", rs.peers_dir, "-mindepth", "1", "-maxdepth", "1", "-name", "*.conf", check=False)])[0]
+    return sorted(line for line in r.stdout.splitlines() if line.strip() and not line.rsplit("/", 1)[-1].startswith("."))

@@ -1,0 +1,260 @@
+"""Typed inputs of the BIRD providers: a route server, a peer, an RPKI source.
+
+Every string that ends up in a BIRD file is checked here against a strict pattern (and checked
+again, and quoted, by the renderer: see ``render.py``).  The models are independent of the roster:
+the ``PeerAsn`` component converts a roster ``Peer`` into a ``PeerSpec``.
+"""
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from providers.transport import HostTarget
+
+# --- strict patterns (shared with render.py, which re-checks every value it prints) ------------
+#: Route server names: they start resource ids (``<route-server>/<asn>``).
+ROUTE_SERVER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?")
+#: Peer names as the roster spells them (used in comments and descriptions, never as symbols).
+PEER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62})")
+#: Free-text descriptions: no quotes, backslashes, braces, semicolons, hashes or control characters.
+DESCRIPTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.,:()/@&+'-]{0,78}[A-Za-z0-9_.)'-])?")
+#: RPSL AS-SET names (``AS-FOO``, ``AS64500:AS-CUSTOMERS``).
+AS_SET = re.compile(r"(?:AS[0-9]{1,10}:)?AS-[A-Za-z0-9_-]{1,60}(?::AS-[A-Za-z0-9_-]{1,60})*|AS[0-9]{1,10}")
+#: Absolute paths without quoting hazards (no spaces, quotes, globs, ``..``).
+PATH = re.compile(r"/(?:[A-Za-z0-9_.+-]+/)*[A-Za-z0-9_.+-]+")
+#: POSIX user and group names.
+UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+#: RTR server host names (an IP address is accepted separately).
+HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+
+#: ASNs BIRD must never see as a peer: 0 (RFC 7607), AS_TRANS (RFC 6793), last 16/32-bit (RFC 7300).
+RESERVED_ASNS = frozenset({0, 23456, 65535, 4294967295})
+#: receive limit (every route received, filtered or not) = this factor × import limit, unless given.
+RECEIVE_LIMIT_FACTOR = 2
+
+LimitAction = Literal["restart", "disable", "block", "warn"]
+
+
+def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{what} {value!r} does not match the pattern {pattern.pattern}")
+    return value
+
+
+def check_path(value: str, what: str = "path") -> str:
+    _match(PATH, value, what)
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ValueError(f"{what} {value!r} must not contain '.' or '..' components")
+    return value
+
+
+def check_asn(value: int, what: str = "ASN") -> int:
+    if not 1 <= value <= 4294967294 or value in RESERVED_ASNS:
+        raise ValueError(f"{what} {value} is reserved or out of range (1..4294967294, not 23456/65535)")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RouteServer(_Strict):
+    """One BIRD route server: where its files live and how to reach its daemon."""
+
+    name: str = Field(description="Route server name; the first part of every resource id (`<name>/<asn>`).")
+    target: HostTarget = Field(description='Where its commands run (`address: "local"` for this machine).')
+    config_dir: str = Field(default="/etc/bird", description="Directory of the main config `bird.conf`.")
+    peers_dir: str = Field(default="/etc/bird/peers.d", description="Directory of the per-peer files, included as `*.conf`.")
+    control_socket: str = Field(default="/run/bird/bird.ctl", description="BIRD control socket (`birdc -s`).")
+    asn: int = Field(description="The route server's own ASN (`local as`).")
+    router_id: ipaddress.IPv4Address = Field(description="BGP router id.")
+    bird_user: str | None = Field(
+        default="bird", description="User the daemon runs as (Debian: `bird`); files are checked readable by it. None: root."
+    )
+    bird_group: str | None = Field(default=None, description="Group owning the files (default: same as bird_user).")
+    confirm_timeout: int = Field(
+        default=30, ge=2, le=600,
+        description="Seconds of `configure timeout N`: BIRD undoes an apply by itself if it is not confirmed in time.",
+    )
+    limit_action: LimitAction = Field(
+        default="restart", description="What BIRD does when a peer exceeds its import/receive limit."
+    )
+    allow_empty_peer_set: bool = Field(
+        default=False, description="Allow removing the last peer file (a config with zero peers drops every session)."
+    )
+    peering_lan_v4: ipaddress.IPv4Network | None = Field(default=None, description="If set, IPv4 neighbors must be in it.")
+    peering_lan_v6: ipaddress.IPv6Network | None = Field(default=None, description="If set, IPv6 neighbors must be in it.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _match(ROUTE_SERVER_NAME, v, "route server name")
+
+    @field_validator("config_dir", "peers_dir", "control_socket")
+    @classmethod
+    def _paths(cls, v: str, info) -> str:
+        return check_path(v.rstrip("/") if len(v) > 1 else v, info.field_name)
+
+    @field_validator("asn")
+    @classmethod
+    def _asn(cls, v: int) -> int:
+        return check_asn(v, "route server ASN")
+
+    @field_validator("bird_user", "bird_group")
+    @classmethod
+    def _unix(cls, v: str | None, info) -> str | None:
+        return None if v is None else _match(UNIX_NAME, v, info.field_name)
+
+    @model_validator(mode="after")
+    def _dirs(self) -> "RouteServer":
+        if self.peers_dir == self.config_dir:
+            raise ValueError("peers_dir must differ from config_dir (the main config would match `*.conf`)")
+        return self
+
+    # --- derived paths -------------------------------------------------------------------------
+    @property
+    def config_file(self) -> str:
+        return posixpath.join(self.config_dir, "bird.conf")
+
+    @property
+    def peers_glob(self) -> str:
+        return posixpath.join(self.peers_dir, "*.conf")
+
+    @property
+    def file_group(self) -> str | None:
+        return self.bird_group or self.bird_user
+
+    def peer_file(self, asn: int) -> str:
+        return posixpath.join(self.peers_dir, f"as{asn}.conf")
+
+
+class MaxPrefixes(_Strict):
+    ipv4: int = Field(default=0, ge=0, le=2_000_000, description="Most IPv4 routes accepted (import limit).")
+    ipv6: int = Field(default=0, ge=0, le=500_000, description="Most IPv6 routes accepted (import limit).")
+
+
+class PeerAddresses(_Strict):
+    ipv4: list[ipaddress.IPv4Address] = Field(default_factory=list, description="The peer's IPv4 addresses on the LAN.")
+    ipv6: list[ipaddress.IPv6Address] = Field(default_factory=list, description="The peer's IPv6 addresses on the LAN.")
+
+    @field_validator("ipv4", "ipv6")
+    @classmethod
+    def _unicast(cls, v: list, info) -> list:
+        for a in v:
+            if a.is_unspecified or a.is_loopback or a.is_multicast or a.is_link_local:
+                raise ValueError(f"{a} is not a usable unicast neighbor address")
+        if len(set(v)) != len(v):
+            raise ValueError(f"duplicate addresses in {info.field_name}: {sorted(map(str, v))}")
+        return sorted(v)
+
+
+class PeerSpec(_Strict):
+    """One peer (one ASN) as the route server sees it."""
+
+    asn: int = Field(description="The peer's ASN (`neighbor ... as ASN`; also the required first AS of every path).")
+    name: str = Field(description="Short name (letters, digits, `_.-`).")
+    addresses: PeerAddresses = Field(description="Neighbor addresses; one BGP session per address.")
+    max_prefixes: MaxPrefixes = Field(default_factory=MaxPrefixes, description="Import limits per family.")
+    as_set: str | None = Field(default=None, description="RPSL AS-SET (recorded in the file header only).")
+    prefixes: list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None = Field(
+        default=None,
+        description="If set, only these prefixes (and their more-specifics) are accepted; None: no prefix list.",
+    )
+    description: str | None = Field(default=None, description="Free text for `description`; default: the name.")
+
+    @field_validator("asn")
+    @classmethod
+    def _asn(cls, v: int) -> int:
+        return check_asn(v, "peer ASN")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _match(PEER_NAME, v, "peer name")
+
+    @field_validator("as_set")
+    @classmethod
+    def _as_set(cls, v: str | None) -> str | None:
+        return None if v is None else _match(AS_SET, v, "as_set")
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str | None) -> str | None:
+        return None if v is None else _match(DESCRIPTION, v, "description")
+
+    @field_validator("prefixes")
+    @classmethod
+    def _prefixes(cls, v: list | None) -> list | None:
+        if v is None:
+            return None
+        return sorted(set(v), key=lambda n: (n.version, n.network_address, n.prefixlen))
+
+    @model_validator(mode="after")
+    def _sessions(self) -> "PeerSpec":
+        if not self.addresses.ipv4 and not self.addresses.ipv6:
+            raise ValueError(f"peer AS{self.asn} has no neighbor address")
+        return self
+
+    @property
+    def text(self) -> str:
+        return self.description or self.name
+
+
+class RoaEntry(_Strict):
+    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network
+    max_length: int = Field(ge=0, le=128)
+    asn: int = Field(ge=0, le=4294967295, description="Origin AS (0: AS0 ROA, always invalid).")
+
+    @model_validator(mode="after")
+    def _len(self) -> "RoaEntry":
+        if not self.prefix.prefixlen <= self.max_length <= self.prefix.max_prefixlen:
+            raise ValueError(f"max_length {self.max_length} must be within {self.prefix.prefixlen}..{self.prefix.max_prefixlen}")
+        return self
+
+
+class RtrServer(_Strict):
+    host: str = Field(description="RTR cache (RFC 8210) host name or IP address.")
+    port: int = Field(default=323, ge=1, le=65535)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            return _match(HOSTNAME, v, "RTR host")
+
+
+class RpkiSource(_Strict):
+    """Where the ROA tables come from: RTR caches (production) or a static list (tests, labs)."""
+
+    rtr: list[RtrServer] | None = Field(default=None, description="RTR caches (one `protocol rpki` each).")
+    static_roas: list[RoaEntry] | None = Field(default=None, description="Static ROA entries.")
+
+    @model_validator(mode="after")
+    def _one(self) -> "RpkiSource":
+        if (self.rtr is None) == (self.static_roas is None):
+            raise ValueError("set exactly one of `rtr` (RTR caches) or `static_roas` (a static ROA list)")
+        if self.rtr is not None and not self.rtr:
+            raise ValueError("`rtr` needs at least one server")
+        return self
+
+
+class FilterPolicy(_Strict):
+    """Prefix-length bounds of the shared import filter (defaults: the usual IXP choice)."""
+
+    max_length_v4: int = Field(default=24, ge=8, le=32, description="Longer IPv4 prefixes are too specific.")
+    min_length_v4: int = Field(default=8, ge=0, le=32, description="Shorter IPv4 prefixes are rejected.")
+    max_length_v6: int = Field(default=48, ge=16, le=128, description="Longer IPv6 prefixes are too specific.")
+    min_length_v6: int = Field(default=16, ge=0, le=128, description="Shorter IPv6 prefixes are rejected.")
+    max_path_length: int = Field(default=64, ge=1, le=255, description="Longer AS paths are rejected.")
+
+    @model_validator(mode="after")
+    def _order(self) -> "FilterPolicy":
+        if self.min_length_v4 > self.max_length_v4 or self.min_length_v6 > self.max_length_v6:
+            raise ValueError("min_length must not exceed max_length")
+        return self

@@ -1,0 +1,1 @@
+"""ZFS home datasets (``zfs:Dataset``) and ``zfs allow`` delegations (``zfs:Delegation``)."""

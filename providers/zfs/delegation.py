@@ -1,0 +1,87 @@
+"""``zfs:Delegation`` — ``zfs allow`` for one user on their own dataset.  Id: ``<host>/<dataset>/<user>``.
+
+Authoritative for that user's entry on that dataset: permissions dropped from the inputs are
+unallowed.  Delete removes the user's entry (``zfs unallow -u USER DATASET``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+
+from providers.base import KeystoneProvider
+from providers.hoststate import CACHE, HostState, Scope, parse_host_state, read_commands
+from providers.transport import Command, HostError, for_host
+from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation
+
+
+def delegation_id(d: DelegationInputs) -> str:
+    return f"{d.host.name}/{d.dataset}/{d.user}"
+
+
+def _granted(state: HostState, d: DelegationInputs) -> dict[str, list[str]]:
+    g = state.allows.grants(d.dataset, d.user)
+    return {"local": sorted(g.local), "descendent": sorted(g.descendent)}
+
+
+class ZfsDelegationProvider(KeystoneProvider):
+    Inputs = DelegationInputs
+    IDENTITY = ("host", "dataset", "user")
+
+    def _apply(self, d: DelegationInputs) -> dict[str, Any]:
+        transport = for_host(d.host)
+        scope = Scope(users=(d.user,), datasets=(d.dataset,))
+        before = parse_host_state(transport.run_batch(read_commands(scope), stop_on_error=False))
+        if d.dataset not in before.existing:
+            raise ConflictError(f"host {d.host.name}: dataset {d.dataset} does not exist: create it first")
+        if d.user not in before.passwd:
+            raise ConflictError(f"host {d.host.name}: user {d.user} does not exist: create the account first")
+        commands = plan_delegation(d, before.allows.grants(d.dataset, d.user))
+        after = before
+        if commands:
+            CACHE.invalidate(d.host)
+            results = transport.run_batch(commands + read_commands(scope))
+            after = parse_host_state(results[len(commands):])
+            if plan_delegation(d, after.allows.grants(d.dataset, d.user)):
+                raise HostError(d.host.name, f"host {d.host.name}: delegation for {d.user} on {d.dataset} "
+                                             f"did not converge: {_granted(after, d)}")
+        return {**d.model_dump(mode="json"), "granted": _granted(after, d)}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        d = self.inputs(props)
+        return CreateResult(delegation_id(d), self._apply(d))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._apply(self.inputs(news)))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        d = self.inputs(props)
+        state = CACHE.get(d.host, Scope(users=(), zfs_roots=(d.dataset.rsplit("/", 1)[0],)))
+        if d.dataset not in state.existing:
+            return ReadResult(None, {})
+        g = state.allows.grants(d.dataset, d.user)
+        if g.is_empty():
+            return ReadResult(None, {})
+        inputs = {k: v for k, v in props.items() if k in DelegationInputs.model_fields}
+        inputs["permissions"] = sorted(g.local & g.descendent)
+        inputs["descendent_permissions"] = sorted(g.descendent - g.local)
+        extra_local = sorted(g.local - g.descendent)
+        if extra_local:  # local-only grants Keystone never makes: show them as drift in permissions
+            inputs["permissions"] = sorted(set(inputs["permissions"]) | set(extra_local))
+        return ReadResult(id_, {**props, **inputs, "granted": _granted(state, d)}, inputs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        d = self.inputs(props)
+        transport = for_host(d.host)
+        CACHE.invalidate(d.host)
+        transport.run_batch([Command.of("sh", "-c", 'zfs list -H -o name -- "$1" >/dev/null 2>&1 || exit 0; '
+                                        'zfs unallow -u "$2" "$1"', "keystone-unallow", d.dataset, d.user)])
+
+
+class ZfsDelegation(Resource, module="zfs", name="Delegation"):
+    """``zfs allow`` for a person on their own home (``pulumi-python:dynamic/zfs:Delegation``)."""
+
+    def __init__(self, name: str, args: DelegationInputs, opts: pulumi.ResourceOptions | None = None):
+        props = {**args.model_dump(mode="json"), "granted": None}
+        super().__init__(ZfsDelegationProvider(), name, props, opts)

@@ -1,0 +1,155 @@
+"""Pure parsers of ZFS command output (captured text in, typed state out)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MANAGED_PROPERTIES = ("quota", "compression", "recordsize", "atime")
+READ_PROPERTIES = ("type", "mountpoint", "readonly", "encryption", *MANAGED_PROPERTIES)
+SIZE_PROPERTIES = frozenset({"quota", "recordsize", "refquota"})
+
+_SUFFIX = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(?:i?B)?$", re.IGNORECASE)
+
+
+class ParseError(ValueError):
+    """Output that does not have the shape the parser expects; the message quotes the line."""
+
+
+def size_bytes(value: str) -> int | None:
+    """``10G`` -> 10737418240; ``none``/``0``/``-`` -> None (no limit)."""
+    v = value.strip()
+    if v.lower() in ("none", "-", "0", ""):
+        return None
+    m = _SIZE.match(v)
+    if not m:
+        raise ParseError(f"not a ZFS size: {value!r}")
+    number, suffix = m.groups()
+    result = float(number) * (1024 ** _SUFFIX[suffix.upper()])
+    if result != int(result):
+        raise ParseError(f"not a whole number of bytes: {value!r}")
+    return int(result)
+
+
+def normalize(prop: str, value: str) -> str:
+    """A comparable form of a property value: sizes in bytes (``none`` for no limit), others lower-case."""
+    if prop in SIZE_PROPERTIES:
+        b = size_bytes(value)
+        return "none" if b is None else str(b)
+    return value.strip().lower()
+
+
+@dataclass(frozen=True)
+class PropertyValue:
+    value: str
+    source: str  # "local", "default", "inherited from X", "-", "received", "temporary"
+
+    @property
+    def is_local(self) -> bool:
+        return self.source in ("local", "received")
+
+
+@dataclass
+class DatasetState:
+    name: str
+    properties: dict[str, PropertyValue] = field(default_factory=dict)
+
+    def value(self, prop: str) -> str | None:
+        pv = self.properties.get(prop)
+        return pv.value if pv else None
+
+
+def parse_zfs_get(text: str) -> dict[str, DatasetState]:
+    """Parse ``zfs get -H -p -o name,property,value,source PROPS DATASETS`` (tab separated)."""
+    out: dict[str, DatasetState] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 4:
+            raise ParseError(f"zfs get line {lineno}: expected 4 tab-separated fields, got {line!r}")
+        name, prop, value, source = parts
+        out.setdefault(name, DatasetState(name)).properties[prop] = PropertyValue(value, source)
+    return out
+
+
+def parse_zfs_list_names(text: str) -> list[str]:
+    return [line.split("\t")[0] for line in text.splitlines() if line.strip()]
+
+
+# --- zfs allow ------------------------------------------------------------------------------
+
+SCOPES = ("local", "descendent", "local+descendent")
+_HEADER = re.compile(r"^---- Permissions on (\S+) -+$")
+_SECTION = {
+    "Local permissions:": "local",
+    "Descendent permissions:": "descendent",
+    "Local+Descendent permissions:": "local+descendent",
+    "Create time permissions:": "create-time",
+}
+_ENTRY = re.compile(r"^\t(user|group|everyone)(?: (\S+))? (\S+)$")
+
+
+@dataclass
+class Grants:
+    """One principal's permissions on one dataset, by scope."""
+
+    local: set[str] = field(default_factory=set)
+    descendent: set[str] = field(default_factory=set)
+
+    @property
+    def local_and_descendent(self) -> set[str]:
+        return self.local & self.descendent
+
+    def is_empty(self) -> bool:
+        return not self.local and not self.descendent
+
+
+@dataclass
+class AllowState:
+    """``zfs allow DATASET``: per dataset shown, principal ``("user", "alice")`` -> Grants."""
+
+    datasets: dict[str, dict[tuple[str, str], Grants]] = field(default_factory=dict)
+
+    def grants(self, dataset: str, user: str) -> Grants:
+        return self.datasets.get(dataset, {}).get(("user", user), Grants())
+
+
+def parse_zfs_allow(text: str) -> AllowState:
+    """Parse the output of one or more ``zfs allow DATASET`` runs.
+
+    A run prints a block per dataset whose permissions apply (the dataset itself and ancestors
+    that delegate to descendants); each block has sections of ``\\tuser NAME perm,perm`` lines.
+    """
+    state = AllowState()
+    dataset: str | None = None
+    section: str | None = None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if m := _HEADER.match(line):
+            dataset = m.group(1)
+            state.datasets.setdefault(dataset, {})
+            section = None
+            continue
+        if line in _SECTION:
+            section = _SECTION[line]
+            continue
+        if line.startswith("Permission sets:"):
+            section = "sets"
+            continue
+        if dataset is None or section is None:
+            raise ParseError(f"zfs allow line {lineno}: unexpected {line!r}")
+        if section in ("create-time", "sets"):
+            continue
+        m = _ENTRY.match(line)
+        if not m:
+            raise ParseError(f"zfs allow line {lineno}: unexpected entry {line!r}")
+        kind, name, perms = m.groups()
+        grants = state.datasets[dataset].setdefault((kind, name or ""), Grants())
+        for perm in perms.split(","):
+            if section in ("local", "local+descendent"):
+                grants.local.add(perm)
+            if section in ("descendent", "local+descendent"):
+                grants.descendent.add(perm)
+    return state

@@ -1,0 +1,246 @@
+"""ZFS home datasets and delegations: desired state + observed host state in, commands out (pure)."""
+from __future__ import annotations
+
+import posixpath
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from providers import names
+from providers.hoststate import HostState
+from providers.transport import Command, HostTarget
+from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
+
+# DESIGN.md §4: what a person may do on their own home; `destroy` only on what they create below it.
+DEFAULT_PERMISSIONS = ("create", "snapshot", "rollback", "diff", "send", "receive", "hold", "release", "bookmark",
+                       "mount", "compression", "quota", "refquota", "recordsize", "atime", "readonly", "userprop")
+DEFAULT_DESCENDENT_PERMISSIONS = ("destroy",)
+FORBIDDEN_PERMISSIONS = frozenset({"allow", "unallow"})
+KNOWN_PERMISSIONS = frozenset(DEFAULT_PERMISSIONS) | {
+    "destroy", "rename", "clone", "promote", "share", "sharenfs", "sharesmb", "mountpoint", "canmount",
+    "checksum", "copies", "dedup", "exec", "setuid", "devices", "xattr", "acltype", "refreservation",
+    "reservation", "snapdir", "sync", "logbias", "primarycache", "secondarycache", "volsize", "userquota",
+    "groupquota", "userused", "groupused", "load-key", "change-key", "encryption", "keyformat", "keylocation"}
+
+CHOWN_MOUNTPOINT = ('mp=$(zfs get -H -o value mountpoint -- "$1") && [ "$(zfs get -H -o value mounted -- "$1")" = yes ] '
+                    '&& chown -- "$2" "$mp" && chmod -- "$3" "$mp" || { echo "dataset $1 is not mounted ($mp)" >&2; exit 3; }')
+
+
+class ConflictError(RuntimeError):
+    """An existing object is not the one the roster describes; Keystone will not take it over."""
+
+
+class ZfsProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quota: str = Field(default="none", description="e.g. 50G, or none")
+    compression: str = Field(default="lz4")
+    recordsize: str = Field(default="128K")
+    atime: str = Field(default="off")
+
+    @field_validator("quota", "recordsize")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        size_bytes(v)
+        return v
+
+    @field_validator("compression", "atime")
+    @classmethod
+    def _word(cls, v: str) -> str:
+        return names.check(names.PROPERTY_WORD, v, "property value")
+
+
+class DatasetInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: HostTarget
+    dataset: str = Field(description="Full dataset name, e.g. rpool/crypt/home/alice (identity).")
+    owner: str = Field(description="User who owns the mountpoint.")
+    owner_uid: int = Field(ge=0)
+    owner_gid: int = Field(ge=0)
+    mode: str = Field(default="0700", pattern=r"^0?[0-7]{3}$")
+    properties: ZfsProperties = Field(default_factory=ZfsProperties)
+    ensure: Literal["present", "archived", "destroyed"] = "present"
+    archive_parent: str | None = Field(default=None, description="Where a purge moves the dataset.")
+    allow_destroy: bool = Field(default=False, description="The stack allows ensure=destroyed.")
+    person_state: str = "active"
+    tier: str = ""
+
+    @field_validator("dataset", "archive_parent")
+    @classmethod
+    def _ds(cls, v: str | None) -> str | None:
+        return v if v is None else names.check(names.DATASET, v, "dataset")
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, v: str) -> str:
+        return names.check(names.USERNAME, v, "owner")
+
+    @model_validator(mode="after")
+    def _ensure(self) -> "DatasetInputs":
+        if self.ensure == "destroyed" and not self.allow_destroy:
+            raise ValueError("ensure=destroyed needs the stack to allow destroy (purge.allow_destroy); "
+                             "use ensure=archived")
+        if self.ensure == "archived" and not self.archive_parent:
+            raise ValueError("ensure=archived needs archive_parent")
+        return self
+
+    @property
+    def parent(self) -> str:
+        return posixpath.dirname(self.dataset)
+
+    @property
+    def pool(self) -> str:
+        return self.dataset.split("/")[0]
+
+
+def property_changes(desired: ZfsProperties, host: HostState, dataset: str) -> dict[str, str]:
+    """Properties whose effective value differs.  A value that already holds (inherited or default)
+    is left alone: Keystone never turns an inherited value into a local one."""
+    current = host.datasets.get(dataset)
+    changes = {}
+    for prop in MANAGED_PROPERTIES:
+        want = getattr(desired, prop)
+        have = current.value(prop) if current else None
+        if have is None or normalize(prop, have) != normalize(prop, want):
+            changes[prop] = want
+    return changes
+
+
+def observed_properties(host: HostState, dataset: str) -> dict[str, str] | None:
+    current = host.datasets.get(dataset)
+    if current is None:
+        return None
+    out = {}
+    for prop in MANAGED_PROPERTIES:
+        v = current.value(prop) or ""
+        if prop in ("quota", "recordsize"):
+            b = size_bytes(v) if v else None
+            out[prop] = "none" if b is None else _human(b)
+        else:
+            out[prop] = v
+    return out
+
+
+def _human(n: int) -> str:
+    for suffix, power in (("P", 5), ("T", 4), ("G", 3), ("M", 2), ("K", 1)):
+        if n % (1024 ** power) == 0:
+            return f"{n // 1024 ** power}{suffix}"
+    return str(n)
+
+
+def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) -> list[Command]:
+    exists = d.dataset in host.existing
+    if d.ensure == "destroyed":
+        return [Command.of("zfs", "destroy", "-r", "--", d.dataset)] if exists else []
+    if d.ensure == "archived":
+        if not exists:
+            return []
+        leaf = posixpath.basename(d.dataset)
+        target = f"{d.archive_parent}/{leaf}-{stamp}"
+        return [
+            Command.of("zfs", "snapshot", f"{d.dataset}@keystone-archive-{stamp}"),
+            Command.of("zfs", "create", "-p", "-o", "mountpoint=none", d.archive_parent),
+            Command.of("zfs", "rename", d.dataset, target),
+            Command.of("zfs", "set", "readonly=on", target),
+        ]
+    if not exists:
+        if d.pool not in host.existing:
+            raise ConflictError(f"host {host_name}: pool {d.pool!r} does not exist (needed for {d.dataset})")
+        if d.parent not in host.existing:
+            raise ConflictError(f"host {host_name}: parent dataset {d.parent!r} does not exist: create it once "
+                                f"(see README, host preparation) before adding homes under it")
+        opts = [f"{p}={v}" for p, v in d.properties.model_dump().items()]
+        return [
+            Command.of("zfs", "create", *[x for o in opts for x in ("-o", o)], "--", d.dataset),
+            chown_mountpoint(d),
+        ]
+    state = host.datasets.get(d.dataset)
+    if state is None or state.value("type") != "filesystem":
+        raise ConflictError(f"host {host_name}: {d.dataset} exists but is not a filesystem "
+                            f"(type {state.value('type') if state else 'unknown'}): refusing to adopt it")
+    cmds = []
+    owner = host.owners.get(d.dataset)
+    if owner is not None and owner[0] not in (0, d.owner_uid):
+        raise ConflictError(
+            f"host {host_name}: {d.dataset} exists and its mountpoint belongs to uid {owner[0]}, not "
+            f"{d.owner} ({d.owner_uid}): refusing to take over someone else's data; chown it or use another name")
+    changes = property_changes(d.properties, host, d.dataset)
+    if changes:
+        cmds.append(Command.of("zfs", "set", *[f"{p}={v}" for p, v in sorted(changes.items())], "--", d.dataset))
+    if owner is None or owner[:2] != (d.owner_uid, d.owner_gid) or owner[2] != d.mode.lstrip("0"):
+        cmds.append(chown_mountpoint(d))
+    if state.value("readonly") == "on":
+        cmds.append(Command.of("zfs", "inherit", "readonly", d.dataset))
+    return cmds
+
+
+def chown_mountpoint(d: DatasetInputs) -> Command:
+    return Command.of("sh", "-c", CHOWN_MOUNTPOINT, "keystone-chown", d.dataset, f"{d.owner_uid}:{d.owner_gid}", d.mode)
+
+
+# --- delegations ------------------------------------------------------------------------------
+
+class DelegationInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: HostTarget
+    dataset: str = Field(description="The person's own home dataset (identity).")
+    user: str = Field(description="The person (identity); never 'everyone'.")
+    permissions: list[str] = Field(default_factory=lambda: list(DEFAULT_PERMISSIONS),
+                                   description="Granted on the dataset and its descendants.")
+    descendent_permissions: list[str] = Field(default_factory=lambda: list(DEFAULT_DESCENDENT_PERMISSIONS),
+                                              description="Granted on descendants only (destroy).")
+
+    @field_validator("dataset")
+    @classmethod
+    def _ds(cls, v: str) -> str:
+        return names.check(names.DATASET, v, "dataset")
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        if v == "everyone":
+            raise ValueError("delegating to everyone is not allowed")
+        return names.check(names.USERNAME, v, "user")
+
+    @field_validator("permissions", "descendent_permissions")
+    @classmethod
+    def _perms(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if p in FORBIDDEN_PERMISSIONS:
+                raise ValueError(f"permission {p!r} would let the user re-delegate: not allowed")
+            if p not in KNOWN_PERMISSIONS:
+                raise ValueError(f"unknown zfs permission {p!r}")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _destroy(self) -> "DelegationInputs":
+        if "destroy" in self.permissions:
+            raise ValueError("destroy may only be delegated on descendants (descendent_permissions), "
+                             "never on the home dataset itself")
+        return self
+
+
+def plan_delegation(d: DelegationInputs, current: Grants) -> list[Command]:
+    """Make the user's entry on the dataset exactly: local = permissions, descendent = permissions +
+    descendent_permissions.  Only what differs is allowed/unallowed."""
+    want_local = set(d.permissions)
+    want_desc = set(d.permissions) | set(d.descendent_permissions)
+    cmds = []
+    drop_local = current.local - want_local
+    drop_desc = current.descendent - want_desc
+    if drop_local:
+        cmds.append(Command.of("zfs", "unallow", "-l", "-u", d.user, ",".join(sorted(drop_local)), d.dataset))
+    if drop_desc:
+        cmds.append(Command.of("zfs", "unallow", "-d", "-u", d.user, ",".join(sorted(drop_desc)), d.dataset))
+    add_both = sorted((want_local - current.local) & (want_desc - current.descendent))
+    add_local = sorted((want_local - current.local) - set(add_both))
+    add_desc = sorted((want_desc - current.descendent) - set(add_both))
+    if add_both:
+        cmds.append(Command.of("zfs", "allow", "-u", d.user, ",".join(add_both), d.dataset))
+    if add_local:
+        cmds.append(Command.of("zfs", "allow", "-l", "-u", d.user, ",".join(add_local), d.dataset))
+    if add_desc:
+        cmds.append(Command.of("zfs", "allow", "-d", "-u", d.user, ",".join(add_desc), d.dataset))
+    return cmds

@@ -49,7 +49,7 @@ def _failed_result(e: CommandError) -> Result:
     stdout = getattr(e, "stdout", None)
     if stdout is None:
         # CommandError keeps stderr; stdout (where birdc prints its errors) only lives in the message.
-        stdout = "" if e.stderr.strip() else str(e).split(": ", 1)[-1].split(" exited %d: " % e.exit_code, 1)[-1]
+        stdout = "" if e.stderr.strip() else str(e).split(f" exited {e.exit_code}: ", 1)[-1]
     return Result(e.command, e.exit_code, stdout, e.stderr)
 
 
@@ -82,7 +82,7 @@ def apply_change(change: Change) -> Applied:
         if failed is None:
             out.problems = plan.verify(change, seen, out)
             if not out.problems:
-                confirm = transport.run_batch(plan.confirm_commands(change), stop_on_error=False)
+                confirm = transport.run_batch(plan.confirm_commands(change, seen), stop_on_error=False)
                 reply = parse.parse_configure(confirm[0].stdout + confirm[0].stderr)
                 if reply.ok:
                     return Applied(True, out.protocols or {})
@@ -91,7 +91,7 @@ def apply_change(change: Change) -> Applied:
                     "before the confirmation arrived, and BIRD already went back to the previous config")
                 if out.configure is not None:
                     out.configure = dataclasses.replace(out.configure, undo_scheduled=None)
-        reason = plan.failure_message(change, out) if failed is not None else "; ".join(out.problems)
+        reason = plan.failure_message(change, out, seen) if failed is not None else "; ".join(out.problems)
         rollback = _rollback(transport, change, seen, out)
         raise ApplyError(f"{change.where}: {reason}. {rollback}")
 
@@ -104,8 +104,8 @@ def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome)
         return f"ROLLBACK FAILED ({e}): check {change.live} and `birdc configure status` by hand."
     bad = [r for r in results if not r.ok]
     undo = [r for r in results if r.command.argv[-2:] == ("configure", "undo")]
-    if undo and not parse.parse_configure(undo[0].stdout).ok:
-        bad.append(undo[0])
+    if undo and not parse.parse_configure(undo[0].stdout).ok and "Nothing to do" not in undo[0].stdout:
+        bad.append(undo[0])  # ("Nothing to do": the timer fired first, BIRD is already back on the old config)
     if bad:
         return "ROLLBACK INCOMPLETE: " + "; ".join(
             f"`{r.command.display()}` exited {r.exit_code}: {(r.stderr or r.stdout).strip()[:300]}" for r in bad)

@@ -194,14 +194,19 @@ def parse_show_status(text: str) -> Status:
 
 # --- our own files -----------------------------------------------------------------------------
 
-_PROTOCOL_DECL = re.compile(r"^\s*protocol\s+[a-z0-9]+\s+([A-Za-z_][A-Za-z0-9_]*)\b", re.MULTILINE)
+_PROTOCOL_DECL = re.compile(r"^\s*protocol\s+([a-z0-9]+)\s+([A-Za-z_][A-Za-z0-9_]*)\b", re.MULTILINE)
 _NEIGHBOR = re.compile(r"^\s*neighbor\s+([0-9A-Fa-f:.]+)(?:%\S+)?\s+(?:port\s+\d+\s+)?as\s+(\d+)", re.MULTILINE)
 _MARKER = re.compile(r"^# keystone-resource: (\S+) (\S+)$", re.MULTILINE)
 
 
 def declared_protocols(text: str) -> list[str]:
     """Names of the protocols a config text declares (``protocol <type> <name>``; not templates)."""
-    return _PROTOCOL_DECL.findall(text)
+    return [name for _type, name in _PROTOCOL_DECL.findall(text)]
+
+
+def declared_protocol_types(text: str) -> dict[str, str]:
+    """Declared protocol name → type (``bgp``, ``device``, ``static``, ``rpki``...)."""
+    return {name: kind for kind, name in _PROTOCOL_DECL.findall(text)}
 
 
 def neighbors(text: str) -> list[tuple[str, int]]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
@@ -61,6 +62,11 @@ class Paths:
         return Paths(live, stage("new"), stage("old"), stage("base"), stage("alone"), stage("full"))
 
     @property
+    def orig(self) -> str:
+        """Where a file Keystone took over (``take_over_existing``) is kept for good."""
+        return self.live + ".keystone-orig"
+
+    @property
     def scratch(self) -> tuple[str, ...]:
         return (self.new, self.base, self.alone, self.full)
 
@@ -77,7 +83,7 @@ class Change:
     marker: tuple[str, str]       # the Keystone header that says the file is ours
     adopt: bool = False           # create: an existing file must be ours (or identical) ...
     take_over: bool = False       # ... unless the admin explicitly lets us replace it
-    previous_content: str | None = None  # from state: protocols it declared must disappear
+    previous_protocols: tuple[str, ...] = ()  # from state: protocols the old version declared
 
     @property
     def paths(self) -> Paths:
@@ -88,7 +94,7 @@ class Change:
         return parse.declared_protocols(self.content) if self.content is not None else []
 
     def removed_protocols(self, live_text: str | None) -> list[str]:
-        before = set(parse.declared_protocols(live_text or "")) | set(parse.declared_protocols(self.previous_content or ""))
+        before = set(parse.declared_protocols(live_text or "")) | set(self.previous_protocols)
         return sorted(before - set(self.expected_protocols))
 
     @property
@@ -193,8 +199,8 @@ def check(change: Change, seen: Observed) -> list[str]:
             problems.append(
                 f"{change.live} already exists and is not managed by Keystone as {' '.join(change.marker)} "
                 f"(found {('marker ' + ' '.join(found)) if found else 'no Keystone marker'}): move it away, or set "
-                "take_over_existing: true to replace it (the old file is kept as "
-                f"{change.paths.old})")
+                "take_over_existing: true to replace it (the old file is then kept as "
+                f"{change.paths.orig})")
     if change.kind == "peer" and change.content is not None:
         mine = set(candidate_neighbors(change))
         for f in seen.peer_files:
@@ -316,6 +322,8 @@ def apply_steps(change: Change, seen: Observed) -> list[tuple[Step, Command]]:
         steps.append((Step.CHECK_USER, Command.of("runuser", "-u", rs.bird_user, "--", "bird", "-p", "-c", full)))
     if seen.live is not None:
         steps.append((Step.BACKUP, Command.of("ln", "-f", p.live, p.old)))
+        if change.take_over and seen.live != change.content and parse.marker(seen.live) != change.marker:
+            steps.append((Step.BACKUP, Command.of("cp", "-p", p.live, p.orig)))
     if change.content is not None:
         steps.append((Step.SWAP, Command.of("mv", "-f", p.new, p.live)))
     elif seen.live is not None:
@@ -392,7 +400,20 @@ def verify(change: Change, seen: Observed, out: Outcome) -> list[str]:
     return problems
 
 
-def failure_message(change: Change, out: Outcome) -> str:
+def unclosed_brace_line(text: str) -> int | None:
+    """Line of the first ``{`` that is never closed (quoted strings and ``#`` comments ignored)."""
+    stack: list[int] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        line = re.sub(r'"[^"]*"', '""', line).split("#", 1)[0]
+        for ch in line:
+            if ch == "{":
+                stack.append(n)
+            elif ch == "}" and stack:
+                stack.pop()
+    return stack[0] if stack else None
+
+
+def failure_message(change: Change, out: Outcome, seen: Observed | None = None) -> str:
     """What went wrong in round trip 2, naming file, line and BIRD's message."""
     p = change.paths
     if out.failed is None or out.failure is None:
@@ -403,6 +424,17 @@ def failure_message(change: Change, out: Outcome) -> str:
     step = out.failed
     located = [_relocate(change, e) for e in errors]
     detail = "; ".join(located) or text[:1500] or f"exit {r.exit_code}"
+    hint = ""
+    if step is Step.CHECK_ALONE and change.content is not None and not any(e.file == p.new for e in errors):
+        line = unclosed_brace_line(change.content)
+        hint = (f" (BIRD reports it past the end of the candidate: the `{{` opened at {p.live}:{line} is never closed)"
+                if line else " (BIRD reports it past the end of the candidate)")
+    if step is Step.CHECK_FULL and seen is not None and errors and errors[0].file:
+        order = [f for f in seen.peer_files if f != change.live]
+        if errors[0].file in order and order.index(errors[0].file) > 0:
+            before = order[order.index(errors[0].file) - 1]
+            hint = (f" (if {errors[0].file} looks right, look for an unclosed `{{` in {before}, included just "
+                    "before it: BIRD reports that in the next file)")
     if step is Step.CHECK_BASE:
         culprit = f"the main config {change.rs.config_file} is broken without any peer file (not caused by this change)" \
             if change.kind == "peer" else "the rendered main config does not parse"
@@ -420,7 +452,7 @@ def failure_message(change: Change, out: Outcome) -> str:
         culprit = "the daemon refused to reconfigure"
     else:
         culprit = f"`{r.command.display()}` failed ({step.value})"
-    return f"{culprit}: {detail}"
+    return f"{culprit}: {detail}{hint}"
 
 
 def _relocate(change: Change, e: parse.BirdError) -> str:
@@ -438,9 +470,26 @@ def _relocate(change: Change, e: parse.BirdError) -> str:
 
 # --- round trip 3 ----------------------------------------------------------------------------------------
 
-def confirm_commands(change: Change) -> list[Command]:
+def restart_after(change: Change, seen: Observed) -> list[str]:
+    """Protocols to restart once the new config runs.
+
+    Observed on bird 2.0.12: when a reconfiguration replaces the ``device`` protocol by one with
+    another name (e.g. Debian's anonymous ``device1`` → ``ks_device``), the new one starts before
+    the old one's shutdown flushes the interface list, and BIRD then sees no interface at all until
+    the next scan (60 s): every direct BGP session sits Idle.  Restarting the new one rescans.
+    """
+    if change.content is None or seen.protocols is None:
+        return []
+    new = {n for n, t in parse.declared_protocol_types(change.content).items() if t == "device"}
+    old = {n for n, p in seen.protocols.items() if p.proto == "Device"}
+    return sorted(new) if old - new else []
+
+
+def confirm_commands(change: Change, seen: Observed) -> list[Command]:
     p = change.paths
-    return [birdc(change.rs, "configure", "confirm"), Command.of("rm", "-f", *p.scratch, p.old, check=False)]
+    return ([birdc(change.rs, "configure", "confirm")]
+            + [birdc(change.rs, "restart", name) for name in restart_after(change, seen)]
+            + [Command.of("rm", "-f", *p.scratch, p.old, check=False)])
 
 
 def rollback_commands(change: Change, seen: Observed, out: Outcome) -> list[Command]:

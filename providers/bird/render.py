@@ -1,7 +1,8 @@
 """Render BIRD 2 configuration (pure): the route server's main config and one file per peer ASN.
 
 Safety: every value a template prints goes through one of the filters below (``bird_int``,
-``bird_ip``, ``bird_prefix``, ``bird_symbol``, ``bird_string``, ``bird_path``, ``bird_comment``),
+``bird_bool``, ``bird_ip``, ``bird_prefix``, ``bird_symbol``, ``bird_string``, ``bird_host``, ``bird_path``,
+``bird_comment``),
 which re-check the value against a strict pattern and return a ``Token``; the environment's
 ``finalize`` refuses anything that is not a ``Token``.  A template therefore cannot print an
 unchecked value, and a hostile value (quotes, braces, newlines, ``include``) makes rendering raise
@@ -119,6 +120,17 @@ def bird_string(value: Any) -> Token:
     return Token(f'"{value}"')
 
 
+def bird_host(value: Any) -> Token:
+    """A double-quoted host name or IP address (RTR caches)."""
+    if isinstance(value, str):
+        try:
+            return Token(f'"{ipaddress.ip_address(value)}"')
+        except ValueError:
+            if models.HOSTNAME.fullmatch(value):
+                return Token(f'"{value}"')
+    raise _fail("host name", value)
+
+
 def bird_path(value: Any) -> Token:
     """A double-quoted absolute path (optionally ending in the ``*.conf`` glob we include)."""
     if isinstance(value, str):
@@ -160,7 +172,7 @@ def environment() -> jinja2.Environment:
         )
         env.filters.update(
             bird_int=bird_int, bird_bool=bird_bool, bird_ip=bird_ip_strict, bird_prefix=bird_prefix,
-            bird_symbol=bird_symbol, bird_string=bird_string, bird_path=bird_path, bird_comment=bird_comment,
+            bird_symbol=bird_symbol, bird_string=bird_string, bird_host=bird_host, bird_path=bird_path, bird_comment=bird_comment,
         )
         _ENV = env
     return _ENV
@@ -181,12 +193,24 @@ def include_line(rs: RouteServer) -> str:
     return f"include {bird_path(rs.peers_glob)};"
 
 
+def _rs_name(rs: RouteServer) -> str:
+    if not isinstance(rs.name, str) or not models.ROUTE_SERVER_NAME.fullmatch(rs.name):
+        raise _fail("route server name", rs.name)
+    return rs.name
+
+
 def server_marker(rs: RouteServer) -> str:
-    return f"{MARKER_PREFIX}bird:ServerConfig {rs.name}"
+    return f"{MARKER_PREFIX}bird:ServerConfig {_rs_name(rs)}"
 
 
 def peer_marker(rs: RouteServer, asn: int) -> str:
-    return f"{MARKER_PREFIX}bird:PeerFile {rs.name}/{asn}"
+    return f"{MARKER_PREFIX}bird:PeerFile {_rs_name(rs)}/{bird_int(asn)}"
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    raise _fail("prefix", value)
 
 
 def sha256(text: str) -> str:
@@ -241,7 +265,19 @@ def peer_sessions(peer: PeerSpec) -> list[Session]:
     return out
 
 
+def _pattern(pattern: re.Pattern[str], value: Any, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise _fail(what, value)
+    return value
+
+
 def render_peer_file(rs: RouteServer, peer: PeerSpec, limits: Limits, rpki: bool = True) -> str:
+    # the models' patterns again: a bypassed model (model_construct/model_copy) must not render
+    _pattern(models.PEER_NAME, peer.name, "peer name")
+    if peer.description is not None:
+        _pattern(models.DESCRIPTION, peer.description, "description")
+    if peer.as_set is not None:
+        _pattern(models.AS_SET, peer.as_set, "AS-SET")
     prefixes = peer.prefixes
     header = f"Peer AS{peer.asn} {peer.name}" + (f", AS-SET {peer.as_set}" if peer.as_set else "")
     families = []
@@ -255,7 +291,7 @@ def render_peer_file(rs: RouteServer, peer: PeerSpec, limits: Limits, rpki: bool
             "function": FUNCTION_V4 if family == 4 else FUNCTION_V6,
             "import_limit": limits.import_v4 if family == 4 else limits.import_v6,
             "receive_limit": limits.receive_v4 if family == 4 else limits.receive_v6,
-            "prefixes": None if prefixes is None else [p for p in prefixes if p.version == family],
+            "prefixes": None if prefixes is None else [p for p in map(_network, prefixes) if p.version == family],
             "sessions": [{"name": protocol_name(peer.asn, a), "address": a} for a in sorted(addresses)],
         })
     ctx = {

@@ -132,7 +132,7 @@ def _human(n: int) -> str:
 def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) -> list[Command]:
     exists = d.dataset in host.existing
     if d.ensure == "destroyed":
-        return [Command.of("zfs", "destroy", "-r", "--", d.dataset)] if exists else []
+        return [Command.of("zfs", "destroy", "-r", d.dataset)] if exists else []
     if d.ensure == "archived":
         if not exists:
             return []
@@ -152,7 +152,7 @@ def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) 
                                 f"(see README, host preparation) before adding homes under it")
         opts = [f"{p}={v}" for p, v in d.properties.model_dump().items()]
         return [
-            Command.of("zfs", "create", *[x for o in opts for x in ("-o", o)], "--", d.dataset),
+            Command.of("zfs", "create", *[x for o in opts for x in ("-o", o)], d.dataset),
             chown_mountpoint(d),
         ]
     state = host.datasets.get(d.dataset)
@@ -167,7 +167,7 @@ def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) 
             f"{d.owner} ({d.owner_uid}): refusing to take over someone else's data; chown it or use another name")
     changes = property_changes(d.properties, host, d.dataset)
     if changes:
-        cmds.append(Command.of("zfs", "set", *[f"{p}={v}" for p, v in sorted(changes.items())], "--", d.dataset))
+        cmds.append(Command.of("zfs", "set", *[f"{p}={v}" for p, v in sorted(changes.items())], d.dataset))
     if owner is None or owner[:2] != (d.owner_uid, d.owner_gid) or owner[2] != d.mode.lstrip("0"):
         cmds.append(chown_mountpoint(d))
     if state.value("readonly") == "on":

@@ -1,0 +1,135 @@
+"""``bird:ServerConfig``: a route server's main config ``<config_dir>/bird.conf``, applied safely.
+
+* id: ``<route-server>`` (e.g. ``rs1``).
+* inputs: ``route_server`` (RouteServer), ``rpki`` (RpkiSource: RTR caches or static ROAs),
+  ``filter_policy`` (FilterPolicy: prefix-length bounds), ``take_over_existing`` (replace a main
+  config Keystone does not manage, e.g. Debian's default; the original is kept as
+  ``bird.conf.keystone-orig``).
+* outputs: the inputs plus ``path``, ``sha256`` (of the file on disk) and ``protocols`` (the
+  protocols it declares → state, e.g. ``ks_rpki1: up``).
+* The main config holds what every peer shares (router id, ROA tables and their source, bogon
+  lists, the import functions, one session template per family) and ends with
+  ``include "<peers_dir>/*.conf";``.  The apply creates ``peers_dir`` if needed.
+* Delete refuses while peer files remain, then **leaves the file in place**: BIRD cannot start
+  without a config, and the remaining base config (no peers) is harmless.  Remove it by hand if
+  the route server is retired.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pydantic
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from providers.base import KeystoneProvider, strip_internal
+from providers.bird import apply, parse, render
+from providers.bird.models import FilterPolicy, RouteServer, RpkiSource
+from providers.bird.peer_file import route_server_identity
+from providers.bird.plan import Change
+
+OUTPUTS = ("path", "sha256", "protocols")
+
+
+class ServerConfigInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    route_server: RouteServer = Field(description="The route server whose main config this is.")
+    rpki: RpkiSource = Field(description="Where the ROA tables come from.")
+    filter_policy: FilterPolicy = Field(default_factory=FilterPolicy, description="Prefix-length bounds.")
+    take_over_existing: bool = Field(default=False, description="Replace an existing main config Keystone does not manage.")
+
+    @property
+    def id(self) -> str:
+        return self.route_server.name
+
+    @property
+    def path(self) -> str:
+        return self.route_server.config_file
+
+    def render(self) -> str:
+        return render.render_server_config(self.route_server, self.rpki, self.filter_policy)
+
+
+def _plain(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.model_dump(mode="json") if isinstance(v, BaseModel) else v) for k, v in props.items()}
+
+
+class BirdServerConfigProvider(KeystoneProvider):
+    Inputs = ServerConfigInputs
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return super().check(olds, {k: v for k, v in news.items() if k not in OUTPUTS})
+
+    def _change(self, inp: ServerConfigInputs, content: str | None, *, adopt: bool = False) -> Change:
+        return Change(kind="server", rs=inp.route_server, resource=f"bird:ServerConfig {inp.id}", live=inp.path,
+                      content=content, marker=("bird:ServerConfig", inp.id), adopt=adopt,
+                      take_over=inp.take_over_existing)
+
+    @staticmethod
+    def _outputs(inp: ServerConfigInputs, content: str | None, protocols: dict[str, parse.Protocol]) -> dict[str, Any]:
+        return {
+            **inp.model_dump(mode="json"),
+            "path": inp.path,
+            "sha256": render.sha256(content) if content is not None else None,
+            "protocols": {n: protocols[n].summary for n in parse.declared_protocols(content or "") if n in protocols},
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inp = self.inputs(props)
+        content = inp.render()
+        applied = apply.apply_change(self._change(inp, content, adopt=True))
+        return CreateResult(inp.id, self._outputs(inp, content, applied.protocols))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inp = self.inputs(news)
+        content = inp.render()
+        applied = apply.apply_change(self._change(inp, content))
+        return UpdateResult(self._outputs(inp, content, applied.protocols))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        inp = self.inputs(props)
+        rs = inp.route_server
+        with apply.lock_for(rs):
+            remaining = apply.list_peer_files(rs)
+        if remaining:
+            raise apply.ApplyError(
+                f"bird:ServerConfig {inp.id} (route server {rs.name}, host {rs.target.name}): {len(remaining)} peer "
+                f"file(s) still in {rs.peers_dir} ({', '.join(remaining[:5])}{', ...' if len(remaining) > 5 else ''}): "
+                "delete their bird:PeerFile resources first; the main config is left in place")
+        # Deliberately retained: see the module docstring.
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inp = self.inputs(props)
+        content, protocols = apply.read_file_and_protocols(inp.route_server, inp.path)
+        if content is None:
+            return ReadResult(None, {})
+        return ReadResult(id_ or inp.id, self._outputs(inp, content, protocols), inputs=inp.model_dump(mode="json"))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        fields = self.Inputs.model_fields
+        try:
+            old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields})
+            new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields})
+        except pydantic.ValidationError:
+            return DiffResult(changes=None)
+        o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
+        changed = [k for k in fields if o.get(k) != n.get(k)]
+        replaces = ["route_server"] if route_server_identity(old.route_server) != route_server_identity(new.route_server) else []
+        content = new.render()
+        expected = set(parse.declared_protocols(content))
+        drift = olds.get("sha256") != render.sha256(content) or not expected <= set((olds.get("protocols") or {}).keys())
+        return DiffResult(changes=bool(changed) or drift, replaces=replaces, stables=[],
+                          delete_before_replace=bool(replaces))
+
+
+class BirdServerConfig(pulumi.dynamic.Resource, module="bird", name="ServerConfig"):
+    """A route server's main config (type ``pulumi-python:dynamic/bird:ServerConfig``)."""
+
+    path: pulumi.Output[str]
+    sha256: pulumi.Output[str]
+    protocols: pulumi.Output[dict]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        super().__init__(BirdServerConfigProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)

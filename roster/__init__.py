@@ -1,0 +1,43 @@
+"""Keystone's roster: the single source of truth for *who* (people with accounts, peers with sessions).
+
+    from roster import load_roster, RosterContext
+    roster = load_roster("roster/roster.yaml", RosterContext(min_uid=1000, hosts=["guest"]))
+
+``load_roster``/``parse_roster_text`` return a validated, frozen ``Roster`` or raise ``RosterError``
+listing every problem of the file with ``file:line:col: path: message (hint)``.
+"""
+from .errors import Issue, RosterError
+from .loader import load_roster, parse_roster_text
+from .model import (
+    MaxPrefixes,
+    Peer,
+    PeerState,
+    Person,
+    PersonState,
+    Roster,
+    RosterContext,
+    Tier,
+    ZfsProperties,
+    format_zfs_size,
+    parse_zfs_size,
+    ssh_key_fingerprint,
+)
+
+__all__ = [
+    "Issue",
+    "MaxPrefixes",
+    "Peer",
+    "PeerState",
+    "Person",
+    "PersonState",
+    "Roster",
+    "RosterContext",
+    "RosterError",
+    "Tier",
+    "ZfsProperties",
+    "format_zfs_size",
+    "load_roster",
+    "parse_roster_text",
+    "parse_zfs_size",
+    "ssh_key_fingerprint",
+]

@@ -1,0 +1,59 @@
+"""Checks that must pass before the program registers any resource (pure).
+
+* the promotion guard: a stack with ``promotion.after`` applies only the roster the previous stack
+  has deployed (compared by digest);
+* the deletion guard: a person who was deployed here and is no longer in the roster must have gone
+  through ``offboarded`` (or ``purged``) first, unless the stack opts in;
+* Authentik: every active person exists in Authentik.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from roster import PersonState, Roster
+
+
+class GateError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("nothing was applied:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def promotion_problems(after: str | None, previous_digest: str | None, digest: str) -> list[str]:
+    if not after:
+        return []
+    if not previous_digest:
+        return [f"promotion: stack {after!r} has no deployed roster digest yet: deploy the roster there first"]
+    if previous_digest != digest:
+        return [f"promotion: this roster (digest {digest[:12]}) is not the one deployed on {after!r} "
+                f"({previous_digest[:12]}): promote only what {after!r} runs — deploy it there first"]
+    return []
+
+
+def deletion_problems(roster: Roster, deployed: Mapping[str, Any] | None, allow: bool) -> list[str]:
+    """``deployed``: the ``people`` output of this stack's last deployment (username -> summary)."""
+    if allow or not deployed:
+        return []
+    problems = []
+    for username, summary in sorted(deployed.items()):
+        state = summary.get("state") if isinstance(summary, Mapping) else None
+        if username not in roster.people and state == PersonState.ACTIVE.value:
+            problems.append(
+                f"roster: person {username!r} was removed while active: set `state: offboarded` first "
+                f"(locks the account, keeps the home), apply, and only then remove or purge them "
+                f"(or set keystone:offboarding.allowDeleteWithoutOffboarding for this stack)")
+    return problems
+
+
+def authentik_problems(roster: Roster, found: Mapping[str, list[Any]]) -> list[str]:
+    """``found``: Authentik username -> users the lookup returned."""
+    problems = []
+    for p in sorted(roster.people.values(), key=lambda p: p.username):
+        if p.state != PersonState.ACTIVE:
+            continue
+        users = found.get(p.authentik) or []
+        if len(users) != 1:
+            problems.append(f"authentik: person {p.username!r} has Authentik username {p.authentik!r}, which "
+                            f"{'does not exist' if not users else 'matches several users'} in Authentik: "
+                            f"fix `authentik:` in the roster or create the user (SSO) first")
+    return problems

@@ -1,0 +1,143 @@
+"""``keystone:users:WorkstationUser`` — one person: on every host an account, a home dataset and its
+delegation; their Authentik identity; their Kubernetes RBAC by tier.
+
+Per host the order is dataset → account → delegation: the dataset is created and chowned to the
+person's uid first, so the account finds its home (the dataset's mountpoint) and writes the
+authorized_keys inside it; ``zfs allow`` needs both.
+
+Lifecycle (the roster's ``state``):
+* ``active``: everything present;
+* ``offboarded`` (reversible): account locked + expired, delegation removed, no RBAC, not in the
+  gate group; account and home with every file stay;
+* ``purged`` (explicit): account removed (userdel), home archived — or destroyed only where the
+  stack allows it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from providers.accounts.account import OsAccount
+from providers.accounts.plan import AccountInputs
+from providers.zfs.dataset import ZfsDataset
+from providers.zfs.delegation import ZfsDelegation
+from providers.zfs.plan import DatasetInputs, DelegationInputs, ZfsProperties
+from roster import Person, PersonState, Tier
+from settings import HostSettings, StackSettings
+
+TYPE = "keystone:users:WorkstationUser"
+TIER_LABEL = "keystone.dev/tier"
+PERSON_LABEL = "keystone.dev/person"
+
+
+@dataclass
+class KubernetesRbac:
+    """What the component needs to bind a person in Kubernetes (None when Kubernetes is off)."""
+
+    provider: k8s.Provider | None
+    power_user_role: str
+    """Name of the project-owned read-only ClusterRole bound to power users."""
+    oidc_prefix: str = "oidc:"
+
+
+@dataclass
+class WorkstationUserArgs:
+    person: Person
+    """The roster entry (validated)."""
+    hosts: list[HostSettings]
+    """Hosts of the stack this person lives on (already filtered by ``person.hosts``)."""
+    settings: StackSettings
+    """Stack settings: ZFS layout and whether a purge may destroy."""
+    kubernetes: KubernetesRbac | None = None
+    """Kubernetes RBAC wiring, or None when the stack has Kubernetes off."""
+    authentik_user_id: pulumi.Input[float] | None = None
+    """The person's Authentik user pk (looked up by the program), or None when Authentik is off."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Host preparation resources (parent dataset and such) every host resource waits for."""
+
+
+class WorkstationUser(pulumi.ComponentResource):
+    def __init__(self, name: str, args: WorkstationUserArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        p = args.person
+        s = args.settings
+        self.hosts: dict[str, dict] = {}
+        for host in args.hosts:
+            self.hosts[host.name] = self._on_host(name, p, host, s, args.depends_on)
+
+        self.bindings: list[pulumi.CustomResource] = []
+        if args.kubernetes and p.state == PersonState.ACTIVE:
+            self.bindings = self._rbac(name, p, args.kubernetes)
+
+        self.authentik_user_id = args.authentik_user_id if p.state == PersonState.ACTIVE else None
+        self.summary = {
+            "uid": p.uid,
+            "tier": p.tier.value,
+            "state": p.state.value,
+            "hosts": {h: v["summary"] for h, v in self.hosts.items()},
+            "authentik": p.authentik,
+            "kubernetes": f"{args.kubernetes.oidc_prefix}{p.kubernetes}" if args.kubernetes else None,
+            "bindings": [b._name for b in self.bindings],
+        }
+        self.register_outputs({"summary": self.summary})
+
+    # -- hosts ---------------------------------------------------------------------------------
+    def _on_host(self, name: str, p: Person, host: HostSettings, s: StackSettings,
+                 depends_on: list[pulumi.Resource]) -> dict:
+        target = host.target()
+        child = f"{name}-{host.name}"
+        dataset_name = f"{s.zfs.home_parent}/{p.username}"
+        home = f"{s.zfs.home_mountpoint.rstrip('/')}/{p.username}"
+        purged = p.state == PersonState.PURGED
+        ensure = ("destroyed" if s.offboarding.allow_destroy else "archived") if purged else "present"
+        dataset = ZfsDataset(f"{child}-home", DatasetInputs(
+            host=target, dataset=dataset_name, owner=p.username, owner_uid=p.uid, owner_gid=p.uid,
+            properties=ZfsProperties(**p.zfs.model_dump()), ensure=ensure,
+            archive_parent=s.zfs.archive_parent, allow_destroy=s.offboarding.allow_destroy,
+            person_state=p.state.value, tier=p.tier.value,
+        ), pulumi.ResourceOptions(parent=self, retain_on_delete=True, protect=ensure == "present",
+                                  depends_on=depends_on))
+        account = OsAccount(f"{child}-account", AccountInputs(
+            host=target, username=p.username, uid=p.uid, groups=list(p.groups),
+            exclusive_groups=p.exclusive_groups, shell=p.shell, home=home, comment=p.name,
+            ssh_keys=list(p.ssh_keys), password_hash=p.password_hash,
+            locked=p.state != PersonState.ACTIVE, expired=p.state != PersonState.ACTIVE,
+            ensure="absent" if purged else "present", person_state=p.state.value, tier=p.tier.value,
+        ), pulumi.ResourceOptions(parent=self, depends_on=[dataset]))
+        delegation = None
+        if p.state == PersonState.ACTIVE:
+            delegation = ZfsDelegation(f"{child}-delegation", DelegationInputs(
+                host=target, dataset=dataset_name, user=p.username,
+            ), pulumi.ResourceOptions(parent=self, depends_on=[dataset, account]))
+        return {
+            "dataset": dataset, "account": account, "delegation": delegation,
+            "summary": {"home": dataset_name, "ensure": ensure, "delegated": delegation is not None},
+        }
+
+    # -- Kubernetes ----------------------------------------------------------------------------
+    def _rbac(self, name: str, p: Person, kube: KubernetesRbac) -> list[pulumi.CustomResource]:
+        subject = k8s.rbac.v1.SubjectArgs(kind="User", name=f"{kube.oidc_prefix}{p.kubernetes}",
+                                          api_group="rbac.authorization.k8s.io")
+        labels = {TIER_LABEL: p.tier.value, PERSON_LABEL: p.username, "app.kubernetes.io/managed-by": "keystone"}
+        # roleRef is immutable: a tier change must replace the binding, deleting the old one first
+        # because the binding keeps its name.
+        opts = pulumi.ResourceOptions(parent=self, provider=kube.provider, replace_on_changes=["roleRef"],
+                                      delete_before_replace=True)
+        if p.tier == Tier.NAMESPACE_OWNER:
+            return [
+                k8s.rbac.v1.RoleBinding(
+                    f"{name}-k8s-{ns}",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=f"keystone-{p.username}", namespace=ns, labels=labels),
+                    role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole",
+                                                     name="admin"),
+                    subjects=[subject], opts=opts)
+                for ns in sorted(p.namespaces)
+            ]
+        role = "cluster-admin" if p.tier == Tier.ADMIN else kube.power_user_role
+        return [k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-k8s",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"keystone-{p.username}", labels=labels),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role),
+            subjects=[subject], opts=opts)]

@@ -1,0 +1,1 @@
+"""Test doubles of external systems (faithful to recorded behaviour; see each module's docstring)."""

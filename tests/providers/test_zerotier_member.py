@@ -1,0 +1,307 @@
+"""``zerotier:Member`` through the real dynamic-provider gRPC host, against the controller double.
+
+Every call goes the way ``pulumi up`` sends it: ``python -m pulumi.dynamic`` started as the engine
+starts it, ``Configure`` with stack config (the token), the provider pickled by reference, and
+Check/Create/Read/Diff/Update/Delete as protobuf messages.  Both API modes run the same lifecycle.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from providers.zerotier.member import ZeroTierMemberProvider
+from tests.fakes.zerotier_controller import DEFAULT_NETWORK as NWID
+from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.fakes.zerotier_controller import controller_factory  # noqa: F401  (fixture)
+from tests.harness.provider_host import DynamicProviderHost, ProviderError, ResourceClient
+
+MID = "a1b2c3d4e5"
+WRONG_TOKEN = "wrong-token-5f1e0c7d"
+FAST = {"keystone:zerotierTimeout": "1", "keystone:zerotierRetries": "3"}
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[DynamicProviderHost]:
+    with DynamicProviderHost(config={"keystone:zerotierToken": DEFAULT_TOKEN, **FAST}) as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def bad_token_host() -> Iterator[DynamicProviderHost]:
+    with DynamicProviderHost(config={"keystone:zerotierToken": WRONG_TOKEN, **FAST}) as h:
+        yield h
+
+
+@pytest.fixture(params=["self_hosted", "central"])
+def ctl(request, controller_factory: Callable[..., FakeZeroTierController]) -> FakeZeroTierController:  # noqa: F811
+    return controller_factory(request.param)
+
+
+@pytest.fixture
+def member(host: DynamicProviderHost) -> ResourceClient:
+    return host.resource(ZeroTierMemberProvider(), "urn:pulumi:test::keystone::keystone:peering:PeerAsn$"
+                                                   "pulumi-python:dynamic/zerotier:Member::as64501-zt")
+
+
+def news(ctl: FakeZeroTierController, **over: Any) -> dict[str, Any]:
+    return {"network_id": NWID, "member_id": MID, "ip_assignments": ["10.99.0.2", "fd00:99::2"],
+            "name": "AS64501 peer-one", "asn": 64501, "api_mode": ctl.mode, "api_url": ctl.url, **over}
+
+
+def checked(res: ResourceClient, props: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, Any]:
+    inputs, failures = res.check(props, olds)
+    assert failures == []
+    return inputs
+
+
+def stored(ctl: FakeZeroTierController, mid: str = MID) -> dict[str, Any] | None:
+    return ctl.member(NWID, mid)
+
+
+def test_lifecycle(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    inputs = checked(member, news(ctl))
+    id_, outs = member.create(inputs)
+    assert id_ == f"{NWID}-{MID}"
+    m = stored(ctl)
+    assert (m["authorized"], m["ipAssignments"], m["name"]) == (True, ["10.99.0.2", "fd00:99::2"], "AS64501 peer-one")
+    assert m["noAutoAssignIps"] is True
+    if ctl.mode == "central":
+        assert m["description"] == "AS64501"
+    assert outs["revision"] == m["revision"]
+    assert {k: outs[k] for k in inputs} == inputs
+
+    # refresh: nothing changed out of band
+    rid, routs, rinputs = member.read(id_, outs)
+    assert (rid, routs, rinputs) == (id_, outs, inputs)
+    assert member.diff(id_, outs, inputs).changes is False
+
+    # a second `up` with the same inputs writes nothing
+    writes = len(ctl.writes())
+    assert member.up(news(ctl), (id_, outs)) == (id_, outs)
+    assert len(ctl.writes()) == writes
+
+    # change an address: update in place
+    changed = checked(member, news(ctl, ip_assignments=["10.99.0.20", "fd00:99::2"]), outs)
+    d = member.diff(id_, outs, changed)
+    assert (d.changes, d.replaces) == (True, [])
+    outs = member.update(id_, outs, changed)
+    assert stored(ctl)["ipAssignments"] == ["10.99.0.20", "fd00:99::2"]
+    assert outs["ip_assignments"] == ["10.99.0.20", "fd00:99::2"] and outs["revision"] == stored(ctl)["revision"]
+    _, routs, rinputs = member.read(id_, outs)
+    assert rinputs["ip_assignments"] == ["10.99.0.20", "fd00:99::2"] and routs == outs
+
+    # someone deauthorizes the member in the controller UI: refresh shows it, the next up repairs it
+    ctl.set_member(NWID, MID, authorized=False)
+    _, routs, rinputs = member.read(id_, outs)
+    assert rinputs["authorized"] is False and routs["revision"] == stored(ctl)["revision"]
+    d = member.diff(id_, routs, changed)
+    assert d.changes is True and d.replaces == []
+    outs = member.update(id_, routs, changed)
+    assert stored(ctl)["authorized"] is True and outs["authorized"] is True
+
+    # delete: deauthorized, no addresses, the record (and its name) stays
+    member.delete(id_, outs)
+    m = stored(ctl)
+    assert (m["authorized"], m["ipAssignments"], m["name"]) == (False, [], "AS64501 peer-one")
+    member.delete(id_, outs)  # again: still fine
+    assert ctl.member_ids(NWID) == [MID]
+
+
+def test_delete_on_remove_deletes_the_record(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl, delete_on_remove=True)))
+    member.delete(id_, outs)
+    assert stored(ctl) is None
+    deauth_then_delete = [(r.method, r.body) for r in ctl.writes()][-2:]
+    assert deauth_then_delete[1][0] == "DELETE"
+    body = deauth_then_delete[0][1]
+    assert (body if ctl.mode == "self_hosted" else body["config"])["authorized"] is False
+    member.delete(id_, outs)  # already gone: nothing to do
+
+
+def test_uppercase_member_id_lands_on_the_lowercase_member(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    inputs = checked(member, news(ctl, member_id="A1B2C3D4E5"))
+    assert inputs["member_id"] == MID
+    id_, _ = member.create(inputs)
+    assert id_ == f"{NWID}-{MID}"
+    assert ctl.member_ids(NWID) == [MID]
+    assert all(MID in r.path for r in ctl.requests if "/member/" in r.path)
+
+
+def test_5xx_twice_then_success_converges(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    ctl.fail_next(2, 503)
+    id_, outs = member.create(checked(member, news(ctl)))
+    assert stored(ctl)["authorized"] is True
+    assert [r.status for r in ctl.requests[:3]] == [503, 503, 404]
+
+
+def test_timeout_then_success_converges(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    inputs = checked(member, news(ctl))
+    ctl.delay_next(1, 2.5)  # the first GET outlives the 1 s read timeout
+    id_, outs = member.create(inputs)
+    assert stored(ctl)["authorized"] is True and outs["ip_assignments"] == ["10.99.0.2", "fd00:99::2"]
+    assert ctl.requests[0].path == ctl.requests[1].path
+
+
+def test_update_retries_a_failing_write(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl)))
+    ctl.fail_next(2, 502)
+    outs = member.update(id_, outs, checked(member, news(ctl, name="renamed"), outs))
+    assert stored(ctl)["name"] == "renamed" == outs["name"]
+
+
+def test_401_is_clear_has_no_secret_and_records_nothing(ctl: FakeZeroTierController,
+                                                        bad_token_host: DynamicProviderHost) -> None:
+    res = bad_token_host.resource(ZeroTierMemberProvider())
+    inputs, failures = res.check(news(ctl))
+    assert failures == []
+    with pytest.raises(ProviderError) as err:
+        res.create(inputs)
+    text = err.value.details
+    assert "401" in text and "zerotier token secret" in text and f"member {MID}" in text and ctl.url in text
+    assert WRONG_TOKEN not in text and DEFAULT_TOKEN not in text
+    assert ctl.member_ids(NWID) == [] and ctl.writes() == []
+
+
+def test_controller_coercion_is_a_verification_error_and_rolled_back(ctl: FakeZeroTierController,
+                                                                     member: ResourceClient) -> None:
+    ctl.drop_addresses.add("fd00:99::2")
+    with pytest.raises(ProviderError) as err:
+        member.create(checked(member, news(ctl)))
+    text = err.value.details
+    assert "silently changed" in text and "ipAssignments" in text and "missing ['fd00:99::2']" in text
+    assert "Rolled back" in text
+    assert stored(ctl) is None
+
+
+def test_coercion_on_update_keeps_state_and_reports(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl)))
+    ctl.drop_addresses.add("10.99.0.30")
+    with pytest.raises(ProviderError, match=r"silently changed.*missing \['10.99.0.30'\]"):
+        member.update(id_, outs, checked(member, news(ctl, ip_assignments=["10.99.0.30"]), outs))
+
+
+def test_adopts_a_pending_join_request(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    ctl.set_member(NWID, MID)  # the peer's node asked to join: unauthorized member record
+    id_, outs = member.create(checked(member, news(ctl)))
+    assert stored(ctl)["authorized"] is True
+
+
+def test_adopts_an_identical_member_without_changing_it(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    ctl.set_member(NWID, MID, authorized=True, ipAssignments=["10.99.0.2", "fd00:99::2"], name="AS64501 peer-one",
+                   noAutoAssignIps=True, **({"description": "AS64501"} if ctl.mode == "central" else {}))
+    revision = stored(ctl)["revision"]
+    member.create(checked(member, news(ctl)))
+    assert stored(ctl)["revision"] == revision
+
+
+def test_refuses_to_take_over_a_different_authorized_member(ctl: FakeZeroTierController,
+                                                            member: ResourceClient) -> None:
+    ctl.set_member(NWID, MID, authorized=True, ipAssignments=["10.99.0.77"], name="someone else")
+    with pytest.raises(ProviderError, match="does not take over.*deauthorize the member"):
+        member.create(checked(member, news(ctl)))
+    m = stored(ctl)
+    assert (m["authorized"], m["ipAssignments"], m["name"]) == (True, ["10.99.0.77"], "someone else")
+
+
+def test_read_of_a_vanished_member_drops_it(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl)))
+    ctl.remove_member(NWID, MID)  # deleted out of band
+    rid, routs, _ = member.read(id_, outs)
+    assert (rid, routs) == ("", {})
+
+
+def test_read_refuses_to_drop_state_when_the_network_is_unknown(ctl: FakeZeroTierController,
+                                                                member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl)))
+    ctl.remove_network(NWID)
+    with pytest.raises(ProviderError, match=f"does not know network {NWID}: refusing to drop member {MID}"):
+        member.read(id_, outs)
+
+
+def test_suspend_and_remove_via_peer_state(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl)))
+    outs = member.update(id_, outs, checked(member, news(ctl, peer_state="suspended"), outs))
+    m = stored(ctl)
+    assert (m["authorized"], m["ipAssignments"]) == (False, ["10.99.0.2", "fd00:99::2"])
+    outs = member.update(id_, outs, checked(member, news(ctl, peer_state="removed"), outs))
+    m = stored(ctl)
+    assert (m["authorized"], m["ipAssignments"]) == (False, [])
+    assert member.read(id_, outs)[2]["peer_state"] == "removed"
+
+
+def test_member_id_change_is_a_replacement_new_member_first(ctl: FakeZeroTierController,
+                                                            member: ResourceClient) -> None:
+    id_, outs = member.create(checked(member, news(ctl)))
+    d = member.diff(id_, outs, checked(member, news(ctl, member_id="b2c3d4e5f6"), outs))
+    assert (d.changes, d.replaces, d.delete_before_replace) == (True, ["member_id"], False)
+    new_id, _ = member.up(news(ctl, member_id="b2c3d4e5f6"), (id_, outs))
+    assert new_id == f"{NWID}-b2c3d4e5f6"
+    assert stored(ctl, "b2c3d4e5f6")["authorized"] is True and stored(ctl)["authorized"] is False
+
+
+@pytest.mark.parametrize("over,props,fragments", [
+    ({"member_id": "xyz"}, {"member_id"}, ["10 hex digits", "'xyz'"]),
+    ({"ip_assignments": ["10.99.0.2/24"]}, {"ip_assignments"}, ["prefix length"]),
+    ({"network_id": "8056c2e21c"}, {"network_id"}, ["16 hex digits"]),
+    ({"member_id": "0000000000", "ip_assignments": ["fd00::2/64", "10.99.0.2"], "authorized": "yes"},
+     {"member_id", "ip_assignments", "authorized"}, ["never stores", "prefix length"]),
+    ({"api_mode": "cloud"}, {"api_mode"}, ["central", "self_hosted"]),
+    ({"api_url": "https://admin:pw@zt.example"}, {"api_url"}, ["credentials"]),
+    ({"peer_state": "gone"}, {"peer_state"}, ["active"]),
+])
+def test_check_failures_name_the_property(controller_factory, member: ResourceClient, over: dict[str, Any],  # noqa: F811
+                                          props: set[str], fragments: list[str]) -> None:
+    ctl = controller_factory("self_hosted")
+    props_in = news(ctl, **over)
+    if over.get("api_url"):
+        props_in["api_url"] = over["api_url"]
+    _, failures = member.check(props_in)
+    assert {p for p, _ in failures} == props
+    reasons = " ".join(r for _, r in failures)
+    for fragment in fragments:
+        assert fragment in reasons
+    assert ctl.request_count == 0
+
+
+def test_token_from_environment_when_config_has_none(controller_factory) -> None:  # noqa: F811
+    ctl = controller_factory("self_hosted")
+    with DynamicProviderHost(config=FAST, env={"KEYSTONE_ZEROTIER_TOKEN": DEFAULT_TOKEN}) as h:
+        res = h.resource(ZeroTierMemberProvider())
+        res.create(checked(res, news(ctl)))
+    assert stored(ctl)["authorized"] is True
+
+
+@pytest.mark.skipif("KEYSTONE_ZEROTIER_TOKEN" in os.environ, reason="the environment provides a token")
+def test_no_token_anywhere_is_a_clear_error(controller_factory) -> None:  # noqa: F811
+    ctl = controller_factory("self_hosted")
+    with DynamicProviderHost(config=FAST) as h:
+        res = h.resource(ZeroTierMemberProvider())
+        with pytest.raises(ProviderError, match="no ZeroTier API token.*keystone:zerotierToken.*KEYSTONE_ZEROTIER_TOKEN"):
+            res.create(checked(res, news(ctl)))
+    assert ctl.request_count == 0
+
+
+def test_provider_pickle_holds_no_token() -> None:
+    from pulumi.dynamic.dynamic import serialize_provider
+    import base64
+
+    blob = base64.b64decode(serialize_provider(ZeroTierMemberProvider()))
+    assert DEFAULT_TOKEN.encode() not in blob and len(blob) < 200
+    assert b"providers.zerotier.member" in blob and b"ZeroTierMemberProvider" in blob
+
+
+def test_preview_with_unknown_values(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    from pulumi.runtime.rpc import UNKNOWN
+
+    id_, outs = member.create(checked(member, news(ctl)))
+    inputs, failures = member.check(news(ctl, name=UNKNOWN, member_id="xyz"))
+    assert [p for p, _ in failures] == ["member_id"]  # known values are still checked
+    inputs, failures = member.check(news(ctl, name=UNKNOWN, member_id="A1B2C3D4E5"))
+    assert failures == []
+    d = member.diff(id_, outs, inputs)
+    assert (d.changes, d.replaces) == (True, [])
+    d = member.diff(id_, outs, news(ctl, member_id=UNKNOWN))
+    assert (d.changes, d.replaces) == (True, ["member_id"])
+    assert ctl.request_count == 3  # the create's GET, POST, GET; a preview calls nothing

@@ -106,6 +106,7 @@ class CommandError(HostError):
         self.command = command
         self.exit_code = exit_code
         self.stderr = mask(stderr, command.secrets)
+        self.stdout = mask(stdout, command.secrets)
         detail = self.stderr.strip() or mask(stdout, command.secrets).strip() or "(no output)"
         super().__init__(
             host, f"host {host}: `{command.display()}` exited {exit_code}: {detail[:2000]}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from dataclasses import dataclass
 
 from providers.bird import parse, plan
@@ -57,43 +58,52 @@ def apply_change(change: Change) -> Applied:
     rs = change.rs
     transport = for_host(rs.target)
     with lock_for(rs):
-        seen = plan.observe(change, transport.run_batch(plan.gather_commands(change), stop_on_error=False))
-        problems = plan.check(change, seen)
-        if problems:
-            raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(problems))
-        if plan.is_noop(change, seen):
-            return Applied(False, seen.protocols or {})
-
-        steps = plan.apply_steps(change, seen)
-        failed: Command | None = None
+        _invalidate(rs)
         try:
-            results = transport.run_batch([c for _, c in steps])
-        except CommandError as e:
-            failed = e.command
-            results = [_failed_result(e)]
-        except TransportError as e:
-            raise ApplyError(
-                f"{change.where}: the connection was cut during the apply ({e}). If it got as far as "
-                f"`configure timeout {rs.confirm_timeout}`, BIRD undoes the change by itself within "
-                f"{rs.confirm_timeout} s; the file on disk may already be the new one (previous kept as "
-                f"{change.paths.old}). Run the update again once the host is reachable."
-            ) from None
-        out = plan.outcome(steps, results, failed)
-        if failed is None:
-            out.problems = plan.verify(change, seen, out)
-            if not out.problems:
-                confirm = transport.run_batch(plan.confirm_commands(change, seen), stop_on_error=False)
-                reply = parse.parse_configure(confirm[0].stdout + confirm[0].stderr)
-                if reply.ok:
-                    return Applied(True, out.protocols or {})
-                out.problems.append(
-                    f"`configure confirm` failed ({reply.text}): the {rs.confirm_timeout} s undo timer expired "
-                    "before the confirmation arrived, and BIRD already went back to the previous config")
-                if out.configure is not None:
-                    out.configure = dataclasses.replace(out.configure, undo_scheduled=None)
-        reason = plan.failure_message(change, out, seen) if failed is not None else "; ".join(out.problems)
-        rollback = _rollback(transport, change, seen, out)
-        raise ApplyError(f"{change.where}: {reason}. {rollback}")
+            return _apply_locked(change, transport)
+        finally:
+            _invalidate(rs)
+
+
+def _apply_locked(change: Change, transport) -> Applied:
+    rs = change.rs
+    seen = plan.observe(change, transport.run_batch(plan.gather_commands(change), stop_on_error=False))
+    problems = plan.check(change, seen)
+    if problems:
+        raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(problems))
+    if plan.is_noop(change, seen):
+        return Applied(False, seen.protocols or {})
+
+    steps = plan.apply_steps(change, seen)
+    failed: Command | None = None
+    try:
+        results = transport.run_batch([c for _, c in steps])
+    except CommandError as e:
+        failed = e.command
+        results = [_failed_result(e)]
+    except TransportError as e:
+        raise ApplyError(
+            f"{change.where}: the connection was cut during the apply ({e}). If it got as far as "
+            f"`configure timeout {rs.confirm_timeout}`, BIRD undoes the change by itself within "
+            f"{rs.confirm_timeout} s; the file on disk may already be the new one (previous kept as "
+            f"{change.paths.old}). Run the update again once the host is reachable."
+        ) from None
+    out = plan.outcome(steps, results, failed)
+    if failed is None:
+        out.problems = plan.verify(change, seen, out)
+        if not out.problems:
+            confirm = transport.run_batch(plan.confirm_commands(change, seen), stop_on_error=False)
+            reply = parse.parse_configure(confirm[0].stdout + confirm[0].stderr)
+            if reply.ok:
+                return Applied(True, out.protocols or {})
+            out.problems.append(
+                f"`configure confirm` failed ({reply.text}): the {rs.confirm_timeout} s undo timer expired "
+                "before the confirmation arrived, and BIRD already went back to the previous config")
+            if out.configure is not None:
+                out.configure = dataclasses.replace(out.configure, undo_scheduled=None)
+    reason = plan.failure_message(change, out, seen) if failed is not None else "; ".join(out.problems)
+    rollback = _rollback(transport, change, seen, out)
+    raise ApplyError(f"{change.where}: {reason}. {rollback}")
 
 
 def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome) -> str:
@@ -118,14 +128,51 @@ def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome)
             "Nothing was changed on the route server (the live file and the running config are untouched).")
 
 
+# --- reads (refresh) ---------------------------------------------------------------------------------
+#
+# ``pulumi refresh`` reads every PeerFile of a route server at once (four at a time).  One round trip
+# reads the main config, every peer file and ``show protocols``; the result is shared for
+# READ_TTL seconds by the other reads of the same route server and dropped by any apply to it.
+
+READ_TTL = 3.0
+_READS: dict[tuple, tuple[float, "ServerView"]] = {}
+
+
+@dataclass(frozen=True)
+class ServerView:
+    files: dict[str, str]                   # main config and peer files → content
+    protocols: dict[str, parse.Protocol]
+
+
+def _invalidate(rs: RouteServer) -> None:
+    _READS.pop(_key(rs), None)
+
+
+def _key(rs: RouteServer) -> tuple:
+    return (rs.target.address, rs.target.port, rs.target.user, rs.control_socket, rs.config_dir, rs.peers_dir)
+
+
+def read_route_server(rs: RouteServer) -> ServerView:
+    with lock_for(rs):
+        hit = _READS.get(_key(rs))
+        if hit and time.monotonic() - hit[0] < READ_TTL:
+            return hit[1]
+        main, listing, lines, show = for_host(rs.target).run_batch(plan.read_commands(rs), stop_on_error=False)
+        if not show.ok or "Unable to connect" in show.stdout + show.stderr:
+            raise ApplyError(f"route server {rs.name} (host {rs.target.name}): cannot talk to BIRD on "
+                             f"{rs.control_socket}: {(show.stderr or show.stdout).strip() or show.exit_code}")
+        files = plan.parse_peer_files(rs, listing.stdout, lines.stdout)
+        if main.ok:
+            files[rs.config_file] = main.stdout
+        view = ServerView(files, parse.parse_show_protocols(show.stdout))
+        _READS[_key(rs)] = (time.monotonic(), view)
+        return view
+
+
 def read_file_and_protocols(rs: RouteServer, path: str) -> tuple[str | None, dict[str, parse.Protocol]]:
-    """The file's content (None if absent) and ``show protocols``, in one round trip."""
-    cat, show = for_host(rs.target).run_batch(
-        [Command.of("cat", path, check=False), plan.birdc(rs, "show", "protocols")], stop_on_error=False)
-    if not show.ok or "Unable to connect" in show.stdout + show.stderr:
-        raise ApplyError(f"route server {rs.name} (host {rs.target.name}): cannot talk to BIRD on "
-                         f"{rs.control_socket}: {(show.stderr or show.stdout).strip() or show.exit_code}")
-    return (cat.stdout if cat.ok else None), parse.parse_show_protocols(show.stdout)
+    """The file's content (None if absent) and the daemon's protocols."""
+    view = read_route_server(rs)
+    return view.files.get(path), view.protocols
 
 
 def list_peer_files(rs: RouteServer) -> list[str]:

@@ -166,6 +166,34 @@ def observe(change: Change, results: Sequence[Result]) -> Observed:
     )
 
 
+# --- reads (refresh) -----------------------------------------------------------------------------------
+
+def read_commands(rs: RouteServer) -> list[Command]:
+    """One round trip for every Read of a route server: main config, every peer file, protocols."""
+    return [
+        Command.of("cat", rs.config_file, check=False),
+        Command.of("find", rs.peers_dir, "-mindepth", "1", "-maxdepth", "1", "-name", "*.conf", check=False),
+        # every line of every peer file, as FILE:LINE (the file names contain no ':')
+        Command.of("grep", "-R", "-H", "-a", "--include=*.conf", "-e", "", rs.peers_dir, check=False),
+        birdc(rs, "show", "protocols"),
+    ]
+
+
+def parse_peer_files(rs: RouteServer, listing: str, lines: str) -> dict[str, str]:
+    """Peer file → content, from ``find`` and ``grep -H -e ''`` output (a file that does not end
+    with a newline reads back with one; Keystone's files always end with one)."""
+    files: dict[str, list[str]] = {}
+    for line in listing.splitlines():
+        d, name = posixpath.split(line.strip())
+        if d == rs.peers_dir and name.endswith(".conf") and not name.startswith(".") and PATH.fullmatch(line.strip()):
+            files[line.strip()] = []
+    for line in lines.split("\n"):
+        path, sep, text = line.partition(":")
+        if sep and path in files:
+            files[path].append(text)
+    return {path: "".join(f"{x}\n" for x in content) for path, content in files.items()}
+
+
 # --- checks BIRD does not make ---------------------------------------------------------------------
 
 def candidate_neighbors(change: Change) -> list[str]:

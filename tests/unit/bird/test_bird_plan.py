@@ -1,0 +1,417 @@
+"""The safe apply: state in → commands out (plan.py), and the orchestration (apply.py) against a fake host."""
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import bird_samples as samples  # noqa: E402
+from fake_bird_host import FakeBirdHost  # noqa: E402
+
+from providers.bird import apply, parse, plan, render  # noqa: E402
+from providers.bird.plan import Change, Observed, Step  # noqa: E402
+from providers.transport import Result  # noqa: E402
+
+RS = samples.RS
+PEERS = "/etc/bird/peers.d"
+MAIN = render.render_server_config(RS, samples.RPKI_STATIC)
+
+
+def peer_text(key: str = "as64501", **update) -> str:
+    peer = samples.PEERS[key].model_copy(update=update) if update else samples.PEERS[key]
+    return render.render_peer_file(RS, peer, samples.LIMITS[key], samples.RPKI_FLAG[key])
+
+
+def peer_change(key: str = "as64501", content: str | None = "render", rs=RS, **kw) -> Change:
+    asn = samples.PEERS[key].asn
+    text = peer_text(key) if content == "render" else content
+    return Change(kind="peer", rs=rs, resource=f"bird:PeerFile rs1/{asn}", live=rs.peer_file(asn), content=text,
+                  marker=("bird:PeerFile", f"rs1/{asn}"), **kw)
+
+
+def server_change(content: str = MAIN, rs=RS, **kw) -> Change:
+    return Change(kind="server", rs=rs, resource="bird:ServerConfig rs1", live=rs.config_file, content=content,
+                  marker=("bird:ServerConfig", "rs1"), **kw)
+
+
+def observed(**kw) -> Observed:
+    base = dict(main=MAIN, live=None, peer_files=(), neighbors={}, protocols={}, birdc_error=None,
+                pending_undo=None, peers_dir_exists=True)
+    return Observed(**{**base, **kw})
+
+
+def argvs(steps) -> list[tuple[str, str]]:
+    return [(s.name, " ".join(c.argv)) for s, c in steps]
+
+
+# --- pure plan -----------------------------------------------------------------------------------
+
+def test_steps_for_a_new_peer_file() -> None:
+    f = f"{PEERS}/as64501.conf"
+    other = f"{PEERS}/as64502.conf"
+    steps = plan.apply_steps(peer_change(), observed(peer_files=(other,)))
+    n, o, b, a, full = (f"{PEERS}/.as64501.conf.keystone-{k}" for k in ("new", "old", "base", "alone", "full"))
+    assert argvs(steps) == [
+        ("STAGE", f"rm -f {n} {b} {a} {full} {o}"),
+        ("STAGE", f"tee {n}"),
+        ("STAGE", f"tee {b}"),
+        ("STAGE", f"tee {a}"),
+        ("STAGE", f"tee {full}"),
+        ("STAGE", f"chmod 0640 {n} {b} {a} {full}"),
+        ("STAGE", f"chgrp bird {n} {b} {a} {full}"),
+        ("CHECK_BASE", f"bird -p -c {b}"),
+        ("CHECK_ALONE", f"bird -p -c {a}"),
+        ("CHECK_FULL", f"bird -p -c {full}"),
+        ("CHECK_USER", f"runuser -u bird -- bird -p -c {full}"),
+        ("SWAP", f"mv -f {n} {f}"),
+        ("CONFIGURE_CHECK", "birdc -s /run/bird/bird.ctl configure check"),
+        ("CONFIGURE_TIMEOUT", "birdc -s /run/bird/bird.ctl configure timeout 30"),
+        ("SHOW", "birdc -s /run/bird/bird.ctl show protocols"),
+    ]
+    stdin = {c.argv[1]: c.stdin for s, c in steps if c.argv[0] == "tee"}
+    assert stdin[n] == peer_text()
+    # the check configs are the main config with its include replaced: line numbers before it are unchanged
+    include = render.include_line(RS)
+    head = MAIN[:MAIN.index(include)]
+    assert stdin[b] == head + "# (peer files left out for this check)\n"
+    assert stdin[a] == head + f'include "{n}";\n'
+    assert stdin[full] == head + f'include "{other}";\ninclude "{n}";\n'
+    assert all(c.check for s, c in steps if s is not Step.SHOW)
+
+
+def test_steps_replacing_an_existing_file_keep_a_hard_link_and_swap_atomically() -> None:
+    f = f"{PEERS}/as64501.conf"
+    steps = plan.apply_steps(peer_change(), observed(live="old text\n", peer_files=(f,)))
+    names = argvs(steps)
+    backup = names.index(("BACKUP", f"ln -f {f} {PEERS}/.as64501.conf.keystone-old"))
+    swap = names.index(("SWAP", f"mv -f {PEERS}/.as64501.conf.keystone-new {f}"))
+    checks = [i for i, (s, _) in enumerate(names) if s.startswith("CHECK_")]
+    assert max(checks) < backup < swap
+    full = next(c.stdin for s, c in steps if c.argv[:2] == ("tee", f"{PEERS}/.as64501.conf.keystone-full"))
+    assert f'include "{f}";' not in full  # the live file is replaced by the candidate, not included twice
+
+
+def test_steps_without_bird_user_skip_group_and_runuser() -> None:
+    rs = RS.model_copy(update={"bird_user": None})
+    steps = plan.apply_steps(peer_change(rs=rs), observed())
+    names = [c.argv[0] for _, c in steps]
+    assert "runuser" not in names and "chgrp" not in names
+    assert next(c.argv[1] for _, c in steps if c.argv[0] == "chmod") == "0644"
+
+
+def test_steps_for_a_delete() -> None:
+    f = f"{PEERS}/as64501.conf"
+    steps = plan.apply_steps(peer_change(content=None), observed(live=peer_text(), peer_files=(f, f"{PEERS}/as64502.conf")))
+    names = argvs(steps)
+    assert not any(s == "CHECK_ALONE" for s, _ in names)
+    assert not any(a.startswith(f"tee {PEERS}/.as64501.conf.keystone-new") for _, a in names)
+    assert ("BACKUP", f"ln -f {f} {PEERS}/.as64501.conf.keystone-old") in names
+    assert ("SWAP", f"rm -f {f}") in names
+    full = next(c.stdin for s, c in steps if c.argv[:2] == ("tee", f"{PEERS}/.as64501.conf.keystone-full"))
+    assert f'include "{PEERS}/as64502.conf";' in full and f"{f}\"" not in full
+
+
+def test_steps_for_the_main_config() -> None:
+    steps = plan.apply_steps(server_change(), observed(main=None, live=None, peers_dir_exists=False))
+    n, b = "/etc/bird/.bird.conf.keystone-new", "/etc/bird/.bird.conf.keystone-base"
+    names = argvs(steps)
+    assert names[1:3] == [("STAGE", f"mkdir -p -m 0750 {PEERS}"), ("STAGE", f"chgrp bird {PEERS}")]
+    assert ("CHECK_BASE", f"bird -p -c {b}") in names
+    assert ("CHECK_FULL", f"bird -p -c {n}") in names  # the candidate includes the live peer files itself
+    assert ("CHECK_USER", f"runuser -u bird -- bird -p -c {n}") in names
+    assert ("SWAP", f"mv -f {n} /etc/bird/bird.conf") in names
+
+
+def test_take_over_keeps_the_original() -> None:
+    steps = plan.apply_steps(server_change(adopt=True, take_over=True), observed(live="# Debian's default\n"))
+    assert ("BACKUP", "cp -p /etc/bird/bird.conf /etc/bird/bird.conf.keystone-orig") in argvs(steps)
+
+
+CHECKS = [
+    # (change kwargs, observed kwargs, expected substrings; empty = no problem)
+    ({}, {}, []),
+    ({}, {"birdc_error": "Unable to connect to server control socket"}, ["cannot talk to BIRD"]),
+    ({}, {"pending_undo": 12.5}, ["unconfirmed reconfiguration (undo in 12.5 s)"]),
+    ({}, {"main": None}, ["main config /etc/bird/bird.conf is missing"]),
+    ({}, {"main": "router id 1.2.3.4;\n"}, ["does not contain the line `include \"/etc/bird/peers.d/*.conf\";`"]),
+    ({}, {"peers_dir_exists": False}, ["peers directory /etc/bird/peers.d does not exist"]),
+    ({}, {"peer_files": (f"{PEERS}/as64999.conf",), "neighbors": {f"{PEERS}/as64999.conf": ["10.99.0.2"]}},
+     ["neighbor 10.99.0.2 is already configured in /etc/bird/peers.d/as64999.conf"]),
+    ({}, {"peer_files": (f"{PEERS}/as64501.conf",), "neighbors": {f"{PEERS}/as64501.conf": ["10.99.0.2"]}}, []),
+    ({"adopt": True}, {"live": "protocol bgp mine { }\n"}, ["is not managed by Keystone", "take_over_existing"]),
+    ({"adopt": True}, {"live": "# keystone-resource: bird:PeerFile rs1/64501\nold\n"}, []),
+    ({"adopt": True}, {"live": "# keystone-resource: bird:PeerFile rs2/64501\nold\n"}, ["found marker bird:PeerFile rs2/64501"]),
+    ({"adopt": True, "take_over": True}, {"live": "protocol bgp mine { }\n"}, []),
+    ({"content": None}, {"peer_files": (f"{PEERS}/as64501.conf",)}, ["would leave rs1 with no peer at all"]),
+    ({"content": None, "rs": RS.model_copy(update={"allow_empty_peer_set": True})},
+     {"peer_files": (f"{PEERS}/as64501.conf",)}, []),
+    ({"content": None}, {"peer_files": (f"{PEERS}/as64501.conf", f"{PEERS}/as64502.conf")}, []),
+    ({}, {"peer_files": (f"{PEERS}/we ird.conf",)}, ["characters Keystone will not include"]),
+]
+
+
+@pytest.mark.parametrize("change_kw,seen_kw,expected", CHECKS)
+def test_checks_bird_does_not_make(change_kw, seen_kw, expected) -> None:
+    problems = plan.check(peer_change(**change_kw), observed(**seen_kw))
+    if not expected:
+        assert problems == []
+    else:
+        assert len(problems) == 1, problems
+        for text in expected:
+            assert text in problems[0]
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    problems = plan.check(peer_change(), observed(main=None, pending_undo=3.0, birdc_error="refused"))
+    assert len(problems) == 3
+
+
+def test_verify() -> None:
+    change = peer_change()
+    ok = parse.parse_configure("Reading configuration from /etc/bird/bird.conf\nUndo scheduled in 30 s\nReconfigured\n")
+    protocols = {n: parse.Protocol(n, "BGP", "---", "start", "2026-01-01 00:00:00", "Active") for n in change.expected_protocols}
+    out = plan.Outcome(reached=Step.SHOW, configure=ok, protocols=protocols,
+                       configure_check=parse.parse_configure("Reading configuration from /etc/bird/bird.conf\nConfiguration OK\n"))
+    assert plan.verify(change, observed(), out) == []
+    out.protocols = {}
+    assert "protocols missing after reconfiguring: as64501_10_99_0_2, as64501_fd00_99__2" in plan.verify(change, observed(), out)
+    out.protocols = protocols
+    out.configure_check = parse.parse_configure("Reading configuration from /usr/local/etc/bird.conf\nConfiguration OK\n")
+    assert "reads /usr/local/etc/bird.conf, not /etc/bird/bird.conf" in plan.verify(change, observed(), out)[0]
+    stale = {**protocols, "as64501_10_99_0_9": parse.Protocol("as64501_10_99_0_9", "BGP", "---", "up", "x", "Established")}
+    out = plan.Outcome(reached=Step.SHOW, configure=ok, protocols=stale)
+    seen = observed(live="protocol bgp as64501_10_99_0_9 from ks_peer_v4 {\n}\n")
+    assert plan.verify(change, seen, out) == ["protocols still running after reconfiguring: as64501_10_99_0_9"]
+
+
+@pytest.mark.parametrize("reached,live,undo,expected", [
+    (Step.CHECK_ALONE, "old", None, ["rm -f {new} {base} {alone} {full}", "rm -f {old}"]),
+    (Step.CONFIGURE_CHECK, "old", None, ["mv -f {old} {live}", "rm -f {new} {base} {alone} {full}"]),
+    (Step.CONFIGURE_CHECK, None, None, ["rm -f {live}", "rm -f {new} {base} {alone} {full}"]),
+    (Step.SHOW, "old", 30, ["mv -f {old} {live}", "birdc -s /run/bird/bird.ctl configure undo",
+                            "rm -f {new} {base} {alone} {full}"]),
+])
+def test_rollback(reached, live, undo, expected) -> None:
+    change = peer_change()
+    configure = parse.ConfigureReply(True, None, undo, ("Reconfigured",))
+    cmds = plan.rollback_commands(change, observed(live=live), plan.Outcome(reached=reached, configure=configure))
+    p = change.paths
+    names = dict(new=p.new, old=p.old, base=p.base, alone=p.alone, full=p.full, live=p.live)
+    assert [" ".join(c.argv) for c in cmds] == [e.format(**names) for e in expected]
+
+
+def test_failure_message_names_the_candidate_line_and_birds_message() -> None:
+    change = peer_change()
+    steps = plan.apply_steps(change, observed())
+    cmd = next(c for s, c in steps if s is Step.CHECK_ALONE)
+    err = f"bird: {change.paths.new}:7:30 syntax error, unexpected CF_SYM_UNDEFINED\n"
+    out = plan.outcome(steps, [Result(cmd, 1, "", err)], cmd)
+    assert out.failed is Step.CHECK_ALONE and not out.swapped
+    msg = plan.failure_message(change, out)
+    assert msg == ("the candidate /etc/bird/peers.d/as64501.conf does not parse (checked alone with the main config): "
+                   "/etc/bird/peers.d/as64501.conf (candidate):7:30: syntax error, unexpected CF_SYM_UNDEFINED")
+
+
+def test_device_protocol_rename_gets_a_restart() -> None:
+    seen = observed(protocols={"device1": parse.Protocol("device1", "Device", "---", "up", "x", "")})
+    cmds = plan.confirm_commands(server_change(), seen)
+    assert [" ".join(c.argv[3:]) for c in cmds[:2]] == ["configure confirm", "restart ks_device"]
+    seen = observed(protocols={"ks_device": parse.Protocol("ks_device", "Device", "---", "up", "x", "")})
+    assert not any("restart" in c.argv for c in plan.confirm_commands(server_change(), seen))
+
+
+# --- orchestration against the fake host -------------------------------------------------------------
+
+@pytest.fixture
+def host(monkeypatch) -> FakeBirdHost:
+    h = FakeBirdHost()
+    monkeypatch.setattr(apply, "for_host", lambda target: h)
+    monkeypatch.setattr(apply, "_READS", {})
+    h.files["/etc/bird/bird.conf"] = MAIN
+    h.files[f"{PEERS}/as64502.conf"] = peer_text("as64502")
+    h.start_daemon()
+    return h
+
+
+def test_apply_new_peer_in_three_round_trips(host: FakeBirdHost) -> None:
+    result = apply.apply_change(peer_change())
+    assert result.changed and host.round_trips == 3
+    assert host.files[f"{PEERS}/as64501.conf"] == peer_text()
+    assert set(peer_change().expected_protocols) <= set(host.running()) and host.daemon.undo is None
+    assert host.scratch_files() == []
+    assert [b[0][3:] for b in host.batches[2:]] == [("configure", "confirm")]
+
+
+def test_apply_again_is_a_no_op_in_one_round_trip(host: FakeBirdHost) -> None:
+    apply.apply_change(peer_change())
+    before = host.daemon.reconfigurations
+    assert not apply.apply_change(peer_change(adopt=True)).changed
+    assert host.round_trips == 4 and host.daemon.reconfigurations == before
+
+
+def test_broken_candidate_changes_nothing(host: FakeBirdHost) -> None:
+    broken = peer_text().replace("neighbor 10.99.0.2 as 64501;", "neighbor 10.99.0.2 as 64501 BROKEN;")
+    running = host.running()
+    with pytest.raises(apply.ApplyError) as e:
+        apply.apply_change(peer_change(content=broken))
+    msg = str(e.value)
+    assert "bird:PeerFile rs1/64501 (route server rs1, host rs1, file /etc/bird/peers.d/as64501.conf)" in msg
+    assert "/etc/bird/peers.d/as64501.conf (candidate):7:3: syntax error" in msg
+    assert "Nothing was changed on the route server" in msg
+    assert f"{PEERS}/as64501.conf" not in host.files and host.scratch_files() == []
+    assert host.running() == running and host.daemon.reconfigurations == 0
+
+
+def test_unclosed_brace_is_blamed_on_the_candidate(host: FakeBirdHost) -> None:
+    broken = peer_text().rstrip().rstrip("}") + "\n"
+    with pytest.raises(apply.ApplyError) as e:
+        apply.apply_change(peer_change(content=broken))
+    assert "the candidate /etc/bird/peers.d/as64501.conf does not parse" in str(e.value)
+    assert "/etc/bird/bird.conf:1:0: syntax error, unexpected END (BIRD reports it past the end of the candidate: " \
+           "the `{` opened at /etc/bird/peers.d/as64501.conf:21 is never closed)" in str(e.value)
+
+
+def test_unclosed_brace_line() -> None:
+    assert plan.unclosed_brace_line("a {\n  b { c; };\n}\n") is None
+    assert plan.unclosed_brace_line('a {\n  description "}";\n  # }\n') == 1
+    assert plan.unclosed_brace_line("a {\n}\nb {\n  c {\n  };\n") == 3
+
+
+def test_broken_other_file_is_named(host: FakeBirdHost) -> None:
+    host.files[f"{PEERS}/as64502.conf"] += "protocol bgp x BROKEN {\n}\n"
+    with pytest.raises(apply.ApplyError, match=r"parses alone, but the whole config does not.*as64502.conf:\d+:3"):
+        apply.apply_change(peer_change())
+
+
+def test_error_in_the_next_file_points_at_the_one_before() -> None:
+    f1, f2 = f"{PEERS}/as64400.conf", f"{PEERS}/as64502.conf"
+    change = peer_change()
+    seen = observed(peer_files=(f1, f2))
+    steps = plan.apply_steps(change, seen)
+    cmd = next(c for s, c in steps if s is Step.CHECK_FULL)
+    out = plan.outcome(steps, [Result(cmd, 1, "", f"bird: {f2}:5:1 syntax error, unexpected PROTOCOL\n")], cmd)
+    assert plan.failure_message(change, out, seen).endswith(
+        f"{f2}:5:1: syntax error, unexpected PROTOCOL (if {f2} looks right, look for an unclosed `{{` in {f1}, "
+        "included just before it: BIRD reports that in the next file)")
+
+
+def test_unreadable_file_for_bird_user_is_refused(host: FakeBirdHost) -> None:
+    host.unreadable_by_bird.add(f"{PEERS}/as64502.conf")
+    with pytest.raises(apply.ApplyError, match="parses as root but not as the bird user.*Permission denied"):
+        apply.apply_change(peer_change())
+    assert f"{PEERS}/as64501.conf" not in host.files
+
+
+def test_missing_protocol_after_configure_is_undone(host: FakeBirdHost) -> None:
+    host.files[f"{PEERS}/as64501.conf"] = "# keystone-resource: bird:PeerFile rs1/64501\n# old\n"
+    host.daemon.drop_on_configure = {"as64501_10_99_0_2"}
+    running = host.running()
+    with pytest.raises(apply.ApplyError) as e:
+        apply.apply_change(peer_change())
+    assert "protocols missing after reconfiguring: as64501_10_99_0_2" in str(e.value)
+    assert "Rolled back: previous file restored, `configure undo` done." in str(e.value)
+    assert host.files[f"{PEERS}/as64501.conf"].endswith("# old\n")
+    assert host.running() == running and host.daemon.undo is None and host.scratch_files() == []
+
+
+def test_confirm_too_late_restores_files_without_undo(host: FakeBirdHost) -> None:
+    host.confirm_too_late = True
+    with pytest.raises(apply.ApplyError, match="undo timer expired"):
+        apply.apply_change(peer_change())
+    assert f"{PEERS}/as64501.conf" not in host.files and host.scratch_files() == []
+    assert all("undo" not in a for b in host.batches[3:] for a in b)  # BIRD already undid it
+
+
+def test_failed_configure_restores_files_without_undo(host: FakeBirdHost) -> None:
+    host.fail = lambda argv: (1, "BIRD 2.0.12 ready.\nReading configuration from /etc/bird/bird.conf\n"
+                              "/etc/bird/peers.d/as64501.conf:3:1 syntax error\n", "") \
+        if argv[3:5] == ("configure", "timeout") else None
+    with pytest.raises(apply.ApplyError) as e:
+        apply.apply_change(peer_change())
+    assert "the daemon refused to reconfigure: /etc/bird/peers.d/as64501.conf:3:1: syntax error" in str(e.value)
+    assert "new file removed" in str(e.value)
+    assert f"{PEERS}/as64501.conf" not in host.files
+    assert all("undo" not in " ".join(a) for b in host.batches for a in b)
+
+
+def test_connection_cut_says_what_bird_will_do(host: FakeBirdHost) -> None:
+    host.cut_after = 12
+    with pytest.raises(apply.ApplyError, match="connection was cut.*undoes the change by itself within 30 s"):
+        apply.apply_change(peer_change())
+
+
+def test_refusals_run_nothing_but_the_gather(host: FakeBirdHost) -> None:
+    host.files[f"{PEERS}/as64999.conf"] = "protocol bgp x from ks_peer_v4 {\n  neighbor 10.99.0.2 as 64999;\n}\n"
+    with pytest.raises(apply.ApplyError, match="neighbor 10.99.0.2 is already configured in /etc/bird/peers.d/as64999.conf"):
+        apply.apply_change(peer_change())
+    assert host.round_trips == 1
+
+
+def test_delete_and_the_empty_peer_set(host: FakeBirdHost) -> None:
+    apply.apply_change(peer_change())
+    apply.apply_change(peer_change(content=None, previous_protocols=tuple(peer_change().expected_protocols)))
+    assert f"{PEERS}/as64501.conf" not in host.files
+    assert not set(peer_change().expected_protocols) & set(host.running())
+    last = peer_change("as64502", content=None)
+    with pytest.raises(apply.ApplyError, match="no peer at all"):
+        apply.apply_change(last)
+    allowed = RS.model_copy(update={"allow_empty_peer_set": True})
+    apply.apply_change(peer_change("as64502", content=None, rs=allowed))
+    assert not any(p.startswith(PEERS + "/as") for p in host.files)
+    assert host.scratch_files() == []
+
+
+def test_server_config_take_over(host: FakeBirdHost) -> None:
+    host.files["/etc/bird/bird.conf"] = "# Debian default\nprotocol device {\n}\n"
+    host.files.pop(f"{PEERS}/as64502.conf")
+    host.start_daemon()
+    with pytest.raises(apply.ApplyError, match="not managed by Keystone"):
+        apply.apply_change(server_change(adopt=True))
+    apply.apply_change(server_change(adopt=True, take_over=True))
+    assert host.files["/etc/bird/bird.conf"] == MAIN
+    assert host.files["/etc/bird/bird.conf.keystone-orig"] == "# Debian default\nprotocol device {\n}\n"
+
+
+def test_applies_to_one_route_server_are_serialized(host: FakeBirdHost) -> None:
+    errors = []
+
+    def run(key: str) -> None:
+        try:
+            apply.apply_change(peer_change(key))
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    host.files.pop(f"{PEERS}/as64502.conf")
+    threads = [threading.Thread(target=run, args=(k,)) for k in ("as64501", "as64502", "as4200000001")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and host.overlaps == 0
+    assert {f"{PEERS}/as64501.conf", f"{PEERS}/as64502.conf", f"{PEERS}/as4200000001.conf"} <= set(host.files)
+
+
+def test_reads_of_one_route_server_share_one_round_trip(host: FakeBirdHost, monkeypatch) -> None:
+    apply.apply_change(peer_change())
+    trips = host.round_trips
+    for key in ("as64501", "as64502"):
+        content, protocols = apply.read_file_and_protocols(RS, RS.peer_file(samples.PEERS[key].asn))
+        assert content == peer_text(key) and set(parse.declared_protocols(content)) <= set(protocols)
+    main, _ = apply.read_file_and_protocols(RS, RS.config_file)
+    assert main == MAIN and apply.read_file_and_protocols(RS, RS.peer_file(64999))[0] is None
+    assert host.round_trips == trips + 1
+    apply.apply_change(peer_change(content=None))  # any apply drops the shared read
+    assert apply.read_file_and_protocols(RS, RS.peer_file(64501))[0] is None
+    monkeypatch.setattr(apply, "READ_TTL", 0.0)  # and it expires
+    apply.read_file_and_protocols(RS, RS.peer_file(64502))
+    assert host.round_trips == trips + 1 + 3 + 2
+
+
+def test_parse_peer_files() -> None:
+    listing = f"{PEERS}/as1.conf\n{PEERS}/empty.conf\n{PEERS}/.as1.conf.keystone-new\n{PEERS}/sub/x.conf\n{PEERS}/we:ird.conf\n"
+    lines = f"{PEERS}/as1.conf:# one\n{PEERS}/as1.conf:\n{PEERS}/as1.conf:protocol x {{ }}\n{PEERS}/sub/x.conf:y\n"
+    assert plan.parse_peer_files(RS, listing, lines) == {f"{PEERS}/as1.conf": "# one\n\nprotocol x { }\n",
+                                                         f"{PEERS}/empty.conf": ""}

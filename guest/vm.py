@@ -254,10 +254,11 @@ def hmp(sock: pathlib.Path, command: str, timeout: float = 600) -> str:
         return buf.decode(errors="replace")
 
 
-def _launch(image: pathlib.Path, disk: pathlib.Path, rundir: pathlib.Path, extra: list[str]) -> Guest:
+def _launch(image: pathlib.Path, disk: pathlib.Path, rundir: pathlib.Path, extra: list[str],
+            port: int | None = None) -> Guest:
     pool = rundir / "zpool.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(pool), POOL_DISK_SIZE], check=True)
-    port = free_port()
+    port = port or free_port()
     p = subprocess.run(device_args(image, disk, pool, port, rundir) + extra, capture_output=True, text=True)
     if p.returncode != 0:
         raise GuestError(f"qemu failed to start: {p.stderr.strip()}")
@@ -305,7 +306,7 @@ def ensure_saved_state(image: pathlib.Path, log=print) -> pathlib.Path:
         return state
 
 
-def start(log=print) -> Guest:
+def start(log=print, port: int | None = None) -> Guest:
     """A fresh running guest: restored from the saved state (seconds), else cold-booted."""
     image = ensure_image(log)
     state = ensure_saved_state(image, log)
@@ -313,7 +314,7 @@ def start(log=print) -> Guest:
     disk = rundir / "root.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(state / "saved.qcow2"),
                     str(disk)], check=True)
-    guest = _launch(image, disk, rundir, ["-incoming", f"exec:zstd -dc {state / 'vm.state.zst'}"])
+    guest = _launch(image, disk, rundir, ["-incoming", f"exec:zstd -dc {state / 'vm.state.zst'}"], port)
     try:
         guest.resume_after_restore(60)
         guest.wait_for_ssh(120)

@@ -178,18 +178,25 @@ def plan(desired: AccountInputs, host: HostState, host_name: str) -> list[Comman
             cmds.append(Command.of("usermod", "-a", "-G", ",".join(sorted(want - current_groups)), "--", u))
 
     if not _password_ok(desired, current_field):
-        if desired.password_hash is None:
-            cmds.append(Command.of("usermod", "-L", "--", u))
-        else:
-            cmds.append(Command.of("chpasswd", "-e", stdin=f"{u}:{desired.password_hash}", secrets=desired.secrets()))
-            if desired.locked:
-                cmds.append(Command.of("usermod", "-L", "--", u))
+        cmds += _password_commands(desired, current_field)
     if desired.expired and not current_expired:
         cmds.append(Command.of("usermod", "-e", "1", "--", u))
     elif not desired.expired and current_expired:
         cmds.append(Command.of("usermod", "-e", "", "--", u))
     if list(desired.ssh_keys) != list(current_keys) and (desired.ssh_keys or current_keys):
         cmds += write_keys(desired)
+    return cmds
+
+
+def _password_commands(desired: AccountInputs, current_field: str) -> list[Command]:
+    u = desired.username
+    if desired.password_hash is None:
+        return [Command.of("usermod", "-L", "--", u)]
+    if current_field.lstrip("!") == desired.password_hash:  # right hash, only the lock differs
+        return [Command.of("usermod", "-L" if desired.locked else "-U", "--", u)]
+    cmds = [Command.of("chpasswd", "-e", stdin=f"{u}:{desired.password_hash}", secrets=desired.secrets())]
+    if desired.locked:
+        cmds.append(Command.of("usermod", "-L", "--", u))
     return cmds
 
 

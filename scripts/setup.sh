@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Keystone set-up for a fresh Debian (bookworm) machine: Debian packages, the Python environment,
+# and the Pulumi CLI where it can be downloaded.  Idempotent; run as root or with sudo available.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PULUMI_VERSION=3.257.0   # matches the SDK pin in requirements.txt (pulumi-authentik needs < 3.258)
+APT_PACKAGES=(
+  python3 python3-venv python3-pip           # the program and its tests
+  openssh-client                             # the SSH transport
+  qemu-system-x86 qemu-utils debootstrap e2fsprogs zstd   # the test guest (built from Debian packages)
+  bird2 iproute2                             # route-server tests in network namespaces
+  curl ca-certificates
+)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The tests start their own bird daemons; the packaged one is not needed on this machine.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled bird >/dev/null 2>&1; then
+  as_root systemctl disable --now bird >/dev/null 2>&1 || true
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv"
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -r requirements-dev.txt
+echo "[setup] python environment ready: $(.venv/bin/python -c 'import pulumi; print("pulumi SDK", pulumi.__version__)')"
+
+if command -v pulumi >/dev/null 2>&1; then
+  echo "[setup] pulumi CLI present: $(pulumi version)"
+elif curl -fsSL --max-time 20 -o /tmp/pulumi.tgz \
+    "https://get.pulumi.com/releases/sdk/pulumi-v${PULUMI_VERSION}-linux-x64.tar.gz" 2>/dev/null; then
+  as_root tar -xzf /tmp/pulumi.tgz -C /usr/local/lib && as_root ln -sf /usr/local/lib/pulumi/pulumi /usr/local/bin/pulumi
+  echo "[setup] installed pulumi CLI ${PULUMI_VERSION}"
+else
+  echo "[setup] NOTE: the Pulumi CLI ${PULUMI_VERSION} could not be downloaded here; no test needs it."
+fi
+echo "[setup] done. Run the tests with: bash scripts/test.sh"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Keystone's test command: every tier (unit, program, providers on the real guest, BIRD in network
+# namespaces, policy, end to end).  The first run builds and caches the test guest (~7 min).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  echo "[test] no .venv: running the set-up first"
+  bash scripts/setup.sh || exit 1
+fi
+.venv/bin/python -m pytest "$@"
+rc=$?
+if [ "$rc" -eq 5 ]; then
+  echo "[test] pytest collected no tests: that is a failure"
+  exit 1
+fi
+exit "$rc"

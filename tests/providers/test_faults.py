@@ -1,0 +1,85 @@
+"""Network faults against the real guest: a connection cut mid-operation, an unreachable host."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from providers.accounts.account import OsAccountProvider
+from providers.transport import HostTarget
+from tests.harness.provider_host import DynamicProviderHost, ProviderError
+from tests.harness.tcp_proxy import CuttableProxy
+
+pytestmark = pytest.mark.guest
+
+SLOW_USERADD = "#!/bin/sh\nsleep 4\nexec /usr/sbin/useradd \"$@\"\n"
+
+
+def account(target: HostTarget, user: str, uid: int) -> dict:
+    return {"host": target.model_dump(), "username": user, "uid": uid, "home": f"/home/{user}", "groups": ["users"]}
+
+
+def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_target, tmp_path, monkeypatch):
+    # useradd takes 4 s on the guest, so the cut lands between groupadd and useradd
+    guest.ssh("cat > /usr/local/sbin/useradd && chmod 755 /usr/local/sbin/useradd", input=SLOW_USERADD)
+    proxy = CuttableProxy(guest.port)
+    cut_target = HostTarget(**{**guest_target.model_dump(), "name": "guest", "port": proxy.port})
+    env = {"KEYSTONE_SSH_CONTROL_DIR": str(tmp_path / "ctl")}  # its own ControlMaster, through the proxy
+    try:
+        with DynamicProviderHost(env=env) as host:
+            r = host.resource(OsAccountProvider())
+            inputs, _ = r.check(account(cut_target, "nia", 24001))
+            errors: list[Exception] = []
+
+            def create():
+                try:
+                    r.create(inputs)
+                except ProviderError as e:
+                    errors.append(e)
+
+            worker = threading.Thread(target=create)
+            worker.start()
+            deadline = time.monotonic() + 60
+            while "nia" not in guest.ssh("getent group nia", check=False).stdout:
+                assert time.monotonic() < deadline, "groupadd never ran"
+                time.sleep(0.3)
+            proxy.cut()
+            worker.join(60)
+            assert errors, "the create should fail when its connection is cut"
+            message = errors[0].details
+            assert "host guest" in message and "SSH connection failed or was cut" in message
+        # half-done on the host: the group exists, the user does not
+        assert guest.ssh("getent passwd nia", check=False).stdout == ""
+    finally:
+        proxy.close()
+        guest.ssh("rm -f /usr/local/sbin/useradd")
+
+    with DynamicProviderHost() as host:  # the next `pulumi up`, over a healthy connection
+        r = host.resource(OsAccountProvider())
+        inputs, _ = r.check(account(guest_target, "nia", 24001))
+        id_, outs = r.create(inputs)
+        assert id_ == "guest/nia"
+        assert guest.ssh("getent passwd nia").stdout.startswith("nia:x:24001:24001:")
+        assert r.diff(id_, outs, inputs).changes is False
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_host_fails_fast_with_the_host_named(provider_host, guest_target):
+    target = HostTarget(name="ws9", address="127.0.0.1", port=closed_port(), user="root", connect_timeout=5,
+                        identity_file=guest_target.identity_file, known_hosts_file=guest_target.known_hosts_file,
+                        host_key_alias=guest_target.host_key_alias)
+    r = provider_host.resource(OsAccountProvider())
+    inputs, _ = r.check(account(target, "omar", 24002))
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as e:
+        r.create(inputs)
+    assert time.monotonic() - started < 30  # a bound against hanging, not a benchmark
+    assert "host ws9: cannot connect over SSH to 127.0.0.1:" in e.value.details
+    assert "Connection refused" in e.value.details

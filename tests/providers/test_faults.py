@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
 
@@ -17,8 +18,12 @@ pytestmark = pytest.mark.guest
 SLOW_USERADD = "#!/bin/sh\nsleep 4\nexec /usr/sbin/useradd \"$@\"\n"
 
 
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3m8kq0sZ0pF5XG2W7h9cV1q4tYbZl6r8uQ2n1mP0aX nia@x"
+
+
 def account(target: HostTarget, user: str, uid: int) -> dict:
-    return {"host": target.model_dump(), "username": user, "uid": uid, "home": f"/home/{user}", "groups": ["users"]}
+    return {"host": target.model_dump(), "username": user, "uid": uid, "home": f"/home/{user}", "groups": ["users"],
+            "ssh_keys": [KEY]}
 
 
 def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_target, tmp_path, monkeypatch):
@@ -26,7 +31,8 @@ def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_t
     guest.ssh("cat > /usr/local/sbin/useradd && chmod 755 /usr/local/sbin/useradd", input=SLOW_USERADD)
     proxy = CuttableProxy(guest.port)
     cut_target = HostTarget(**{**guest_target.model_dump(), "name": "guest", "port": proxy.port})
-    env = {"KEYSTONE_SSH_CONTROL_DIR": str(tmp_path / "ctl")}  # its own ControlMaster, through the proxy
+    ctl = tempfile.mkdtemp(prefix="ks-", dir="/tmp")  # short: a ControlPath must fit a unix socket name
+    env = {"KEYSTONE_SSH_CONTROL_DIR": ctl}  # its own ControlMaster, through the proxy
     try:
         with DynamicProviderHost(env=env) as host:
             r = host.resource(OsAccountProvider())
@@ -43,6 +49,7 @@ def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_t
             worker.start()
             deadline = time.monotonic() + 60
             while "nia" not in guest.ssh("getent group nia", check=False).stdout:
+                assert not errors, f"the create failed before the cut: {errors[0]}"
                 assert time.monotonic() < deadline, "groupadd never ran"
                 time.sleep(0.3)
             proxy.cut()
@@ -50,8 +57,11 @@ def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_t
             assert errors, "the create should fail when its connection is cut"
             message = errors[0].details
             assert "host guest" in message and "SSH connection failed or was cut" in message
-        # half-done on the host: the group exists, the user does not
-        assert guest.ssh("getent passwd nia", check=False).stdout == ""
+        # half-done on the host: the group exists; the user (if useradd finished after the cut) has no
+        # keys, because the remote batch died writing its next frame to the cut connection
+        assert "nia" in guest.ssh("getent group nia").stdout
+        keys = guest.ssh("cat /home/nia/.ssh/authorized_keys", check=False)
+        assert keys.returncode != 0 or KEY not in keys.stdout
     finally:
         proxy.close()
         guest.ssh("rm -f /usr/local/sbin/useradd")
@@ -62,6 +72,7 @@ def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_t
         id_, outs = r.create(inputs)
         assert id_ == "guest/nia"
         assert guest.ssh("getent passwd nia").stdout.startswith("nia:x:24001:24001:")
+        assert guest.ssh("cat /home/nia/.ssh/authorized_keys").stdout.strip() == KEY
         assert r.diff(id_, outs, inputs).changes is False
 
 

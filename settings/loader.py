@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import pydantic
 import yaml
 
-from .model import StackSettings
+from .model import StackSettings, duplicate_host_names
 
 NAMESPACE = "keystone"
 
@@ -49,6 +49,13 @@ def settings_from_config(values: dict[str, Any], source: pathlib.Path | None = N
         return StackSettings.model_validate(values)
     except pydantic.ValidationError as e:
         issues = []
+        hosts = values.get("hosts")
+        if isinstance(hosts, list):  # the model's own check does not run when a host is invalid
+            dup = duplicate_host_names([h.get("name") for h in hosts if isinstance(h, dict)])
+            line = marks.get(("config", f"{NAMESPACE}:hosts"))
+            if dup and not any("must be unique" in str(err["msg"]) for err in e.errors()):
+                where = (source.name if source else "stack config") + (":%d:%d" % line if line else "")
+                issues.append(f"{where}: {NAMESPACE}:hosts: host names must be unique: {', '.join(dup)}")
         for err in e.errors():
             loc = tuple(err["loc"])
             where = source.name if source else "stack config"

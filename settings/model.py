@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -109,12 +109,22 @@ class StackSettings(_Model):
     authentik: AuthentikSettings = Field(default_factory=AuthentikSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
-    peering: dict[str, Any] = Field(default_factory=dict, description="Peering settings (see README).")
+    peering: PeeringSettings = Field(default_factory=lambda: PeeringSettings(),
+                                     description="Peering: ZeroTier network, peering LANs, route servers (settings/peering.py).")
 
     @model_validator(mode="after")
     def _unique_hosts(self) -> "StackSettings":
-        names = [h.name for h in self.hosts]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = duplicate_host_names([h.name for h in self.hosts])
         if dup:
             raise ValueError(f"host names must be unique: {', '.join(dup)}")
         return self
+
+
+def duplicate_host_names(names: list[Any]) -> list[str]:
+    return sorted({str(n) for n in names if names.count(n) > 1})
+
+
+# Peering settings live in their own module, which builds on HostSettings above: import it last.
+from .peering import PeeringSettings  # noqa: E402
+
+StackSettings.model_rebuild()

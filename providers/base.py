@@ -18,12 +18,25 @@ from typing import Any, ClassVar
 
 import pydantic
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 PROVIDER_KEY = "__provider"
 
 
 def strip_internal(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if not k.startswith("__")}
+
+
+def is_unknown(value: Any) -> bool:
+    """A value not known yet (a preview with unresolved outputs), anywhere inside ``value``."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+        return True
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
 
 
 def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
@@ -49,6 +62,8 @@ class KeystoneProvider(ResourceProvider):
     DELETE_BEFORE_REPLACE: ClassVar[bool] = True
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        if is_unknown(strip_internal(news)):  # validated again when the values are known
+            return CheckResult(strip_internal(news), [])
         inputs, failures = check_failures(self.Inputs, news)
         return CheckResult(inputs, failures)
 
@@ -59,6 +74,11 @@ class KeystoneProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fields = self.Inputs.model_fields
+        unknown = sorted(k for k in fields if is_unknown(news.get(k)))
+        if unknown:  # preview: a value is not known yet; an identity field may change
+            replaces = [k for k in unknown if k in self.IDENTITY]
+            return DiffResult(changes=True, replaces=replaces, stables=[],
+                              delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE)
         old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields}).model_dump(mode="json")
         new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields}).model_dump(mode="json")
         changed = sorted(k for k in fields if old.get(k) != new.get(k))

@@ -143,3 +143,20 @@ def test_delegation_is_authoritative():
         ("zfs", "unallow", "-l", "-u", "alice", "rename", "rpool/crypt/home/alice"),
         ("zfs", "unallow", "-d", "-u", "alice", "send", "rpool/crypt/home/alice"),
     ]
+
+
+def test_base_provider_check_and_diff_with_unknown_values():
+    from pulumi.runtime import rpc
+
+    from providers.accounts.account import OsAccountProvider
+
+    p = OsAccountProvider()
+    known = acct().model_dump(mode="json")
+    assert p.check({}, {**known, "home": rpc.UNKNOWN}).failures == []
+    d = p.diff("h/alice", known, {**known, "home": rpc.UNKNOWN})
+    assert d.changes is True and d.replaces == []
+    d = p.diff("h/alice", known, {**known, "username": rpc.UNKNOWN})
+    assert d.replaces == ["username"] and d.delete_before_replace is True
+    assert p.diff("h/alice", known, known).changes is False
+    assert p.diff("h/alice", known, {**known, "host": {**known["host"], "port": 2200}}).replaces == []
+    assert p.diff("h/alice", known, {**known, "host": {**known["host"], "name": "h2"}}).replaces == ["host"]

@@ -14,6 +14,7 @@ from settings import SettingsError, StackSettings, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
                  "peering")
+STRING_KEYS = ("roster",)  # plain strings in the stack file; every other key is YAML (a JSON value)
 POWER_USER_ROLE = "keystone-power-user-readonly"
 POWER_USER_LABEL = {"keystone.dev/role": "power-user-readonly"}
 # Read-only on the everyday resources, listed one by one: no wildcard could sneak Secrets in.
@@ -45,7 +46,7 @@ def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
     stack = stack or pulumi.get_stack()
     config = config or pulumi.Config("keystone")
     project_dir = project_dir or pathlib.Path.cwd()
-    values = {k: config.get_object(k) for k in SETTINGS_KEYS}
+    values = {k: config.get(k) if k in STRING_KEYS else config.get_object(k) for k in SETTINGS_KEYS}
     values = {k: v for k, v in values.items() if v is not None}
     problems: list[str] = []
     try:

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 
 from components.gate import GateError, authentik_problems, deletion_problems, promotion_problems
+from components.peer_asn import register_peering
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
 from roster import PersonState, Roster, RosterContext, RosterError, load_roster
 from settings import SettingsError, StackSettings, settings_from_config
@@ -56,7 +57,7 @@ def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
     try:
         roster = load_roster(project_dir / settings.roster, RosterContext(
             min_uid=settings.min_uid, hosts=[h.name for h in settings.hosts],
-            peering_lans=settings.peering.get("lans"), allow_private_asns=settings.peering.get("allowPrivateAsns", False)))
+            peering_lans=settings.peering.lans, allow_private_asns=settings.peering.allow_private_asns))
     except RosterError as e:
         problems.append(str(e))
         raise pulumi.RunError("invalid roster, nothing was applied:\n" + "\n".join(problems)) from None
@@ -134,7 +135,9 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
 
         authentik.Group("gate-group", name=s.authentik.gate_group, users=sorted(members),
                         opts=pulumi.ResourceOptions(provider=authentik_provider))
-    return {"people": people, "rosterDigest": roster.digest()}
+    result = {"people": people, "rosterDigest": roster.digest()}
+    result.update(register_peering(inputs))  # peers: ZeroTier members and BIRD files (components/peer_asn.py)
+    return result
 
 
 def _read(path: str | None) -> str | None:
@@ -146,3 +149,4 @@ def main() -> None:
     result = build(inputs)
     pulumi.export("rosterDigest", inputs.roster.digest())
     pulumi.export("people", result.apply(lambda r: r["people"]))
+    pulumi.export("peers", result.apply(lambda r: r.get("peers", {})))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from providers.bird import parse, plan
@@ -54,15 +55,48 @@ def _failed_result(e: CommandError) -> Result:
     return Result(e.command, e.exit_code, stdout, e.stderr)
 
 
+class Unreachable(ApplyError):
+    """The route server could not be reached (or the connection broke); the message says what BIRD
+    does next and when to run again."""
+
+
+#: How long (s) a route server that could not be reached is not tried again by this process: the
+#: other files of that route server fail at once (instead of each waiting for its own SSH connect
+#: timeout while holding the route server's lock), and the next ``pulumi up`` retries them.
+UNREACHABLE_FOR = 30.0
+_UNREACHABLE: "weakref.WeakKeyDictionary[object, tuple[float, str]]" = weakref.WeakKeyDictionary()  # by transport
+
+
 def apply_change(change: Change) -> Applied:
     rs = change.rs
     transport = for_host(rs.target)
     with lock_for(rs):
+        _refuse_if_unreachable(change, transport)
         _invalidate(rs)
         try:
             return _apply_locked(change, transport)
+        except TransportError as e:  # the gather: nothing was changed
+            _UNREACHABLE[transport] = (time.monotonic(), str(e))
+            raise Unreachable(f"{change.where}: cannot reach the route server ({e}). Nothing was changed; run the "
+                              "update again once the host is reachable.") from None
+        except Unreachable as e:
+            _UNREACHABLE[transport] = (time.monotonic(), str(e))
+            raise
         finally:
             _invalidate(rs)
+
+
+def _refuse_if_unreachable(change: Change, transport) -> None:
+    hit = _UNREACHABLE.get(transport)
+    if hit is None:
+        return
+    ago = time.monotonic() - hit[0]
+    if ago >= UNREACHABLE_FOR:
+        _UNREACHABLE.pop(transport, None)
+        return
+    raise Unreachable(f"{change.where}: not attempted: route server {change.rs.name} could not be reached "
+                      f"{ago:.0f} s ago in this run ({hit[1][:400]}). Nothing was changed for this file; run the "
+                      "update again once the host is reachable.")
 
 
 def _apply_locked(change: Change, transport) -> Applied:
@@ -82,7 +116,7 @@ def _apply_locked(change: Change, transport) -> Applied:
         failed = e.command
         results = [_failed_result(e)]
     except TransportError as e:
-        raise ApplyError(
+        raise Unreachable(
             f"{change.where}: the connection was cut during the apply ({e}). If it got as far as "
             f"`configure timeout {rs.confirm_timeout}`, BIRD undoes the change by itself within "
             f"{rs.confirm_timeout} s; the file on disk may already be the new one (previous kept as "
@@ -92,7 +126,15 @@ def _apply_locked(change: Change, transport) -> Applied:
     if failed is None:
         out.problems = plan.verify(change, seen, out)
         if not out.problems:
-            confirm = transport.run_batch(plan.confirm_commands(change, seen), stop_on_error=False)
+            try:
+                confirm = transport.run_batch(plan.confirm_commands(change, seen), stop_on_error=False)
+            except TransportError as e:
+                raise Unreachable(
+                    f"{change.where}: the connection was cut after `configure timeout {rs.confirm_timeout}`, "
+                    f"before `configure confirm` got through ({e}). Unless the confirmation reached it, BIRD goes "
+                    f"back to the previous config by itself within {rs.confirm_timeout} s; the file on disk is "
+                    f"already the new one (previous kept as {change.paths.old}). Run the update again once the host "
+                    "is reachable and the undo is done: it re-applies the file (or finds it applied).") from None
             reply = parse.parse_configure(confirm[0].stdout + confirm[0].stderr)
             if reply.ok:
                 return Applied(True, out.protocols or {})

@@ -16,7 +16,6 @@ import dill
 import yaml
 
 from components.stack import load_inputs
-from policy.offline import ResourceRecord
 from tests.harness.program import RecordingMocks, run_program
 from tests.harness.provider_host import PROVIDER_KEY
 
@@ -32,12 +31,16 @@ class StackFileConfig:
                        if k.startswith("keystone:")}
         self.values.update(overrides or {})
 
+    def get(self, key: str) -> Any:
+        v = self.values.get(key)
+        return v if isinstance(v, str) else None
+
     def get_object(self, key: str) -> Any:
         v = self.values.get(key)
         return None if isinstance(v, dict) and set(v) == {"secure"} else v
 
     def get_secret(self, key: str) -> Any:
-        return "offline-placeholder" if key in self.values else None
+        return "offline-placeholder"  # secrets are never in the file; nothing is contacted offline
 
 
 def checked_inputs(props: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +54,9 @@ def checked_inputs(props: dict[str, Any]) -> dict[str, Any]:
     return dict(result.inputs)
 
 
-def collect_resources(stack: str, roster_path: str | None = None) -> Iterator[ResourceRecord]:
+def collect_resources(stack: str, roster_path: str | None = None) -> Iterator[dict[str, Any]]:
+    """Records as plain dicts (``policy.offline.ResourceRecord`` fields): under ``python -m policy.offline``
+    that module is ``__main__``, so its class could not be shared."""
     overrides = {"roster": str(pathlib.Path(roster_path).resolve())} if roster_path else {}
     inputs = load_inputs(stack, StackFileConfig(stack, overrides), ROOT)
     s = inputs.settings
@@ -67,7 +72,7 @@ def collect_resources(stack: str, roster_path: str | None = None) -> Iterator[Re
     for r in mocks.resources:
         if r.type.startswith("keystone:"):
             continue
-        yield ResourceRecord(
+        yield dict(
             type=r.type, name=r.name, props=checked_inputs(r.inputs),
             protect=bool(r.options.get("protect")), retain_on_delete=bool(r.options.get("retain_on_delete")),
             parent=r.options.get("parent"), secret=r.secret,

@@ -57,3 +57,11 @@ def authentik_problems(roster: Roster, found: Mapping[str, list[Any]]) -> list[s
                             f"{'does not exist' if not users else 'matches several users'} in Authentik: "
                             f"fix `authentik:` in the roster or create the user (SSO) first")
     return problems
+
+
+def peering_removal_problems(deployed_peers: Mapping[str, Any] | None, peering_enabled: bool) -> list[str]:
+    """Dropping ``keystone:peering`` from a stack that has peers deployed would delete them all."""
+    if peering_enabled or not deployed_peers:
+        return []
+    return [f"peering: this stack has {len(deployed_peers)} peer(s) deployed but no keystone:peering any more: "
+            f"restoring the block keeps them; to retire them, set their roster state to removed and apply first"]

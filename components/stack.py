@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
-from components.gate import GateError, authentik_problems, deletion_problems, promotion_problems
-from components.peer_asn import register_peering
+from components.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
+from components.peer_asn import peering_problems, register_peering
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
 from roster import PersonState, Roster, RosterContext, RosterError, load_roster
 from settings import SettingsError, StackSettings, settings_from_config
@@ -74,6 +74,7 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
     digest = roster.digest()
     own = pulumi.StackReference(f"{s.promotion.organization}/keystone/{inputs.stack}")
     deployed = own.get_output("people")
+    deployed_peers = own.get_output("peers")
     previous = (pulumi.StackReference(f"{s.promotion.organization}/keystone/{s.promotion.after}")
                 .get_output("rosterDigest") if s.promotion.after else pulumi.Output.from_input(None))
 
@@ -91,16 +92,26 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
                 ).users.apply(lambda users: [u.pk if hasattr(u, "pk") else u["pk"] for u in users or []])
 
     def gate_then_register(args: list[Any]) -> dict[str, Any]:
-        deployed_people, previous_digest, *found = args
+        deployed_people, deployed_peer_map, previous_digest, *found = args
         found_map = dict(zip(lookups.keys(), found))
         problems = (promotion_problems(s.promotion.after, previous_digest, digest)
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
+                    + peering_gate_problems(inputs, deployed_peer_map)
                     + (authentik_problems(roster, found_map) if s.authentik.enabled else []))
         if problems:
             raise GateError(problems)
         return register(inputs, authentik_provider, found_map)
 
-    return pulumi.Output.all(deployed, previous, *lookups.values()).apply(gate_then_register)
+    return pulumi.Output.all(deployed, deployed_peers, previous, *lookups.values()).apply(gate_then_register)
+
+
+def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[str]:
+    """Peering is checked with everything else, before anything is registered."""
+    peering = inputs.settings.peering
+    problems = peering_removal_problems(deployed_peers, peering.enabled)
+    if peering.enabled:
+        problems += peering_problems(inputs)[0]
+    return problems
 
 
 def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[Any]]) -> dict[str, Any]:

@@ -136,3 +136,11 @@ def test_kubernetes_and_authentik_off_for_the_dev_stack():
     assert not run.of_type("Group") and not run.of_type("RoleBinding") and not run.of_type("ClusterRole")
     assert run.mocks.calls == []
     assert len(run.of_type("os:Account")) == 9
+
+
+def test_dropping_the_peering_block_with_peers_deployed_is_refused():
+    deployed = {"dev": {"peers": {"213001": {"state": "active"}}}}
+    mocks = RecordingMocks(stack_outputs=deployed, authentik_users=sample.AUTHENTIK)
+    with pytest.raises(GateError, match="1 peer\\(s\\) deployed but no keystone:peering any more"):
+        run_program(sample.inputs(), mocks)
+    assert not [r for r in mocks.resources if r.type.startswith(DYN)]

@@ -1,4 +1,8 @@
-"""A loopback TCP forwarder whose connections the test can cut at will (a network failure)."""
+"""A loopback TCP forwarder whose link the test can break at will (a network failure).
+
+``cut()`` resets every open connection (a dropped link); ``down()`` also refuses new ones until
+``up()`` (an unreachable host), on the same port.
+"""
 from __future__ import annotations
 
 import socket
@@ -15,15 +19,18 @@ class CuttableProxy:
         self.port = self.server.getsockname()[1]
         self.connections: list[socket.socket] = []
         self.lock = threading.Lock()
-        self.closed = False
+        self.reachable = True
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        while not self.closed:
+        while True:
             try:
                 client, _ = self.server.accept()
             except OSError:
                 return
+            if not self.reachable:
+                self._reset(client)
+                continue
             upstream = socket.create_connection(self.target)
             with self.lock:
                 self.connections += [client, upstream]
@@ -44,18 +51,29 @@ class CuttableProxy:
                 except OSError:
                     pass
 
+    @staticmethod
+    def _reset(s: socket.socket) -> None:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+        except OSError:
+            pass
+
     def cut(self) -> None:
         """Reset every open connection (as a dropped link would)."""
         with self.lock:
             for s in self.connections:
-                try:
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    s.close()
-                except OSError:
-                    pass
+                self._reset(s)
             self.connections.clear()
 
-    def close(self) -> None:
-        self.closed = True
+    def down(self) -> None:
+        """Unreachable: cut everything and refuse new connections until ``up()``."""
+        self.reachable = False
         self.cut()
+
+    def up(self) -> None:
+        self.reachable = True
+
+    def close(self) -> None:
+        self.down()
         self.server.close()

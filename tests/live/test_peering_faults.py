@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from typing import Iterator
 
@@ -24,6 +22,7 @@ from providers.bird.peer_file import BirdPeerFileProvider
 from providers.transport import HostTarget, reset_transports
 from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
 from tests.harness.provider_host import DynamicProviderHost
+from tests.harness.tcp_proxy import CuttableProxy
 from tests.live.conftest import wait_for
 from tests.live.peering_lab import Engine, PeeringLab, peering_lab, plan
 from tests.program import peering_sample as ps
@@ -99,79 +98,11 @@ def test_one_route_server_down_the_other_is_applied_and_the_next_run_converges(p
 
 # --- the SSH connection cut between `configure timeout` and `configure confirm` ------------------------
 
-class PausableProxy:
-    """127.0.0.1:<port> → the guest's SSH port.  ``down()`` resets every connection and refuses new
-    ones (the route server is unreachable); ``up()`` lets them through again, on the same port."""
-
-    def __init__(self, target_port: int):
-        self.target = ("127.0.0.1", target_port)
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(16)
-        self.port = self.server.getsockname()[1]
-        self.open: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.reachable = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            if not self.reachable:
-                self._reset(client)
-                continue
-            upstream = socket.create_connection(self.target)
-            with self.lock:
-                self.open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    @staticmethod
-    def _reset(s: socket.socket) -> None:
-        try:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            s.close()
-        except OSError:
-            pass
-
-    def down(self) -> None:
-        self.reachable = False
-        with self.lock:
-            for s in self.open:
-                self._reset(s)
-            self.open.clear()
-
-    def up(self) -> None:
-        self.reachable = True
-
-    def close(self) -> None:
-        self.down()
-        self.server.close()
-
-
 class CutBeforeConfirm:
     """Wraps the route server's real SSH transport: the batch holding ``configure confirm`` finds the
     route server unreachable (the proxy goes down just before it is sent)."""
 
-    def __init__(self, transport, proxy: PausableProxy):
+    def __init__(self, transport, proxy: CuttableProxy):
         self.transport, self.proxy, self.cuts = transport, proxy, 0
 
     def run_batch(self, commands, stop_on_error: bool = True):
@@ -191,7 +122,7 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
 
     control = tempfile.mkdtemp(prefix="ks-ssh-")  # a master of its own, via the proxy (short: a socket path)
     monkeypatch.setenv("KEYSTONE_SSH_CONTROL_DIR", control)
-    proxy = PausableProxy(guest.port)
+    proxy = CuttableProxy(guest.port)
     via_proxy = HostTarget(**{**guest_target.model_dump(), "port": proxy.port})
     rs = guest_route_server(via_proxy, confirm_timeout=8)
     provider = BirdPeerFileProvider()

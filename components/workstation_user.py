@@ -23,7 +23,9 @@ from providers.accounts.account import OsAccount
 from providers.accounts.plan import AccountInputs
 from providers.zfs.dataset import ZfsDataset
 from providers.zfs.delegation import ZfsDelegation
-from providers.zfs.plan import DatasetInputs, DelegationInputs, ZfsProperties
+from providers.zfs.plan import (
+    DEFAULT_DESCENDENT_PERMISSIONS, DEFAULT_PERMISSIONS, DatasetInputs, DelegationInputs, ZfsProperties,
+)
 from roster import Person, PersonState, Tier
 from settings import HostSettings, StackSettings
 
@@ -113,7 +115,12 @@ class WorkstationUser(pulumi.ComponentResource):
             ), pulumi.ResourceOptions(parent=self, depends_on=[dataset, account]))
         return {
             "dataset": dataset, "account": account, "delegation": delegation,
-            "summary": {"home": dataset_name, "ensure": ensure, "delegated": delegation is not None},
+            "summary": {
+                "uid": p.uid, "home": dataset_name, "mountpoint": home, "ensure": ensure,
+                "account": "removed" if purged else ("locked" if p.state != PersonState.ACTIVE else "active"),
+                "delegated": ({"local+descendent": sorted(DEFAULT_PERMISSIONS),
+                               "descendent": sorted(DEFAULT_DESCENDENT_PERMISSIONS)} if delegation else None),
+            },
         }
 
     # -- Kubernetes ----------------------------------------------------------------------------

@@ -144,3 +144,15 @@ def test_dropping_the_peering_block_with_peers_deployed_is_refused():
     with pytest.raises(GateError, match="1 peer\\(s\\) deployed but no keystone:peering any more"):
         run_program(sample.inputs(), mocks)
     assert not [r for r in mocks.resources if r.type.startswith(DYN)]
+
+
+def test_per_person_summary_export(run):
+    people = run.outputs["people"]
+    assert set(people) == {"alice", "bob", "carol", "dave", "erin"}
+    ws1 = people["alice"]["hosts"]["ws1"]
+    assert ws1["uid"] == 20001 and ws1["home"] == "rpool/crypt/home/alice" and ws1["account"] == "active"
+    assert ws1["delegated"]["descendent"] == ["destroy"] and "destroy" not in ws1["delegated"]["local+descendent"]
+    assert people["dave"]["hosts"]["ws1"]["delegated"] is None and people["dave"]["hosts"]["ws1"]["account"] == "locked"
+    assert people["erin"]["hosts"]["ws1"]["ensure"] == "archived"
+    assert people["alice"]["kubernetes"] == "oidc:alice@example.org" and people["alice"]["authentik"] == "alice.a"
+    assert len(run.outputs["rosterDigest"]) == 64

@@ -1,13 +1,25 @@
 """A host's state as Keystone sees it, read in ONE round trip, and a per-process cache of it.
 
 ``read_commands(scope)`` builds the read (pure), ``parse_host_state`` turns the captured output into
-a typed ``HostState`` (pure).  The scope is either narrow (one user / one dataset: what ``create`` and
-``update`` need) or a whole home tree (what ``pulumi refresh`` needs: every ``Read`` for a host is
-then served from one gather).  ``HostStateCache`` shares a gather between the provider process's
-worker threads and drops it as soon as anything on that host is written.
+a typed ``HostState`` (pure).  The scope is either narrow (one user / named datasets: what the slow
+paths of ``create`` and ``update`` need) or whole (every account, and a home tree: what
+``pulumi refresh`` needs).  ``HostStateCache`` gathers a host once for the provider process and
+serves every ``Read`` of that host from it; any write to the host drops it (see ``writing``).
+
+The reads cost the host as few processes as they can, because under emulation a process is the
+unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``):
+
+* accounts: one ``sh`` running ``getent passwd|group|shadow`` once each and printing each user's
+  authorized_keys with builtins (no ``cat`` per user);
+* ZFS: one ``sh`` running one ``zfs get`` for named datasets and one ``zfs get -d 1`` for the trees
+  (each tree is a parent and its children: a person's own datasets below their home are not read),
+  mount points from ``/proc/self/mounts`` (builtins) and one ``stat`` for all of them, and one
+  ``zfs allow`` per dataset whose delegations are asked for (it takes one dataset per process).
 """
 from __future__ import annotations
 
+import contextlib
+import posixpath
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,25 +28,114 @@ from providers.accounts.facts import GroupEntry, PasswdEntry, ShadowEntry, parse
 from providers.transport import Command, HostTarget, Result, Transport, for_host
 from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, parse_zfs_allow, parse_zfs_get
 
-# Prints "<dataset>\t<uid>:<gid>:<mode>" for each mounted filesystem given (or under the root given).
-_OWNERS = r'''for ds in $(zfs list -H -o name -t filesystem "$@" 2>/dev/null); do
-  mp=$(zfs get -H -o value mountpoint "$ds"); [ -d "$mp" ] && [ "$(zfs get -H -o value mounted "$ds")" = yes ] &&
-  printf '%s\t%s\n' "$ds" "$(stat -c %u:%g:%a "$mp")"; done; true'''
-# `zfs allow` takes one dataset per process: loop on the host, not over the network.
-_ALLOWS = r'''for ds in $(zfs list -H -o name -t filesystem "$@" 2>/dev/null); do zfs allow "$ds"; done; true'''
-# Prints each user's authorized_keys framed by "@@keys <user>" lines.
-_KEYS = r'''getent passwd "$@" | while IFS=: read -r u _ uid _ _ home _; do
+# Accounts in one process tree (sh + three getent): sections "@@passwd", "@@group", "@@shadow", then
+# "@@keys" with each user's authorized_keys framed by "@@keys <user>" lines (builtins: no process per user).
+_ACCOUNTS = r'''pw=$(getent passwd "$@")
+echo @@passwd; [ -n "$pw" ] && printf '%s\n' "$pw"
+echo @@group; getent group
+echo @@shadow; getent shadow "$@"
+echo @@keys
+[ -n "$pw" ] && printf '%s\n' "$pw" | while IFS=: read -r u _ uid _ _ home _; do
   [ "$uid" -ge 1000 ] 2>/dev/null || continue
-  printf '@@keys %s\n' "$u"; [ -f "$home/.ssh/authorized_keys" ] && cat -- "$home/.ssh/authorized_keys"; done; true'''
+  printf '@@keys %s\n' "$u"
+  [ -f "$home/.ssh/authorized_keys" ] || continue
+  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$home/.ssh/authorized_keys"
+done; true'''
+
+# Arguments: "-n NAME" (a named dataset), "-r ROOT" (a tree: ROOT and its children), "-m DIR" (the
+# tree of the dataset mounted on DIR), "-a NAME" (`zfs allow` of NAME), "-A" (`zfs allow` of every
+# child of the trees).  Sections: "@@root DIR DATASET", "@@get", "@@mounts" (dataset<TAB>mountpoint),
+# "@@stat" (uid:gid:mode<TAB>mountpoint), "@@allow".
+_ZFS = r'''nl='
+'; tab=$(printf '\t'); names=; roots=; dirs=; allow=; allkids=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) names="$names$2$nl"; shift ;;
+    -r) roots="$roots$2$nl"; shift ;;
+    -m) dirs="$dirs$2$nl"; shift ;;
+    -a) allow="$allow$2$nl"; shift ;;
+    -A) allkids=1 ;;
+  esac; shift
+done
+IFS=$nl
+for d in $dirs; do
+  while IFS=' ' read -r dev mp fs _; do
+    [ "$fs" = zfs ] && [ "$mp" = "$d" ] && { printf '@@root %s %s\n' "$d" "$dev"; roots="$roots$dev$nl"; }
+  done </proc/self/mounts
+done
+echo @@get
+props=type,mountpoint,readonly,encryption,quota,compression,recordsize,atime
+got=
+[ -n "$names" ] && got=$(zfs get -H -p -o name,property,value,source "$props" $names 2>/dev/null)
+[ -n "$roots" ] && got="$got$nl$(zfs get -H -p -o name,property,value,source -d 1 -t filesystem,volume "$props" $roots 2>/dev/null)"
+printf '%s\n' "$got"
+known=$(printf '%s\n' "$got" | while IFS=$tab read -r n p _; do [ "$p" = type ] && printf '%s\n' "$n"; done)
+echo @@mounts
+mps=
+while IFS=' ' read -r dev mp fs _; do
+  [ "$fs" = zfs ] || continue
+  case "$nl$known$nl" in *"$nl$dev$nl"*) printf '%s\t%s\n' "$dev" "$mp"; mps="$mps$mp$nl" ;; esac
+done </proc/self/mounts
+echo @@stat
+[ -n "$mps" ] && stat -c "%u:%g:%a$tab%n" -- $mps 2>/dev/null
+echo @@allow
+if [ -n "$allkids" ]; then
+  for n in $known; do for r in $roots; do [ "${n%/*}" = "$r" ] && [ "$n" != "$r" ] && { allow="$allow$n$nl"; break; }; done; done
+fi
+for n in $allow; do zfs allow "$n" 2>/dev/null; done
+true'''
+
+_ZFS_PROPS = "type,mountpoint,readonly,encryption,quota,compression,recordsize,atime"
+assert tuple(_ZFS_PROPS.split(",")) == READ_PROPERTIES  # the script spells them out
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What to read: ``users`` (None = all), datasets by name, or whole trees under ``zfs_roots``."""
+    """What to read.
+
+    * ``users``: those accounts (``None``: every account);
+    * ``datasets``: named datasets (existence, properties, mountpoint owner);
+    * ``zfs_roots``: whole trees, each a dataset and its children;
+    * ``mount_dirs``: the tree of the dataset mounted on each directory (found on the host, so an
+      account's ``Read`` can ask for its home's tree without knowing the dataset's name);
+    * ``allows``: ``zfs allow`` of named datasets; ``tree_allows``: of every child of the trees.
+    """
 
     users: tuple[str, ...] | None = ()
     datasets: tuple[str, ...] = ()
     zfs_roots: tuple[str, ...] = ()
+    mount_dirs: tuple[str, ...] = ()
+    allows: tuple[str, ...] = ()
+    tree_allows: bool = False
+
+    def covers(self, other: "Scope", state: "HostState") -> bool:
+        """Whether what this scope read (into ``state``) answers ``other``."""
+        have_roots = set(self.zfs_roots) | {state.roots[d] for d in self.mount_dirs if d in state.roots}
+        have_named = set(self.datasets)
+        if other.users is None:
+            if self.users is not None:
+                return False
+        elif self.users is not None and not set(other.users) <= set(self.users):
+            return False
+        mounted_at = {mp: ds for ds, mp in state.mountpoints.items()}
+        if not all(d in self.mount_dirs or mounted_at.get(d) in have_roots for d in other.mount_dirs):
+            return False
+        if not set(other.zfs_roots) <= have_roots:
+            return False
+        if not all(d in have_named or posixpath.dirname(d) in have_roots or d in have_roots for d in other.datasets):
+            return False
+        if other.tree_allows and not self.tree_allows:
+            return False
+        return all(a in self.allows or (self.tree_allows and posixpath.dirname(a) in have_roots) for a in other.allows)
+
+    def union(self, other: "Scope") -> "Scope":
+        def merge(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(sorted(set(a) | set(b)))
+
+        users = None if self.users is None or other.users is None else merge(self.users, other.users)
+        return Scope(users, merge(self.datasets, other.datasets), merge(self.zfs_roots, other.zfs_roots),
+                     merge(self.mount_dirs, other.mount_dirs), merge(self.allows, other.allows),
+                     self.tree_allows or other.tree_allows)
 
 
 @dataclass
@@ -46,7 +147,9 @@ class HostState:
     datasets: dict[str, DatasetState] = field(default_factory=dict)
     owners: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     allows: AllowState = field(default_factory=AllowState)
-    existing: set[str] = field(default_factory=set)  # dataset names (of any type) found by `zfs list`
+    existing: set[str] = field(default_factory=set)  # dataset names (of any type) found
+    roots: dict[str, str] = field(default_factory=dict)  # mount dir -> dataset mounted there (mount_dirs)
+    mountpoints: dict[str, str] = field(default_factory=dict)  # dataset -> where it is mounted
 
     def groups_of(self, user: str) -> set[str]:
         return {g.name for g in self.groups.values() if user in g.members}
@@ -56,89 +159,172 @@ def read_commands(scope: Scope) -> list[Command]:
     cmds: list[Command] = []
     if scope.users is None or scope.users:
         users = list(scope.users or ())
-        cmds += [
-            Command.of("getent", "passwd", *users, check=False),
-            Command.of("getent", "group", check=False),
-            Command.of("getent", "shadow", *users, check=False),
-            Command.of("sh", "-c", _KEYS, "keystone-keys", *users, check=False),
-        ]
-    targets = [*scope.zfs_roots, *scope.datasets]
-    if targets:
-        recursive = ["-r"] if scope.zfs_roots else []
-        # -r only applies to roots; narrow reads name datasets only.
-        names = list(scope.zfs_roots) if scope.zfs_roots else list(scope.datasets)
-        cmds += [
-            Command.of("zfs", "list", "-H", "-o", "name", *recursive, *names, check=False),
-            Command.of("zfs", "get", "-H", "-p", "-o", "name,property,value,source", *recursive,
-                       ",".join(READ_PROPERTIES), *names, check=False),
-            Command.of("sh", "-c", _OWNERS, "keystone-owners", *recursive, *names, check=False),
-            Command.of("sh", "-c", _ALLOWS, "keystone-allows", *recursive, *names, check=False),
-        ]
+        cmds.append(Command.of("sh", "-c", _ACCOUNTS, "keystone-accounts", *users, check=False))
+    if scope.allows and not (scope.datasets or scope.zfs_roots or scope.mount_dirs or scope.tree_allows):
+        # delegations only (a delegation's read-back): `zfs allow` itself, no shell around it
+        return cmds + [Command.of("zfs", "allow", name, check=False) for name in scope.allows]
+    args: list[str] = []
+    for name in scope.datasets:
+        args += ["-n", name]
+    for root in scope.zfs_roots:
+        args += ["-r", root]
+    for d in scope.mount_dirs:
+        args += ["-m", d]
+    for name in scope.allows:
+        args += ["-a", name]
+    if scope.tree_allows:
+        args.append("-A")
+    if args:
+        cmds.append(Command.of("sh", "-c", _ZFS, "keystone-zfs", *args, check=False))
     return cmds
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"@@root": []}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("@@root "):
+            out["@@root"].append(line[len("@@root "):])
+        elif line in ("@@get", "@@mounts", "@@stat", "@@allow"):
+            current = line
+            out[current] = []
+        elif current is not None:
+            out[current].append(line)
+    return out
+
+
+def parse_zfs_read(text: str, state: HostState) -> None:
+    """The ZFS script's sections into ``state``."""
+    s = _sections(text)
+    for line in s["@@root"]:
+        d, _, ds = line.rpartition(" ")
+        state.roots[d] = ds
+    state.datasets = parse_zfs_get("\n".join(line for line in s.get("@@get", []) if line.strip()))
+    state.existing = set(state.datasets)
+    mounts = {}
+    for line in s.get("@@mounts", []):
+        ds, _, mp = line.partition("\t")
+        if ds and mp and ds not in mounts:
+            mounts[ds] = mp
+    owner_of_path = {}
+    for line in s.get("@@stat", []):
+        own, _, path = line.partition("\t")
+        if own.count(":") == 2:
+            uid, gid, mode = own.split(":")
+            owner_of_path[path] = (int(uid), int(gid), mode)
+    state.mountpoints = mounts
+    state.owners = {ds: owner_of_path[mp] for ds, mp in mounts.items() if mp in owner_of_path}
+    state.allows = parse_zfs_allow("\n".join(s.get("@@allow", [])))
+
+
+def parse_accounts_read(text: str, state: HostState) -> None:
+    """The accounts script's sections into ``state`` (the keys section is last: it may hold anything)."""
+    lines = text.split("\n")
+    marks = {}
+    for i, line in enumerate(lines):
+        if line in ("@@passwd", "@@group", "@@shadow", "@@keys") and line not in marks:
+            marks[line] = i
+            if line == "@@keys":
+                break
+    order = ["@@passwd", "@@group", "@@shadow", "@@keys"]
+    if any(m not in marks for m in order):
+        raise ValueError(f"unexpected output of the accounts read: {text[:200]!r}")
+
+    def part(name: str) -> str:
+        start = marks[name] + 1
+        nxt = order.index(name) + 1
+        end = marks[order[nxt]] if nxt < len(order) else len(lines)
+        return "\n".join(lines[start:end])
+
+    state.passwd = parse_passwd(part("@@passwd"))
+    state.groups = parse_group(part("@@group"))
+    state.shadow = parse_shadow(part("@@shadow"))
+    state.keys = parse_authorized_keys_dump(part("@@keys"))
 
 
 def parse_host_state(results: list[Result]) -> HostState:
     state = HostState()
     for r in results:
         argv = r.command.argv
-        if argv[:2] == ("getent", "passwd"):
-            state.passwd = parse_passwd(r.stdout)
-        elif argv[:2] == ("getent", "group"):
-            state.groups = parse_group(r.stdout)
-        elif argv[:2] == ("getent", "shadow"):
-            state.shadow = parse_shadow(r.stdout)
-        elif argv[:3] == ("sh", "-c", _KEYS):
-            state.keys = parse_authorized_keys_dump(r.stdout)
-        elif argv[:2] == ("zfs", "list"):
-            state.existing = {line.strip() for line in r.stdout.splitlines() if line.strip()}
-        elif argv[:2] == ("zfs", "get"):
-            state.datasets = parse_zfs_get(r.stdout)
-        elif argv[:3] == ("sh", "-c", _OWNERS):
-            for line in r.stdout.splitlines():
-                ds, _, own = line.partition("\t")
-                uid, gid, mode = own.split(":")
-                state.owners[ds] = (int(uid), int(gid), mode)
-        elif argv[:3] == ("sh", "-c", _ALLOWS):
-            state.allows = parse_zfs_allow(r.stdout)
+        if argv[:3] == ("sh", "-c", _ACCOUNTS):
+            parse_accounts_read(r.stdout, state)
+        elif argv[:3] == ("sh", "-c", _ZFS):
+            parse_zfs_read(r.stdout, state)
+        elif argv[:2] == ("zfs", "allow") and len(argv) == 3:
+            for name, grants in parse_zfs_allow(r.stdout).datasets.items():
+                state.allows.datasets.setdefault(name, {}).update(grants)
     return state
 
 
 def read_host_state(transport: Transport, scope: Scope) -> HostState:
-    return parse_host_state(transport.run_batch(read_commands(scope), stop_on_error=False))
+    """One round trip; reads are shared with concurrent callers asking for the same thing."""
+    _, reads = transport.exchange([], read_commands(scope))
+    return parse_host_state(reads)
+
+
+def write_and_read(target: HostTarget, commands: list[Command], scope: Scope) -> tuple[list[Result], HostState]:
+    """``commands`` (stopping at the first failure, which raises ``CommandError``), then the read of
+    ``scope``, in one round trip — the read shared with concurrent callers.  Drops the cache."""
+    with CACHE.writing(target):
+        results, reads = for_host(target).exchange(commands, read_commands(scope))
+    return results, parse_host_state(reads)
 
 
 class HostStateCache:
-    """Whole-tree reads shared by every ``Read`` of a host, dropped when the host is written."""
+    """Every ``Read`` of a host in the provider process is served from one gather of that host.
 
-    TTL = 120.0
+    The gather is the union of what the ``Read`` calls asked for (an account's ``Read`` asks for all
+    accounts and the tree mounted on its home's parent directory, a dataset's or delegation's
+    ``Read`` for all accounts and its parent's tree), so a refresh reads each host once.  Any write
+    to the host drops it: ``writing`` invalidates before the write starts *and* after it ends, so a
+    gather that overlapped a write is never kept.
+    """
+
+    TTL = 600.0  # a safety net for a long-lived process; a `pulumi refresh` takes far less
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[tuple[HostTarget, Scope], tuple[int, float, HostState]] = {}
-        self._key_locks: dict[tuple[HostTarget, Scope], threading.Lock] = {}
+        self._entries: dict[HostTarget, tuple[int, float, Scope, HostState]] = {}
+        self._host_locks: dict[HostTarget, threading.Lock] = {}
         self._generation: dict[HostTarget, int] = {}
+        self.gathers = 0
 
     def get(self, target: HostTarget, scope: Scope) -> HostState:
-        key = (target, scope)
         with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one gather per host and scope, however many threads ask at once
+            host_lock = self._host_locks.setdefault(target, threading.Lock())
+        with host_lock:  # one gather per host at a time, however many threads ask at once
             with self._lock:
                 gen = self._generation.get(target, 0)
-                hit = self._entries.get(key)
-                if hit and hit[0] == gen and time.monotonic() - hit[1] < self.TTL:
-                    return hit[2]
-            state = read_host_state(for_host(target), scope)
+                hit = self._entries.get(target)
+                fresh = hit is not None and hit[0] == gen and time.monotonic() - hit[1] < self.TTL
+                if fresh and hit[2].covers(scope, hit[3]):
+                    return hit[3]
+                wanted = hit[2].union(scope) if fresh else scope
+            state = read_host_state(for_host(target), wanted)
             with self._lock:
+                self.gathers += 1
                 if self._generation.get(target, 0) == gen:
-                    self._entries[key] = (gen, time.monotonic(), state)
+                    self._entries[target] = (gen, time.monotonic(), wanted, state)
             return state
 
     def invalidate(self, target: HostTarget) -> None:
         with self._lock:
             self._generation[target] = self._generation.get(target, 0) + 1
-            for key in [k for k in self._entries if k[0] == target]:
-                del self._entries[key]
+            self._entries.pop(target, None)
+
+    @contextlib.contextmanager
+    def writing(self, target: HostTarget):
+        self.invalidate(target)
+        try:
+            yield
+        finally:
+            self.invalidate(target)
 
 
 CACHE = HostStateCache()
+
+
+def gather_scope(users: bool = True, roots: tuple[str, ...] = (), mount_dirs: tuple[str, ...] = ()) -> Scope:
+    """What a ``Read`` asks the cache for: every account and whole home trees with their delegations."""
+    return Scope(users=None if users else (), zfs_roots=roots, mount_dirs=mount_dirs, tree_allows=True)
+

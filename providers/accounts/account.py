@@ -1,22 +1,41 @@
 """``os:Account`` — one OS account on one host.  Resource id: ``<host>/<username>``.
 
 * create: adopt an existing account that matches (uid), or create it; a conflicting account (other
-  uid, uid taken, missing groups) is refused with a message saying how to resolve it;
+  uid, uid taken, missing groups) is refused with a message saying how to resolve it.  The common
+  case (nothing there yet) takes one round trip: a guard checks on the host that nothing exists,
+  then the commands and the read-back run; anything found sends it down the read-then-plan path;
 * read (refresh): the account as it is, returned as inputs too so drift shows in the next preview;
 * update: usermod / chpasswd -e / authorized_keys, only what differs;
 * delete: lock and expire (never userdel: the account's files stay); ``ensure: absent`` deletes it.
 """
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
-from providers.accounts.plan import AccountInputs, observed, plan, retire
+from providers.accounts.facts import GroupEntry
+from providers.accounts.plan import AccountConflict, AccountInputs, observed, plan, retire
 from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, Scope, read_commands, parse_host_state
-from providers.transport import HostError, for_host
+from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.transport import Command, CommandError, HostError, for_host
+
+# Exits 0 when the account can be created from nothing: no user $1, no uid $2, no group $1, no gid $3,
+# and every supplementary group ($4...) exists.  Else 100 and nothing is written.
+GUARD_MISS = 100
+_NEW_ACCOUNT_GUARD = r'''u=$1 uid=$2 gid=$3; shift 3
+nl='
+'
+[ -z "$(getent passwd "$u" "$uid")" ] || exit 100
+found=$(getent group "$u" "$gid" "$@")
+for g in "$@"; do
+  case "$nl$found$nl" in *"$nl$g:"*) ;; *) exit 100 ;; esac
+done
+printf '%s\n' "$found" | while IFS=: read -r name _ id _; do
+  [ -z "$name" ] || [ "$name" != "$u" ] && [ "$id" != "$gid" ] || exit 100
+done'''
 
 
 def account_id(inputs: AccountInputs) -> str:
@@ -27,17 +46,18 @@ class OsAccountProvider(KeystoneProvider):
     Inputs = AccountInputs
     IDENTITY = ("host", "username")
 
-    def _apply(self, desired: AccountInputs) -> dict[str, Any]:
-        transport = for_host(desired.host)
-        scope = Scope(users=(desired.username,))
-        before = parse_host_state(transport.run_batch(read_commands(scope), stop_on_error=False))
+    def _apply(self, desired: AccountInputs, before: HostState | None = None) -> dict[str, Any]:
+        """Read (unless ``before`` is given), plan, write and read back (one round trip)."""
+        if before is None:
+            before = read_host_state(for_host(desired.host), Scope(users=(desired.username,)))
         commands = plan(desired, before, desired.host.name)
         if commands:
-            CACHE.invalidate(desired.host)
-            results = transport.run_batch(commands + read_commands(scope))
-            after = parse_host_state(results[len(commands):])
+            _, after = write_and_read(desired.host, commands, Scope(users=(desired.username,)))
         else:
             after = before
+        return self._converged(desired, after)
+
+    def _converged(self, desired: AccountInputs, after: HostState) -> dict[str, Any]:
         outs = observed(desired, after) if desired.ensure == "present" else None
         if desired.ensure == "present":
             if outs is None:
@@ -49,16 +69,40 @@ class OsAccountProvider(KeystoneProvider):
                                 f"converge; still to do: {'; '.join(c.display() for c in remaining)}")
         return {**desired.model_dump(mode="json"), "observed_uid": outs["uid"] if outs else None}
 
+    def _create_new(self, desired: AccountInputs) -> dict[str, Any] | None:
+        """The common case in one round trip: a guard proves on the host that nothing of this account
+        exists yet (no user, uid, group or gid; every supplementary group present), then the
+        commands a plan against "nothing yet" gives run, then the read-back.  None when the guard
+        finds something: the caller then reads and plans as usual (adoption or a clear conflict)."""
+        if desired.ensure != "present":
+            return None
+        nothing = HostState(groups={g: GroupEntry(g, -1, frozenset()) for g in desired.groups})
+        try:
+            commands = plan(desired, nothing, desired.host.name)
+        except AccountConflict:
+            return None
+        guard = Command.of("sh", "-c", _NEW_ACCOUNT_GUARD, "keystone-new-account", desired.username,
+                           str(desired.uid), str(desired.gid), *desired.groups)
+        try:
+            _, after = write_and_read(desired.host, [guard, *commands], Scope(users=(desired.username,)))
+        except CommandError as e:
+            if e.command == guard and e.exit_code == GUARD_MISS:
+                return None
+            raise
+        return self._converged(desired, after)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         desired = self.inputs(props)
-        return CreateResult(account_id(desired), self._apply(desired))
+        outs = self._create_new(desired)
+        return CreateResult(account_id(desired), outs if outs is not None else self._apply(desired))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(self._apply(self.inputs(news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         desired = self.inputs(props)
-        state = CACHE.get(desired.host, Scope(users=None))
+        # Every account and the home tree in one gather, shared by every Read of this host.
+        state = CACHE.get(desired.host, gather_scope(mount_dirs=(posixpath.dirname(desired.home),)))
         current = observed(desired, state)
         if current is None:
             if desired.ensure == "absent":
@@ -75,8 +119,8 @@ class OsAccountProvider(KeystoneProvider):
         transport = for_host(desired.host)
         exists = transport.run("getent", "passwd", desired.username, check=False)
         if exists.ok:
-            CACHE.invalidate(desired.host)
-            transport.run_batch(retire(desired.username))
+            with CACHE.writing(desired.host):
+                transport.run_batch(retire(desired.username))
 
 
 class OsAccount(Resource, module="os", name="Account"):

@@ -2,7 +2,9 @@
 
 * create: checks pool and parent, ``zfs create`` with the roster's properties, chown the mountpoint;
   an existing dataset is adopted when it is a filesystem whose mountpoint is root's or the owner's,
-  refused otherwise;
+  refused otherwise.  The common case takes one round trip: ``zfs create`` itself is the check (it
+  writes nothing when the dataset exists or the parent is missing; then read, plan, and adopt or
+  refuse as above);
 * update: ``zfs set`` only for values that differ (inherited values that already hold stay inherited);
 * ``ensure: archived`` (a purge): snapshot, rename under the archive parent, readonly;
   ``ensure: destroyed`` only where the stack allows it;
@@ -17,9 +19,16 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, Scope, parse_host_state, read_commands
-from providers.transport import HostError, for_host
+from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.transport import Command, CommandError, HostError, for_host
 from providers.zfs.plan import DatasetInputs, observed_properties, plan_dataset
+
+# Owner and mode of the mount point of a dataset just created (found in /proc/self/mounts with
+# builtins; `install -d` on the existing directory is chown + chmod in one process).
+_CHOWN_NEW = r'''while IFS=' ' read -r dev mp fs _; do
+  [ "$fs" = zfs ] && [ "$dev" = "$1" ] && exec install -d -o "$2" -g "$3" -m "$4" -- "$mp"
+done </proc/self/mounts
+echo "dataset $1 is not mounted" >&2; exit 3'''
 
 
 def dataset_id(d: DatasetInputs) -> str:
@@ -27,7 +36,13 @@ def dataset_id(d: DatasetInputs) -> str:
 
 
 def _scope(d: DatasetInputs) -> Scope:
+    """What planning needs: the pool, the parent, the dataset (one ``zfs get``, one ``stat``)."""
     return Scope(users=(), datasets=(d.pool, d.parent, d.dataset))
+
+
+def _after(d: DatasetInputs) -> Scope:
+    """What the read-back after a write needs: the dataset itself."""
+    return Scope(users=(), datasets=(d.dataset,))
 
 
 class ZfsDatasetProvider(KeystoneProvider):
@@ -35,19 +50,19 @@ class ZfsDatasetProvider(KeystoneProvider):
     IDENTITY = ("host", "dataset")
 
     def _apply(self, d: DatasetInputs) -> dict[str, Any]:
-        transport = for_host(d.host)
-        before = parse_host_state(transport.run_batch(read_commands(_scope(d)), stop_on_error=False))
+        before = read_host_state(for_host(d.host), _scope(d))
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         commands = plan_dataset(d, before, d.host.name, stamp)
         archived_as = None
         if commands:
-            CACHE.invalidate(d.host)
-            results = transport.run_batch(commands + read_commands(_scope(d)))
-            after = parse_host_state(results[len(commands):])
+            _, after = write_and_read(d.host, commands, _after(d))
             if d.ensure == "archived":
                 archived_as = commands[2].argv[-1]
         else:
             after = before
+        return self._outputs(d, after, stamp, archived_as)
+
+    def _outputs(self, d: DatasetInputs, after: HostState, stamp: str, archived_as: str | None) -> dict[str, Any]:
         if d.ensure == "present":
             leftover = plan_dataset(d, after, d.host.name, stamp)
             if leftover:
@@ -58,9 +73,28 @@ class ZfsDatasetProvider(KeystoneProvider):
                                if d.dataset in after.datasets else None),
                 "archived_as": archived_as}
 
+    def _create_new(self, d: DatasetInputs) -> dict[str, Any] | None:
+        """The common case in one round trip: ``zfs create`` (which fails, writing nothing, when the
+        dataset exists or the parent is missing), chown the new mount point, read back.  None when
+        ``zfs create`` failed: the caller then reads and plans as usual (adoption or a clear error)."""
+        if d.ensure != "present":
+            return None
+        create = Command.of("zfs", "create", *[x for p, v in d.properties.model_dump().items()
+                                               for x in ("-o", f"{p}={v}")], d.dataset)
+        chown = Command.of("sh", "-c", _CHOWN_NEW, "keystone-chown", d.dataset, str(d.owner_uid), str(d.owner_gid),
+                           d.mode)
+        try:
+            _, after = write_and_read(d.host, [create, chown], _after(d))
+        except CommandError as e:
+            if e.command == create:
+                return None
+            raise
+        return self._outputs(d, after, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), None)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         d = self.inputs(props)
-        return CreateResult(dataset_id(d), self._apply(d))
+        outs = self._create_new(d)
+        return CreateResult(dataset_id(d), outs if outs is not None else self._apply(d))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         d = self.inputs(news)
@@ -73,7 +107,7 @@ class ZfsDatasetProvider(KeystoneProvider):
         d = self.inputs(props)
         if d.ensure != "present":
             return ReadResult(id_, props, {k: v for k, v in props.items() if k in DatasetInputs.model_fields})
-        state = CACHE.get(d.host, Scope(users=(), zfs_roots=(d.parent,)))
+        state = CACHE.get(d.host, gather_scope(roots=(d.parent,)))  # one gather per host, shared
         observed = observed_properties(state, d.dataset)
         if observed is None:
             return ReadResult(None, {})

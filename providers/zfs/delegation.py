@@ -11,8 +11,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, parse_host_state, read_commands
-from providers.transport import Command, HostError, for_host
+from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.transport import Command, CommandError, HostError, for_host
+from providers.zfs.facts import Grants
 from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation
 
 
@@ -30,9 +31,7 @@ class ZfsDelegationProvider(KeystoneProvider):
     IDENTITY = ("host", "dataset", "user")
 
     def _apply(self, d: DelegationInputs) -> dict[str, Any]:
-        transport = for_host(d.host)
-        scope = Scope(users=(d.user,), datasets=(d.dataset,))
-        before = parse_host_state(transport.run_batch(read_commands(scope), stop_on_error=False))
+        before = read_host_state(for_host(d.host), Scope(users=(d.user,), datasets=(d.dataset,), allows=(d.dataset,)))
         if d.dataset not in before.existing:
             raise ConflictError(f"host {d.host.name}: dataset {d.dataset} does not exist: create it first")
         if d.user not in before.passwd:
@@ -40,24 +39,41 @@ class ZfsDelegationProvider(KeystoneProvider):
         commands = plan_delegation(d, before.allows.grants(d.dataset, d.user))
         after = before
         if commands:
-            CACHE.invalidate(d.host)
-            results = transport.run_batch(commands + read_commands(scope))
-            after = parse_host_state(results[len(commands):])
+            _, after = write_and_read(d.host, commands, Scope(allows=(d.dataset,)))
             if plan_delegation(d, after.allows.grants(d.dataset, d.user)):
                 raise HostError(d.host.name, f"host {d.host.name}: delegation for {d.user} on {d.dataset} "
                                              f"did not converge: {_granted(after, d)}")
         return {**d.model_dump(mode="json"), "granted": _granted(after, d)}
 
+    def _create_new(self, d: DelegationInputs) -> dict[str, Any] | None:
+        """The common case in one round trip: grant as if the user had nothing there yet, and read
+        back.  ``zfs allow`` itself is the check (it grants nothing when the dataset or the user is
+        missing).  None when it failed, or when the read-back shows grants Keystone did not make
+        (an adopted entry): the caller then reads and plans as usual (clear errors, authoritative)."""
+        commands = plan_delegation(d, Grants())
+        if not commands:
+            return None
+        try:
+            _, after = write_and_read(d.host, commands, Scope(allows=(d.dataset,)))
+        except CommandError as e:
+            if e.command == commands[0]:
+                return None
+            raise
+        if plan_delegation(d, after.allows.grants(d.dataset, d.user)):
+            return None
+        return {**d.model_dump(mode="json"), "granted": _granted(after, d)}
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         d = self.inputs(props)
-        return CreateResult(delegation_id(d), self._apply(d))
+        outs = self._create_new(d)
+        return CreateResult(delegation_id(d), outs if outs is not None else self._apply(d))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(self._apply(self.inputs(news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         d = self.inputs(props)
-        state = CACHE.get(d.host, Scope(users=(), zfs_roots=(d.dataset.rsplit("/", 1)[0],)))
+        state = CACHE.get(d.host, gather_scope(roots=(d.dataset.rsplit("/", 1)[0],)))  # one gather per host
         if d.dataset not in state.existing:
             return ReadResult(None, {})
         g = state.allows.grants(d.dataset, d.user)
@@ -74,9 +90,9 @@ class ZfsDelegationProvider(KeystoneProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         d = self.inputs(props)
         transport = for_host(d.host)
-        CACHE.invalidate(d.host)
-        transport.run_batch([Command.of("sh", "-c", 'zfs list -H -o name -- "$1" >/dev/null 2>&1 || exit 0; '
-                                        'zfs unallow -u "$2" "$1"', "keystone-unallow", d.dataset, d.user)])
+        with CACHE.writing(d.host):
+            transport.run_batch([Command.of("sh", "-c", 'zfs list -H -o name -- "$1" >/dev/null 2>&1 || exit 0; '
+                                            'zfs unallow -u "$2" "$1"', "keystone-unallow", d.dataset, d.user)])
 
 
 class ZfsDelegation(Resource, module="zfs", name="Delegation"):

@@ -1,0 +1,68 @@
+"""The benchmark's people: what every contender provisions, and the inputs Keystone's providers take."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOME_PARENT = "rpool/crypt/home"
+HOME_DIR = "/home"
+UID_BASE = 40000
+# DESIGN.md §4: the home's delegation; destroy only on descendants.
+PERMISSIONS = ("atime", "bookmark", "compression", "create", "diff", "hold", "mount", "quota", "readonly",
+               "receive", "recordsize", "refquota", "release", "rollback", "send", "snapshot", "userprop")
+DESCENDENT_PERMISSIONS = ("destroy",)
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    uid: int
+    quota: str
+    compression: str = "lz4"
+    recordsize: str = "128K"
+    atime: str = "off"
+    shell: str = "/bin/bash"
+
+    @property
+    def gid(self) -> int:
+        return self.uid
+
+    @property
+    def comment(self) -> str:
+        return f"Bench {self.username}"
+
+    @property
+    def dataset(self) -> str:
+        return f"{HOME_PARENT}/{self.username}"
+
+    @property
+    def home(self) -> str:
+        return f"{HOME_DIR}/{self.username}"
+
+    def with_quota(self, quota: str) -> "Person":
+        return Person(self.username, self.uid, quota, self.compression, self.recordsize, self.atime, self.shell)
+
+    def properties(self) -> dict[str, str]:
+        return {"quota": self.quota, "compression": self.compression, "recordsize": self.recordsize,
+                "atime": self.atime}
+
+    # --- Keystone's inputs (what components/workstation_user.py gives the providers) -----------
+    def dataset_inputs(self, host: dict) -> dict:
+        return {"host": host, "dataset": self.dataset, "owner": self.username, "owner_uid": self.uid,
+                "owner_gid": self.gid, "mode": "0700", "properties": self.properties()}
+
+    def account_inputs(self, host: dict) -> dict:
+        return {"host": host, "username": self.username, "uid": self.uid, "shell": self.shell, "home": self.home,
+                "comment": self.comment, "locked": False}
+
+    def delegation_inputs(self, host: dict) -> dict:
+        return {"host": host, "dataset": self.dataset, "user": self.username,
+                "permissions": list(PERMISSIONS), "descendent_permissions": list(DESCENDENT_PERMISSIONS)}
+
+
+def people(n: int) -> list[Person]:
+    return [Person(f"bench{i:03d}", UID_BASE + i, f"{1 + i % 4}G") for i in range(n)]
+
+
+def bigger(p: Person) -> Person:
+    """The change step: every person's quota doubles."""
+    return p.with_quota(f"{2 * int(p.quota[:-1])}G")

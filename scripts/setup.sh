@@ -33,7 +33,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q -r requirements-dev.txt
-echo "[setup] python environment ready: $(.venv/bin/python -c 'import pulumi; print("pulumi SDK", pulumi.__version__)')"
+echo "[setup] python environment ready: pulumi SDK $(.venv/bin/python -c "import importlib.metadata as m; print(m.version('pulumi'))")"
 
 if command -v pulumi >/dev/null 2>&1; then
   echo "[setup] pulumi CLI present: $(pulumi version)"

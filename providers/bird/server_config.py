@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from providers.base import KeystoneProvider, strip_internal
 from providers.bird import apply, parse, render
 from providers.bird.models import FilterPolicy, RouteServer, RpkiSource
-from providers.bird.peer_file import route_server_identity
+from providers.bird.peer_file import _plain, route_server_identity
 from providers.bird.plan import Change
 
 OUTPUTS = ("path", "sha256", "protocols")
@@ -50,10 +50,6 @@ class ServerConfigInputs(BaseModel):
 
     def render(self) -> str:
         return render.render_server_config(self.route_server, self.rpki, self.filter_policy)
-
-
-def _plain(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.model_dump(mode="json") if isinstance(v, BaseModel) else v) for k, v in props.items()}
 
 
 class BirdServerConfigProvider(KeystoneProvider):

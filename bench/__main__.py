@@ -113,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in args.program_sizes.split(",")]
         log(f"program evaluation under mocks: {sizes} people on 3 hosts")
         extra["program"] = program_eval.measure(sizes)
-        for r in extra["program"]:
-            log(f"  {r['people']} people ({r['resources']} resources): {r['seconds']} s, peak {r['peak_rss_mb']} MB")
+        extra["program_floor"] = program_eval.measure(sizes, floor=True)
+        for r, f in zip(extra["program"], extra["program_floor"]):
+            log(f"  {r['people']} people ({r['resources']} resources): {r['seconds']} s, peak {r['peak_rss_mb']} MB;"
+                f" SDK floor for the same graph {f['seconds']} s")
 
     errors: list[str] = []
 
@@ -319,10 +321,13 @@ def render(rows: list[dict], extra: dict, n: int) -> str:
         big = by.get(1000) or prog[-1]
         small = prog[0]
         linear = (big["seconds"] / big["people"]) <= 1.25 * (small["seconds"] / small["people"])
+        floor = {r["people"]: r["seconds"] for r in extra.get("program_floor") or []}
         goal(big["seconds"] < 15 and linear,
              "program under mocks, 3 hosts: " + ", ".join(f"{r['people']}: {r['seconds']:.1f} s" for r in prog)
              + f" — under 15 s: {'yes' if big['seconds'] < 15 else 'no'}; linear: {'yes' if linear else 'no'}"
-             f" ({1000 * big['seconds'] / big['people']:.1f} ms/person at {big['people']})")
+             f" ({1000 * big['seconds'] / big['people']:.1f} ms/person at {big['people']})"
+             + (f"; the Pulumi SDK alone, same graph: {floor[big['people']]:.1f} s"
+                f" ({big['seconds'] / floor[big['people']]:.2f}× it)" if big["people"] in floor else ""))
     if ks_create:
         goal(True, f"peak memory of the provider process, {n} people: create {ks_create.get('vm_hwm_mb')} MB"
                    f", refresh {ks_refresh.get('vm_hwm_mb') if ks_refresh else '?'} MB (VmHWM; printed, no threshold)")

@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-only", type=int, metavar="N", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.eval_only:
+        from components.collector import pause_for_program
+
+        pause_for_program()  # as the program's __main__ does
         print(json.dumps(evaluate(a.eval_only)))
         return 0
     return run(a.asns, a.eval)

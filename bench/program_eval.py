@@ -1,5 +1,6 @@
 """Program evaluation under mocks: the whole Keystone program for a generated roster of N people on 3
-hosts (Authentik and Kubernetes off), timed in a fresh interpreter per size so each run is cold.
+hosts (Authentik and Kubernetes off), timed in a fresh interpreter per size so each run is cold, set
+up as the program's ``__main__`` sets itself up (collector off, components/collector.py).
 
 ``python -m bench.program_eval N`` prints one JSON line: people, resources, seconds, peak RSS.
 """
@@ -41,15 +42,75 @@ def run(n: int) -> dict:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-def measure(sizes=(250, 500, 1000), python: str = sys.executable) -> list[dict]:
+def sdk_floor(n: int) -> dict:
+    """What the Pulumi SDK alone costs for the same graph: one component per person and, per host, three
+    dynamic resources carrying the props the program registers for that person (taken from a program run
+    of one person), with no roster, settings, gate or component logic.  The program cannot beat this."""
+    import pulumi
+    from pulumi.dynamic import Resource
+
+    from bench import sdk_floor_provider
+    from tests.harness.program import RecordingMocks
+
+    shapes = _registered_shapes()
+    started = time.perf_counter()
+    pulumi.runtime.set_mocks(RecordingMocks(), project="keystone", stack="bench", preview=False)
+    provider = sdk_floor_provider.NoOp()
+
+    class Floor(Resource, module="bench", name="Floor"):
+        pass
+
+    class Person(pulumi.ComponentResource):
+        def __init__(self, name: str):
+            super().__init__("keystone:users:WorkstationUser", name, None, None)
+            for host in HOSTS:
+                for kind, props in shapes:
+                    Floor(provider, f"{name}-{host['name']}-{kind}", {**props, "host": host},
+                             pulumi.ResourceOptions(parent=self))
+            self.register_outputs({})
+
+    @pulumi.runtime.test
+    def program():
+        for i in range(n):
+            Person(f"p{i:04d}")
+
+    program()
+    done = time.perf_counter()
+    return {"people": n, "resources": n * (1 + len(HOSTS) * len(shapes)), "seconds": round(done - started, 2)}
+
+
+def _registered_shapes() -> list[tuple[str, dict]]:
+    """The props of one person's resources on one host, as the program registers them."""
+    from components.stack import ProgramInputs
+    from roster import RosterContext, parse_roster_text
+    from settings import settings_from_config
+    from tests.harness.program import RecordingMocks, run_program
+
+    s = settings_from_config({"hosts": HOSTS[:1]})
+    roster = parse_roster_text(roster_text(1), RosterContext(min_uid=s.min_uid, hosts=[h.name for h in s.hosts]))
+    mocks = run_program(ProgramInputs(stack="bench", settings=s, roster=roster, authentik_token=None),
+                        RecordingMocks()).mocks
+    return [(r.name.rsplit("-", 1)[-1], {k: v for k, v in r.inputs.items() if k not in ("__provider", "host")})
+            for r in mocks.resources if r.type.startswith("pulumi-python:dynamic/")]
+
+
+def measure(sizes=(250, 500, 1000), python: str = sys.executable, floor: bool = False) -> list[dict]:
     out = []
     for n in sizes:
-        p = subprocess.run([python, "-m", "bench.program_eval", str(n)], capture_output=True, text=True, timeout=900)
+        argv = [python, "-m", "bench.program_eval", *(["--sdk-floor"] if floor else []), str(n)]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=900)
         if p.returncode != 0:
-            raise RuntimeError(f"program evaluation of {n} people failed:\n{p.stderr[-3000:]}")
+            raise RuntimeError(f"{'SDK floor' if floor else 'program evaluation'} of {n} people failed:\n"
+                               f"{p.stderr[-3000:]}")
         out.append(json.loads(p.stdout.strip().splitlines()[-1]))
     return out
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(int(sys.argv[1]))))
+    from components.collector import pause_for_program
+
+    pause_for_program()  # as the program's __main__ does, before the program's imports
+    if sys.argv[1] == "--sdk-floor":
+        print(json.dumps(sdk_floor(int(sys.argv[2]))))
+    else:
+        print(json.dumps(run(int(sys.argv[1]))))

@@ -137,5 +137,5 @@ class ZfsDataset(Resource, module="zfs", name="Dataset"):
     """A home dataset (``pulumi-python:dynamic/zfs:Dataset``)."""
 
     def __init__(self, name: str, args: DatasetInputs, opts: pulumi.ResourceOptions | None = None):
-        props = {**args.model_dump(mode="json"), "observed": None, "mountpoint": None, "archived_as": None}
+        props = args.model_dump(mode="json")  # outputs add observed, mountpoint, archived_as
         super().__init__(ZfsDatasetProvider(), name, props, opts)

@@ -99,5 +99,5 @@ class ZfsDelegation(Resource, module="zfs", name="Delegation"):
     """``zfs allow`` for a person on their own home (``pulumi-python:dynamic/zfs:Delegation``)."""
 
     def __init__(self, name: str, args: DelegationInputs, opts: pulumi.ResourceOptions | None = None):
-        props = {**args.model_dump(mode="json"), "granted": None}
+        props = args.model_dump(mode="json")  # outputs add granted
         super().__init__(ZfsDelegationProvider(), name, props, opts)

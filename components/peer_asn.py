@@ -21,6 +21,11 @@ closed on unknowns, can check everything in a preview.  A peer file depends on i
 server's main config only: nothing couples two route servers, so with ``pulumi up
 --continue-on-error`` one route server that is down or refuses a change does not hold back the
 others, and the next ``up`` retries only what failed (it is not in state yet, or differs).
+
+A route server's ``bird:ServerConfig`` also carries every active peer's file inputs for it
+(``seed_peers``): when it is created — the stack's first deployment, or a route server added
+later — it lays all those files down in its own safe apply (one ``configure``), and each
+``bird:PeerFile`` then takes its file as it is.  After that, peers change through their own files only.
 """
 from __future__ import annotations
 
@@ -181,6 +186,16 @@ def _errors(e: pydantic.ValidationError) -> str:
                      + err["msg"].removeprefix("Value error, ") for err in e.errors())
 
 
+def seed_peers(files: dict[int, dict[str, PeerFileInputs]], rs_name: str) -> list[dict[str, Any]]:
+    """What a route server's ``bird:ServerConfig`` lays down when it is created: each active peer's
+    file inputs for that route server, less the route server (see providers/bird/server_config.py)."""
+    return [files[asn][rs_name].model_dump(mode="json", include=SEED_FIELDS)
+            for asn in sorted(files) if rs_name in files[asn]]
+
+
+SEED_FIELDS = {"peer", "import_limit_v4", "import_limit_v6", "receive_limit_v4", "receive_limit_v6", "rpki"}
+
+
 def register_peering(inputs: "ProgramInputs") -> dict[str, Any]:
     """The route servers' main configs and one ``PeerAsn`` per roster peer; returns the ``peers``
     export (ASN → summary), or nothing when the stack has no peering."""
@@ -205,6 +220,7 @@ def register_peering(inputs: "ProgramInputs") -> dict[str, Any]:
             configs[rs.name] = BirdServerConfig(server_config_name(rs.name), {
                 "route_server": rs, "rpki": rpki, "filter_policy": policy,
                 "take_over_existing": rs_settings.take_over_existing,
+                "seed_peers": seed_peers(files, rs.name),
             })
 
     summaries: dict[str, Any] = {}

@@ -119,6 +119,9 @@ SERVER_ROUTE_SERVER: Final = "route_server"     # dict with "name"; the ServerCo
 #: enabled when one of the two lists is non-empty (``true`` is accepted too).
 SERVER_RPKI: Final = "rpki"
 SERVER_RPKI_SOURCES: Final = ("rtr", "static_roas")
+#: Peer files a ServerConfig lays down when it is created: each a PeerFile's inputs less the route server.
+SERVER_SEEDS: Final = "seed_peers"
+SEED_FIELDS: Final = (PEER_PEER, *PEER_LIMITS, PEER_RPKI)
 ASN_MAX: Final = 4294967295
 
 # zerotier:Member
@@ -163,6 +166,8 @@ P_DELEGATION: Final = "zfs-delegation-safe"
 P_DELEGATION_OWN_HOME: Final = "zfs-delegation-own-home"
 P_BIRD_PEER_FILE: Final = "bird-peer-file-limits-rpki"
 P_BIRD_SERVER_RPKI: Final = "bird-route-server-rpki"
+P_BIRD_SEEDS: Final = "bird-seeded-peer-files"
+P_BIRD_SEEDS_MATCH: Final = "bird-seeds-match-peer-files"
 P_ZEROTIER_MEMBER: Final = "zerotier-member-authorization"
 P_K8S_READONLY_ROLE: Final = "k8s-readonly-role-no-secrets"
 P_K8S_BINDING: Final = "k8s-binding-tier"

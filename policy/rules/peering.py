@@ -3,6 +3,9 @@
 * every peer file has positive import/receive limits for both families, RPKI on, and sits under
   its route server's base config;
 * every route server a peer file is written to has a ``bird:ServerConfig`` with RPKI enabled;
+* the peer files a ``bird:ServerConfig`` lays down when it is created (``seed_peers``) pass the same
+  checks, and each is exactly the inputs of a ``bird:PeerFile`` of the stack (so nothing reaches a
+  route server that the peer-file rules did not see);
 * a ZeroTier member is authorized only for an active peer with an ASN.
 """
 from __future__ import annotations
@@ -55,23 +58,89 @@ def validate_peer_file(args: ResourceValidationArgs, report_violation: ReportVio
 
     if not is_unknown(rs_name) and not (isinstance(rs_name, str) and rs_name):
         report_violation(f"{c.PEER_ROUTE_SERVER}.name must name the route server, got {display(rs_name)}.")
+    for message in _peer_problems(props):
+        report_violation(message)
+    base = props.get(c.PEER_BASE_CONFIG_ID)
+    if not is_unknown(base) and not (isinstance(base, str) and base.strip()):
+        report_violation(f"{c.PEER_BASE_CONFIG_ID} must name the route server's base config, got {display(base)}: "
+                         "a peer file outside the base config is never included (or never filtered).")
+
+
+def _peer_problems(props: dict[str, Any]) -> list[str]:
+    """ASN, limits and RPKI of a peer file (or of a seed standing for one)."""
+    problems = []
+    asn = get_path(props, c.PEER_PEER, "asn")
     if not is_unknown(asn) and not _asn_ok(asn):
-        report_violation(f"{c.PEER_PEER}.asn must be an AS number 1..{c.ASN_MAX}, got {display(asn)}.")
+        problems.append(f"{c.PEER_PEER}.asn must be an AS number 1..{c.ASN_MAX}, got {display(asn)}.")
     for key in c.PEER_LIMITS:
         value = props.get(key)
         if is_unknown(value):
             continue
         limit = as_int(value)
         if limit is None or limit <= 0:
-            report_violation(f"{key} must be an integer > 0, got {display(value)}: without it a peer can flood "
-                             "the route server.")
+            problems.append(f"{key} must be an integer > 0, got {display(value)}: without it a peer can flood "
+                            "the route server.")
     rpki = props.get(c.PEER_RPKI)
     if not is_unknown(rpki) and rpki is not True:
-        report_violation(f"{c.PEER_RPKI} must be true (reject RPKI-invalid routes), got {display(rpki)}.")
-    base = props.get(c.PEER_BASE_CONFIG_ID)
-    if not is_unknown(base) and not (isinstance(base, str) and base.strip()):
-        report_violation(f"{c.PEER_BASE_CONFIG_ID} must name the route server's base config, got {display(base)}: "
-                         "a peer file outside the base config is never included (or never filtered).")
+        problems.append(f"{c.PEER_RPKI} must be true (reject RPKI-invalid routes), got {display(rpki)}.")
+    return problems
+
+
+def _seeds(props: dict[str, Any]) -> list[Any]:
+    seeds = props.get(c.SERVER_SEEDS)
+    return seeds if isinstance(seeds, list) else []
+
+
+@fail_closed
+def validate_server_seeds(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Each of a ``bird:ServerConfig``'s ``seed_peers`` passes the peer-file checks (ASN, limits, RPKI)."""
+    if args.resource_type != c.BIRD_SERVER_CONFIG:
+        return
+    props = props_of(args)
+    seeds = props.get(c.SERVER_SEEDS)
+    if is_unknown(seeds) or unknown_paths(seeds):
+        report_violation(unknown_message(*(unknown_paths(seeds) or [c.SERVER_SEEDS])))
+        return
+    if seeds is not None and not isinstance(seeds, list):
+        report_violation(f"{c.SERVER_SEEDS} must be a list of peer file inputs, got {display(seeds)}.")
+        return
+    for i, seed in enumerate(_seeds(props)):
+        where = f"{c.SERVER_SEEDS}[{i}] (AS{display(get_path(seed, c.PEER_PEER, 'asn'))})"
+        if not isinstance(seed, dict):
+            report_violation(f"{where} must be a peer file's inputs, got {display(seed)}.")
+            continue
+        for message in _peer_problems(seed):
+            report_violation(f"{where}: {message}")
+
+
+@fail_closed
+def validate_seeds_match_peer_files(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Each seed of a route server's ``bird:ServerConfig`` is exactly a ``bird:PeerFile`` of the stack for
+    that route server and ASN (peer, limits, RPKI)."""
+    files: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for res in args.resources:
+        if res.resource_type == c.BIRD_PEER_FILE:
+            props = props_of(res)
+            key = (get_path(props, c.PEER_ROUTE_SERVER, "name"), get_path(props, c.PEER_PEER, "asn"))
+            files[key] = {k: props.get(k) for k in c.SEED_FIELDS}
+    for res in args.resources:
+        if res.resource_type != c.BIRD_SERVER_CONFIG:
+            continue
+        props = props_of(res)
+        name = get_path(props, c.SERVER_ROUTE_SERVER, "name")
+        for i, seed in enumerate(_seeds(props)):
+            if not isinstance(seed, dict):
+                continue  # reported by validate_server_seeds
+            asn = get_path(seed, c.PEER_PEER, "asn")
+            match = files.get((name, asn))
+            if match is None:
+                report_violation(f"route server {display(name)} seeds AS{display(asn)} ({c.SERVER_SEEDS}[{i}]), but the "
+                                 f"stack has no {c.BIRD_PEER_FILE} for it: a seed must stand for a peer file.", res.urn)
+            elif match != {k: seed.get(k) for k in c.SEED_FIELDS}:
+                differ = [k for k in c.SEED_FIELDS if match.get(k) != seed.get(k)]
+                report_violation(f"route server {display(name)} seeds AS{display(asn)} ({c.SERVER_SEEDS}[{i}]) unlike "
+                                 f"its {c.BIRD_PEER_FILE} ({', '.join(differ)} differ): the seeded file would not be "
+                                 "the one the peer-file rules checked.", res.urn)
 
 
 def rpki_enabled(value: Any) -> bool:
@@ -161,6 +230,20 @@ POLICIES = [
         name=c.P_BIRD_SERVER_RPKI,
         description="Every route server with peers has a BIRD server config with RPKI enabled.",
         validate=validate_route_server_rpki,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+    ),
+    ResourceValidationPolicy(
+        name=c.P_BIRD_SEEDS,
+        description="Peer files seeded by a BIRD server config pass the peer-file checks.",
+        validate=validate_server_seeds,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+    ),
+    StackValidationPolicy(
+        name=c.P_BIRD_SEEDS_MATCH,
+        description="Each peer file a BIRD server config seeds is exactly a peer file of the stack.",
+        validate=validate_seeds_match_peer_files,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
     ),

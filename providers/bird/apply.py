@@ -55,6 +55,10 @@ def _failed_result(e: CommandError) -> Result:
     return Result(e.command, e.exit_code, stdout, e.stderr)
 
 
+class RollbackIncomplete(ApplyError):
+    """An apply failed and putting things back did not fully work: someone has to look."""
+
+
 class Unreachable(ApplyError):
     """The route server could not be reached (or the connection broke); the message says what BIRD
     does next and when to run again."""
@@ -74,7 +78,14 @@ def apply_change(change: Change) -> Applied:
         _refuse_if_unreachable(change, transport)
         _invalidate(rs)
         try:
-            return _apply_locked(change, transport)
+            try:
+                return _apply_locked(change, transport)
+            except ApplyError as e:
+                if not change.seed or isinstance(e, (Unreachable, RollbackIncomplete)):
+                    raise
+                # Seeding is only a shortcut: rolled back, apply the main config alone; every peer file
+                # then takes its own safe apply and reports its own problem.
+                return _apply_locked(dataclasses.replace(change, seed=()), transport)
         except TransportError as e:  # the gather: nothing was changed
             _UNREACHABLE[transport] = (time.monotonic(), str(e))
             raise Unreachable(f"{change.where}: cannot reach the route server ({e}). Nothing was changed; run the "
@@ -102,6 +113,8 @@ def _refuse_if_unreachable(change: Change, transport) -> None:
 def _apply_locked(change: Change, transport) -> Applied:
     rs = change.rs
     seen = plan.observe(change, transport.run_batch(plan.gather_commands(change), stop_on_error=False))
+    if change.seed:
+        change = plan.fit_seeds(change, seen)
     problems = plan.check(change, seen)
     if problems:
         raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(problems))
@@ -144,30 +157,31 @@ def _apply_locked(change: Change, transport) -> Applied:
             if out.configure is not None:
                 out.configure = dataclasses.replace(out.configure, undo_scheduled=None)
     reason = plan.failure_message(change, out, seen) if failed is not None else "; ".join(out.problems)
-    rollback = _rollback(transport, change, seen, out)
-    raise ApplyError(f"{change.where}: {reason}. {rollback}")
+    rollback, clean = _rollback(transport, change, seen, out)
+    raise (ApplyError if clean else RollbackIncomplete)(f"{change.where}: {reason}. {rollback}")
 
 
-def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome) -> str:
+def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome) -> tuple[str, bool]:
+    """What was put back (for the message) and whether everything was."""
     commands = plan.rollback_commands(change, seen, out)
     try:
         results = transport.run_batch(commands, stop_on_error=False)
     except (CommandError, TransportError) as e:
-        return f"ROLLBACK FAILED ({e}): check {change.live} and `birdc configure status` by hand."
+        return f"ROLLBACK FAILED ({e}): check {change.live} and `birdc configure status` by hand.", False
     bad = [r for r in results if not r.ok]
     undo = [r for r in results if r.command.argv[-2:] == ("configure", "undo")]
     if undo and not parse.parse_configure(undo[0].stdout).ok and "Nothing to do" not in undo[0].stdout:
         bad.append(undo[0])  # ("Nothing to do": the timer fired first, BIRD is already back on the old config)
     if bad:
         return "ROLLBACK INCOMPLETE: " + "; ".join(
-            f"`{r.command.display()}` exited {r.exit_code}: {(r.stderr or r.stdout).strip()[:300]}" for r in bad)
+            f"`{r.command.display()}` exited {r.exit_code}: {(r.stderr or r.stdout).strip()[:300]}" for r in bad), False
     what = []
     if out.swapped:
         what.append("previous file restored" if seen.live is not None else "new file removed")
     if out.undo_pending:
         what.append("`configure undo` done")
     return ("Rolled back: " + ", ".join(what) + "." if what else
-            "Nothing was changed on the route server (the live file and the running config are untouched).")
+            "Nothing was changed on the route server (the live file and the running config are untouched)."), True
 
 
 # --- reads (refresh) ---------------------------------------------------------------------------------
@@ -209,6 +223,21 @@ def read_route_server(rs: RouteServer) -> ServerView:
         view = ServerView(files, parse.parse_show_protocols(show.stdout))
         _READS[_key(rs)] = (time.monotonic(), view)
         return view
+
+
+def in_place(rs: RouteServer, path: str, content: str) -> dict[str, parse.Protocol] | None:
+    """The daemon's protocols if ``path`` already holds ``content`` and the daemon runs every protocol it
+    declares — judged from a fresh shared read (``READ_TTL``) only, never with a round trip of its own —
+    else None.  Lets the peer files seeded by their route server's ``bird:ServerConfig`` be created as
+    they are instead of each taking a safe apply that would change nothing."""
+    with lock_for(rs):
+        hit = _READS.get(_key(rs))
+    if not hit or time.monotonic() - hit[0] >= READ_TTL:
+        return None
+    view = hit[1]
+    if view.files.get(path) != content or not all(p in view.protocols for p in parse.declared_protocols(content)):
+        return None
+    return view.protocols
 
 
 def read_file_and_protocols(rs: RouteServer, path: str) -> tuple[str | None, dict[str, parse.Protocol]]:

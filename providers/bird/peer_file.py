@@ -8,6 +8,8 @@
   orders the two); ``take_over_existing`` (replace a file Keystone does not manage).
 * outputs: the inputs plus ``path``, ``sha256`` (of the file on disk) and ``sessions`` (protocol
   name → BGP state, e.g. ``Established``/``Active``; ``start``/``down`` for a protocol not up).
+* create takes a file that is already in place, byte for byte and running (laid down by the route
+  server's ``bird:ServerConfig`` when it was created: see ``seed_peers`` there), as it is.
 * replaced (delete first) when the route server's identity (name, config_dir, peers_dir) or the
   peer's ASN changes.  ``refresh`` re-reads the file and the daemon: a file edited by hand or
   a session the daemon does not run shows up as an update on the next ``up``.
@@ -131,8 +133,10 @@ class BirdPeerFileProvider(KeystoneProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inp = self.inputs(props)
         content = inp.render()
-        applied = apply.apply_change(self._change(inp, content, adopt=True))
-        return CreateResult(inp.id, self._outputs(inp, content, applied.protocols))
+        running = apply.in_place(inp.route_server, inp.path, content)  # seeded by its bird:ServerConfig
+        if running is None:
+            running = apply.apply_change(self._change(inp, content, adopt=True)).protocols
+        return CreateResult(inp.id, self._outputs(inp, content, running))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inp = self.inputs(news)

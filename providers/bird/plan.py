@@ -19,6 +19,12 @@ trips, under a per-route-server lock:
    (``rollback_commands``): restore the previous file (or remove the new one) and ``configure undo``
    when an undo is pending, so the daemon is left as it was.
 
+A main config's change may carry **seeds**: peer files that do not exist yet, staged, checked (in
+the whole-config parse) and swapped in with it, so a route server's first deployment is one
+``configure`` for all its peers instead of one safe apply per file.  If that apply fails for any
+reason, ``apply.py`` rolls it back and applies the main config alone; each peer file then goes
+through its own safe apply and reports its own problem.
+
 ``check`` adds what BIRD does not check: a neighbor address already used by another file (the
 second session would sit Idle forever), removing the last peer (every session would drop) unless
 explicitly allowed, a main config that does not include the peers directory, a pending undo left
@@ -26,6 +32,7 @@ by another apply, and a live file that Keystone does not manage.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
 import posixpath
 import re
@@ -74,6 +81,18 @@ class Paths:
 # --- the change ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Seed:
+    """A peer file laid down together with a new main config (see ``Change.seed``)."""
+
+    live: str
+    content: str
+
+    @property
+    def staged(self) -> str:
+        return Paths.beside(self.live).new
+
+
+@dataclass(frozen=True)
 class Change:
     kind: Kind
     rs: RouteServer
@@ -84,6 +103,9 @@ class Change:
     adopt: bool = False           # create: an existing file must be ours (or identical) ...
     take_over: bool = False       # ... unless the admin explicitly lets us replace it
     previous_protocols: tuple[str, ...] = ()  # from state: protocols the old version declared
+    # kind "server" only: peer files that go live in the same apply (a route server's first deployment:
+    # one `configure` for all its peers).  ``fit_seeds`` keeps only those that cannot clash.
+    seed: tuple[Seed, ...] = ()
 
     @property
     def paths(self) -> Paths:
@@ -91,7 +113,8 @@ class Change:
 
     @property
     def expected_protocols(self) -> list[str]:
-        return parse.declared_protocols(self.content) if self.content is not None else []
+        own = parse.declared_protocols(self.content) if self.content is not None else []
+        return own + [p for s in self.seed for p in parse.declared_protocols(s.content)]
 
     def removed_protocols(self, live_text: str | None) -> list[str]:
         before = set(parse.declared_protocols(live_text or "")) | set(self.previous_protocols)
@@ -246,6 +269,24 @@ def check(change: Change, seen: Observed) -> list[str]:
     return problems
 
 
+def fit_seeds(change: Change, seen: Observed) -> Change:
+    """The change with only the seeds that are safe to lay down: the file does not exist yet, its
+    name is one Keystone includes, and none of its neighbors is configured in another file (or an
+    earlier seed).  The others are left to their own ``bird:PeerFile``, which reports the problem."""
+    taken = {a for f in seen.peer_files for a in seen.neighbors.get(f, [])}
+    present = set(seen.peer_files)
+    kept = []
+    for seed in change.seed:
+        mine = {a for a, _asn in parse.neighbors(seed.content)}
+        if seed.live in present or not PATH.fullmatch(seed.live) or mine & taken:
+            continue
+        if posixpath.dirname(seed.live) != change.rs.peers_dir:
+            continue
+        kept.append(seed)
+        taken |= mine
+    return dataclasses.replace(change, seed=tuple(kept))
+
+
 def is_noop(change: Change, seen: Observed) -> bool:
     """Already applied: the file holds exactly the content and the daemon runs it."""
     if seen.protocols is None or seen.pending_undo is not None:
@@ -287,7 +328,11 @@ def check_configs(change: Change, seen: Observed) -> CheckConfigs:
     rs, p = change.rs, change.paths
     if change.kind == "server":
         assert change.content is not None
-        return CheckConfigs(base=_replace_include(change.content, rs, []), alone=None, full=None)
+        full = None
+        if change.seed:  # the glob would not pick up the staged seeds: name every file
+            files = sorted([(f, f) for f in seen.peer_files] + [(s.live, s.staged) for s in change.seed])
+            full = _replace_include(change.content, rs, [_include(staged) for _live, staged in files])
+        return CheckConfigs(base=_replace_include(change.content, rs, []), alone=None, full=full)
     assert seen.main is not None
     others = [f for f in seen.peer_files if f != change.live]
     mine = [p.new] if change.content is not None else []
@@ -320,7 +365,9 @@ def apply_steps(change: Change, seen: Observed) -> list[tuple[Step, Command]]:
     rs, p = change.rs, change.paths
     cfg = check_configs(change, seen)
     mode = "0640" if rs.bird_user else "0644"
-    steps: list[tuple[Step, Command]] = [(Step.STAGE, Command.of("rm", "-f", *p.scratch, p.old))]
+    seeds = change.seed
+    steps: list[tuple[Step, Command]] = [(Step.STAGE, Command.of("rm", "-f", *p.scratch, p.old,
+                                                                 *(s.staged for s in seeds)))]
     if change.kind == "server":
         dir_mode = "0750" if rs.bird_user else "0755"
         steps.append((Step.STAGE, Command.of("mkdir", "-p", "-m", dir_mode, rs.peers_dir)))
@@ -330,6 +377,9 @@ def apply_steps(change: Change, seen: Observed) -> list[tuple[Step, Command]]:
     if change.content is not None:
         steps.append((Step.STAGE, Command.of("tee", p.new, stdin=change.content)))
         written.append(p.new)
+    for s in seeds:
+        steps.append((Step.STAGE, Command.of("tee", s.staged, stdin=s.content)))
+        written.append(s.staged)
     steps.append((Step.STAGE, Command.of("tee", p.base, stdin=cfg.base)))
     written.append(p.base)
     if cfg.alone is not None:
@@ -356,6 +406,8 @@ def apply_steps(change: Change, seen: Observed) -> list[tuple[Step, Command]]:
         steps.append((Step.SWAP, Command.of("mv", "-f", p.new, p.live)))
     elif seen.live is not None:
         steps.append((Step.SWAP, Command.of("rm", "-f", p.live)))
+    for s in seeds:
+        steps.append((Step.SWAP, Command.of("mv", "-f", s.staged, s.live)))
     steps.append((Step.CONFIGURE_CHECK, birdc(rs, "configure", "check", check=True)))
     steps.append((Step.CONFIGURE_TIMEOUT, birdc(rs, "configure", "timeout", str(rs.confirm_timeout), check=True)))
     steps.append((Step.SHOW, birdc(rs, "show", "protocols")))
@@ -487,8 +539,11 @@ def _relocate(change: Change, e: parse.BirdError) -> str:
     """Name the live files instead of the scratch ones in BIRD's messages."""
     p = change.paths
     file = e.file
+    seeded = {s.staged: s.live for s in change.seed}
     if file == p.new:
         file = f"{p.live} (candidate)"
+    elif file in seeded:
+        file = f"{seeded[file]} (seeded with the main config)"
     elif file in (p.base, p.alone, p.full):
         file = change.rs.config_file if change.kind == "peer" else f"{p.live} (candidate)"
     if file is None:
@@ -517,7 +572,7 @@ def confirm_commands(change: Change, seen: Observed) -> list[Command]:
     p = change.paths
     return ([birdc(change.rs, "configure", "confirm")]
             + [birdc(change.rs, "restart", name) for name in restart_after(change, seen)]
-            + [Command.of("rm", "-f", *p.scratch, p.old, check=False)])
+            + [Command.of("rm", "-f", *p.scratch, p.old, *(s.staged for s in change.seed), check=False)])
 
 
 def rollback_commands(change: Change, seen: Observed, out: Outcome) -> list[Command]:
@@ -529,9 +584,11 @@ def rollback_commands(change: Change, seen: Observed, out: Outcome) -> list[Comm
             cmds.append(Command.of("mv", "-f", p.old, p.live, check=False))
         else:
             cmds.append(Command.of("rm", "-f", p.live, check=False))
+        if change.seed:  # they did not exist before (fit_seeds)
+            cmds.append(Command.of("rm", "-f", *(s.live for s in change.seed), check=False))
     if out.undo_pending:
         cmds.append(birdc(change.rs, "configure", "undo"))
-    cmds.append(Command.of("rm", "-f", *p.scratch, check=False))
+    cmds.append(Command.of("rm", "-f", *p.scratch, *(s.staged for s in change.seed), check=False))
     if not out.swapped:
         cmds.append(Command.of("rm", "-f", p.old, check=False))
     return cmds

@@ -4,7 +4,15 @@
 * inputs: ``route_server`` (RouteServer), ``rpki`` (RpkiSource: RTR caches or static ROAs),
   ``filter_policy`` (FilterPolicy: prefix-length bounds), ``take_over_existing`` (replace a main
   config Keystone does not manage, e.g. Debian's default; the original is kept as
-  ``bird.conf.keystone-orig``).
+  ``bird.conf.keystone-orig``), ``seed_peers`` (the peer files the stack has for this route server,
+  as their ``bird:PeerFile`` inputs without the route server).
+* **seeding**: creating the main config (a route server's first deployment, or a replacement) also
+  lays down every seed whose file does not exist yet, in the same safe apply: one ``bird -p`` of
+  the whole config and one ``configure`` for all the peers.  Each ``bird:PeerFile`` then finds its
+  file in place, running, and takes it as it is (``apply.in_place``).  If the seeded apply fails it
+  is rolled back and the main config is applied alone; the peer files then apply one by one and
+  each reports its own problem.  After creation ``seed_peers`` is never a change: peers are the
+  peer files' business.
 * outputs: the inputs plus ``path``, ``sha256`` (of the file on disk) and ``protocols`` (the
   protocols it declares → state, e.g. ``ks_rpki1: up``).
 * The main config holds what every peer shares (router id, ROA tables and their source, bogon
@@ -21,15 +29,32 @@ from typing import Any
 import pulumi
 import pydantic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.base import KeystoneProvider, strip_internal
 from providers.bird import apply, parse, render
-from providers.bird.models import FilterPolicy, RouteServer, RpkiSource
-from providers.bird.peer_file import _plain, route_server_identity
-from providers.bird.plan import Change
+from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
+from providers.bird.peer_file import PeerFileInputs, _plain, route_server_identity
+from providers.bird.plan import Change, Seed
 
 OUTPUTS = ("path", "sha256", "protocols")
+
+
+class SeedPeer(BaseModel):
+    """A ``bird:PeerFile``'s inputs, less the route server (it is this one's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    peer: PeerSpec
+    import_limit_v4: int | None = Field(default=None, ge=0)
+    import_limit_v6: int | None = Field(default=None, ge=0)
+    receive_limit_v4: int | None = Field(default=None, ge=0)
+    receive_limit_v6: int | None = Field(default=None, ge=0)
+    rpki: bool = True
+
+
+#: Inputs that never make a change once the main config exists (see the module docstring).
+CREATE_ONLY = ("seed_peers",)
 
 
 class ServerConfigInputs(BaseModel):
@@ -39,10 +64,38 @@ class ServerConfigInputs(BaseModel):
     rpki: RpkiSource = Field(description="Where the ROA tables come from.")
     filter_policy: FilterPolicy = Field(default_factory=FilterPolicy, description="Prefix-length bounds.")
     take_over_existing: bool = Field(default=False, description="Replace an existing main config Keystone does not manage.")
+    seed_peers: list[SeedPeer] = Field(default_factory=list, description=(
+        "Peer files laid down with the main config when it is created (its bird:PeerFile resources then take "
+        "them as they are); never a change afterwards."))
 
     @property
     def id(self) -> str:
         return self.route_server.name
+
+    @model_validator(mode="after")
+    def _seeds_are_peer_files(self) -> "ServerConfigInputs":
+        """Each seed must be a valid ``bird:PeerFile`` of this route server, one per ASN."""
+        errors, seen = [], set()
+        for i, s in enumerate(self.seed_peers):
+            if s.peer.asn in seen:
+                errors.append(f"seed_peers.{i}: AS{s.peer.asn} is seeded twice")
+            seen.add(s.peer.asn)
+            try:
+                self._peer_file(s)
+            except pydantic.ValidationError as e:
+                errors += [f"seed_peers.{i} (AS{s.peer.asn}): {err['msg'].removeprefix('Value error, ')}"
+                           for err in e.errors()]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def _peer_file(self, seed: SeedPeer) -> PeerFileInputs:
+        return PeerFileInputs(route_server=self.route_server, base_config_id=self.id, **seed.model_dump())
+
+    def seeds(self) -> tuple[Seed, ...]:
+        """The seed files, rendered exactly as their ``bird:PeerFile`` renders them."""
+        files = [self._peer_file(s) for s in self.seed_peers]
+        return tuple(Seed(f.path, f.render()) for f in files)
 
     @property
     def path(self) -> str:
@@ -58,10 +111,11 @@ class BirdServerConfigProvider(KeystoneProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return super().check(olds, {k: v for k, v in news.items() if k not in OUTPUTS})
 
-    def _change(self, inp: ServerConfigInputs, content: str | None, *, adopt: bool = False) -> Change:
+    def _change(self, inp: ServerConfigInputs, content: str | None, *, adopt: bool = False,
+                seed: tuple[Seed, ...] = ()) -> Change:
         return Change(kind="server", rs=inp.route_server, resource=f"bird:ServerConfig {inp.id}", live=inp.path,
                       content=content, marker=("bird:ServerConfig", inp.id), adopt=adopt,
-                      take_over=inp.take_over_existing)
+                      take_over=inp.take_over_existing, seed=seed)
 
     @staticmethod
     def _outputs(inp: ServerConfigInputs, content: str | None, protocols: dict[str, parse.Protocol]) -> dict[str, Any]:
@@ -75,7 +129,9 @@ class BirdServerConfigProvider(KeystoneProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inp = self.inputs(props)
         content = inp.render()
-        applied = apply.apply_change(self._change(inp, content, adopt=True))
+        applied = apply.apply_change(self._change(inp, content, adopt=True, seed=inp.seeds()))
+        if inp.seed_peers:
+            apply.read_route_server(inp.route_server)  # one shared read: the seeded peer files find themselves in it
         return CreateResult(inp.id, self._outputs(inp, content, applied.protocols))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -111,7 +167,7 @@ class BirdServerConfigProvider(KeystoneProvider):
         except pydantic.ValidationError:
             return DiffResult(changes=None)
         o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
-        changed = [k for k in fields if o.get(k) != n.get(k)]
+        changed = [k for k in fields if o.get(k) != n.get(k) and k not in CREATE_ONLY]
         replaces = ["route_server"] if route_server_identity(old.route_server) != route_server_identity(new.route_server) else []
         content = new.render()
         expected = set(parse.declared_protocols(content))

@@ -102,6 +102,11 @@ def server_config(rs: str = "rs1", **props: Any) -> ResourceRecord:
     return record(c.BIRD_SERVER_CONFIG, f"{rs}-base", base)
 
 
+def seed(peer_file_record: ResourceRecord) -> dict[str, Any]:
+    """A ServerConfig seed standing for ``peer_file_record`` (its inputs less the route server)."""
+    return {k: peer_file_record.props[k] for k in c.SEED_FIELDS}
+
+
 def zt_member(asn: int = 64512, **props: Any) -> ResourceRecord:
     base = {"network_id": "8056c2e21c000001", "member_id": "a1b2c3d4e5", "authorized": True,
             "asn": asn, "peer_state": "active"}

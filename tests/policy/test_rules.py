@@ -211,6 +211,25 @@ CASES = [
     Case("peer-no-rs-name", c.P_BIRD_PEER_FILE, with_props(pf, route_server={"address": "x"}),
          ["route_server.name must name the route server"]),
 
+    # ---- bird-seeded-peer-files / bird-seeds-match-peer-files ------------------------------
+    Case("seeds-ok", c.P_BIRD_SEEDS, b.server_config("rs1", seed_peers=[b.seed(pf)]), []),
+    Case("seeds-none", c.P_BIRD_SEEDS, b.server_config("rs1"), []),
+    Case("seeds-rpki-off", c.P_BIRD_SEEDS, b.server_config("rs1", seed_peers=[{**b.seed(pf), "rpki": False}]),
+         ["seed_peers[0] (AS64512): rpki must be true"]),
+    Case("seeds-limit-zero", c.P_BIRD_SEEDS, b.server_config("rs1", seed_peers=[{**b.seed(pf), "import_limit_v6": 0}]),
+         ["seed_peers[0] (AS64512): import_limit_v6 must be an integer > 0"]),
+    Case("seeds-not-a-list", c.P_BIRD_SEEDS, b.server_config("rs1", seed_peers="as64512"), ["must be a list"]),
+    Case("seeds-unknown", c.P_BIRD_SEEDS, b.server_config("rs1", seed_peers=[{**b.seed(pf), "rpki": U}]),
+         ["cannot verify seed_peers[0].rpki"]),
+    Case("seeds-match", c.P_BIRD_SEEDS_MATCH, [b.server_config("rs1", seed_peers=[b.seed(pf)]), pf], []),
+    Case("seeds-without-peer-file", c.P_BIRD_SEEDS_MATCH, [b.server_config("rs1", seed_peers=[b.seed(b.peer_file(64999))]), pf],
+         ["seeds AS64999 (seed_peers[0]), but the stack has no"]),
+    Case("seeds-other-route-server", c.P_BIRD_SEEDS_MATCH,
+         [b.server_config("rs2", seed_peers=[b.seed(pf)]), pf], ["route server 'rs2' seeds AS64512"]),
+    Case("seeds-differ", c.P_BIRD_SEEDS_MATCH,
+         [b.server_config("rs1", seed_peers=[{**b.seed(pf), "import_limit_v4": 999999}]), pf],
+         ["unlike its pulumi-python:dynamic/bird:PeerFile (import_limit_v4 differ)"]),
+
     # ---- bird-route-server-rpki (stack) ----------------------------------------------------
     Case("rs-ok", c.P_BIRD_SERVER_RPKI, [b.server_config("rs1"), pf, b.peer_file(64513)], []),
     Case("rs-missing", c.P_BIRD_SERVER_RPKI, [b.server_config("rs1"), pf, b.peer_file(64512, "rs3")],

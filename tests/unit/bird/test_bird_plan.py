@@ -415,3 +415,106 @@ def test_parse_peer_files() -> None:
     lines = f"{PEERS}/as1.conf:# one\n{PEERS}/as1.conf:\n{PEERS}/as1.conf:protocol x {{ }}\n{PEERS}/sub/x.conf:y\n"
     assert plan.parse_peer_files(RS, listing, lines) == {f"{PEERS}/as1.conf": "# one\n\nprotocol x { }\n",
                                                          f"{PEERS}/empty.conf": ""}
+
+
+# --- seeding: a new main config lays down its peer files in the same apply ------------------------------
+
+def seed(key: str, content: str | None = None) -> plan.Seed:
+    return plan.Seed(RS.peer_file(samples.PEERS[key].asn), content if content is not None else peer_text(key))
+
+
+def test_fit_seeds_keeps_only_absent_files_without_neighbor_clashes() -> None:
+    clash = peer_text("as4200000001").replace("neighbor ", "neighbor 10.99.0.2 as 1; # ", 0)
+    other = f"{PEERS}/as64502.conf"
+    change = server_change(seed=(seed("as64501"), seed("as64502"), plan.Seed("/etc/elsewhere/as1.conf", peer_text())))
+    kept = plan.fit_seeds(change, observed(peer_files=(other,), neighbors={other: ["10.99.0.9"]}))
+    assert [s.live for s in kept.seed] == [f"{PEERS}/as64501.conf"]  # as64502 exists; the third is not in peers_dir
+    # a seed whose neighbor another file (or an earlier seed) already has is left to its own PeerFile
+    taken = observed(peer_files=(other,), neighbors={other: ["10.99.0.2"]})
+    assert plan.fit_seeds(server_change(seed=(seed("as64501"),)), taken).seed == ()
+    twice = server_change(seed=(seed("as64501"), plan.Seed(f"{PEERS}/as65000.conf", peer_text())))
+    assert [s.live for s in plan.fit_seeds(twice, observed()).seed] == [f"{PEERS}/as64501.conf"]
+    assert clash  # (kept for readability of the case above)
+
+
+def test_steps_for_a_seeded_main_config_check_and_swap_everything_at_once() -> None:
+    other = f"{PEERS}/as64502.conf"
+    change = server_change(seed=(seed("as64501"), seed("as4200000001")))
+    steps = plan.apply_steps(change, observed(main=None, peer_files=(other,)))
+    staged = [f"{PEERS}/.as64501.conf.keystone-new", f"{PEERS}/.as4200000001.conf.keystone-new"]
+    cmds = argvs(steps)
+    assert ("STAGE", f"tee {staged[0]}") in cmds and ("STAGE", f"tee {staged[1]}") in cmds
+    assert all(s in cmds[0][1] for s in staged)  # stale staged files are cleared first
+    full = "/etc/bird/.bird.conf.keystone-full"
+    assert ("CHECK_FULL", f"bird -p -c {full}") in cmds
+    text = next(c.stdin for s, c in steps if c.argv == ("tee", full))
+    includes = [line for line in text.splitlines() if line.startswith("include ")]
+    assert includes == [f'include "{staged[1]}";', f'include "{staged[0]}";', f'include "{other}";']
+    swaps = [c for s, c in cmds if s == "SWAP"]
+    assert swaps == ["mv -f /etc/bird/.bird.conf.keystone-new /etc/bird/bird.conf",
+                     f"mv -f {staged[0]} {PEERS}/as64501.conf", f"mv -f {staged[1]} {PEERS}/as4200000001.conf"]
+    assert set(change.expected_protocols) >= set(peer_change("as64501").expected_protocols)
+
+
+def test_rollback_of_a_seeded_apply_removes_the_seeds() -> None:
+    change = server_change(seed=(seed("as64501"),))
+    out = plan.Outcome(reached=Step.SHOW, configure=parse.ConfigureReply(True, None, 30, ("Reconfigured",)))
+    cmds = [" ".join(c.argv) for c in plan.rollback_commands(change, observed(live=MAIN), out)]
+    assert f"rm -f {PEERS}/as64501.conf" in cmds
+    assert any(c.endswith("configure undo") for c in cmds)
+    assert any(f"{PEERS}/.as64501.conf.keystone-new" in c for c in cmds)
+
+
+def first_deployment(host: FakeBirdHost) -> None:
+    """Debian's default config running, no peer file yet."""
+    host.files["/etc/bird/bird.conf"] = "# Debian default\nprotocol device {\n}\n"
+    host.files.pop(f"{PEERS}/as64502.conf")
+    host.start_daemon()
+
+
+def test_seeded_main_config_goes_live_in_one_apply(host: FakeBirdHost) -> None:
+    first_deployment(host)
+    change = server_change(adopt=True, take_over=True, seed=(seed("as64501"), seed("as64502")))
+    assert apply.apply_change(change).changed
+    assert host.round_trips == 3 and host.daemon.reconfigurations == 1
+    assert host.files[f"{PEERS}/as64501.conf"] == peer_text() and host.files[f"{PEERS}/as64502.conf"] == peer_text("as64502")
+    assert set(change.expected_protocols) <= set(host.running()) and host.scratch_files() == []
+
+
+def test_a_seed_that_breaks_the_apply_falls_back_to_the_main_config_alone(host: FakeBirdHost) -> None:
+    first_deployment(host)
+    broken = peer_text().replace("neighbor 10.99.0.2 as 64501;", "neighbor 10.99.0.2 as 64501 BROKEN;")
+    result = apply.apply_change(server_change(adopt=True, take_over=True, seed=(seed("as64501", broken), seed("as64502"))))
+    assert result.changed
+    assert host.files["/etc/bird/bird.conf"] == MAIN
+    assert not any(p.startswith(PEERS + "/as") for p in host.files)  # no seed left behind, the good one neither
+    assert host.daemon.undo is None and host.scratch_files() == []
+
+
+def test_peer_file_in_place_is_judged_from_a_fresh_shared_read_only(host: FakeBirdHost, monkeypatch) -> None:
+    path, text = f"{PEERS}/as64502.conf", peer_text("as64502")
+    assert apply.in_place(RS, path, text) is None and host.round_trips == 0  # nothing cached: no round trip of its own
+    apply.read_route_server(RS)
+    assert apply.in_place(RS, path, text) is not None
+    assert apply.in_place(RS, path, text + "# edited\n") is None
+    monkeypatch.setattr(apply, "READ_TTL", 0.0)
+    assert apply.in_place(RS, path, text) is None and host.round_trips == 1
+
+
+def test_peer_files_seeded_by_their_server_config_are_created_without_a_round_trip(host: FakeBirdHost) -> None:
+    from providers.bird.peer_file import BirdPeerFileProvider
+    from providers.bird.server_config import BirdServerConfigProvider
+
+    first_deployment(host)
+    rs = RS.model_dump(mode="json")
+    files = [BirdPeerFileProvider().check({}, {"route_server": rs, "peer": samples.PEERS[k].model_dump(mode="json"),
+                                               "base_config_id": "rs1"}).inputs for k in ("as64501", "as64502")]
+    seeds = [{k: v for k, v in f.items() if k not in ("route_server", "base_config_id", "take_over_existing")} for f in files]
+    server = BirdServerConfigProvider()
+    server.create(server.check({}, {"route_server": rs, "rpki": samples.RPKI_STATIC.model_dump(mode="json"),
+                                    "take_over_existing": True, "seed_peers": seeds}).inputs)
+    assert host.round_trips == 4 and host.daemon.reconfigurations == 1  # gather, apply, confirm, one shared read
+    for f in files:
+        out = BirdPeerFileProvider().create(f).outs
+        assert out["sha256"] == render.sha256(host.files[out["path"]]) and out["sessions"]
+    assert host.round_trips == 4 and host.daemon.reconfigurations == 1

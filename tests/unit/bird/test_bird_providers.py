@@ -111,6 +111,28 @@ def test_server_config_check_and_diff() -> None:
     assert p.diff("rs1", state, {**news, "__provider": "b"}).changes is True
 
 
+def test_server_config_seeds_render_as_their_peer_files_and_are_never_a_change() -> None:
+    p = BirdServerConfigProvider()
+    seed = {"peer": PEER, "import_limit_v4": 100, "import_limit_v6": 20, "receive_limit_v4": 200,
+            "receive_limit_v6": 40, "rpki": True}
+    r = p.check({}, {"route_server": RS, "rpki": {"rtr": [{"host": "rtr.example.net"}]}, "seed_peers": [seed]})
+    assert r.failures == []
+    inputs = p.inputs(r.inputs)
+    own = PeerFileInputs.model_validate(BirdPeerFileProvider().check({}, peer_inputs()).inputs)
+    assert inputs.seeds() == (render_seed(own),)
+    state = {**r.inputs, "sha256": render.sha256(inputs.render()), "protocols": {"ks_device": "up", "ks_rpki1": "start"}}
+    more = {**r.inputs, "seed_peers": [seed, {**seed, "peer": samples.PEERS["as64502"].model_dump(mode="json")}]}
+    assert p.diff("rs1", state, more).changes is False
+    # a seed is checked like the peer file it stands for
+    bad = p.check({}, {"route_server": RS, "rpki": {"rtr": [{"host": "r"}]}, "seed_peers": [{**seed, "peer": {**PEER, "asn": 64511}}]})
+    assert bad.failures and "own ASN" in " ".join(f.reason for f in bad.failures)
+
+
+def render_seed(f: PeerFileInputs):
+    from providers.bird.plan import Seed
+    return Seed(f.path, f.render())
+
+
 def test_providers_pickle_by_reference_and_small() -> None:
     for provider in (BirdPeerFileProvider(), BirdServerConfigProvider()):
         blob = serialize_provider(provider)

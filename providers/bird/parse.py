@@ -60,8 +60,16 @@ class Protocol:
 
     @property
     def summary(self) -> str:
-        """What the ``sessions`` output shows: the BGP state, else the protocol state."""
-        return self.bgp_state or self.state
+        """What the ``sessions``/``protocols`` outputs show: ``Established`` for a BGP session that is,
+        else the protocol state (``start`` while BGP is trying).  Not Idle/Connect/Active: they change
+        by the second while a peer is away, and every refresh would show them as output changes.  A
+        shutdown keeps its reason (``start (Automatic shutdown: Route limit exceeded)``): it lasts."""
+        if self.established:
+            return "Established"
+        reason = self.info.split(None, 1)[1].strip() if len(self.info.split(None, 1)) == 2 else ""
+        if self.proto == "BGP" and reason.startswith(("Automatic shutdown", "Administrative shutdown")):
+            return f"{self.state} ({reason})"
+        return self.state
 
     @property
     def established(self) -> bool:

@@ -67,7 +67,8 @@ def test_show_protocols(name: str) -> None:
         p = got[proto_name]
         assert (p.proto, p.table, p.state, p.since, p.info, p.bgp_state) == (proto, table, state, since, info, bgp)
         assert p.established == (bgp == "Established" and state == "up")
-        assert p.summary == (bgp or state)
+        shutdown = "shutdown" in info
+        assert p.summary == ("Established" if p.established else f"{state} ({info.split(None, 1)[1]})" if shutdown else state)
 
 
 def test_show_protocols_of_an_unreachable_daemon_is_empty() -> None:
@@ -169,3 +170,14 @@ def test_declared_protocols_skip_templates_and_comments() -> None:
             "  protocol bgp as1_10_0_0_1 from t1 {\n}\nprotocol static s4 { ipv4; }\n")
     assert parse.declared_protocols(text) == ["ks_device", "as1_10_0_0_1", "s4"]
     assert parse.declared_protocol_types(text) == {"ks_device": "device", "as1_10_0_0_1": "bgp", "s4": "static"}
+
+
+def test_session_summary_does_not_flap_while_a_peer_is_away() -> None:
+    def proto(state: str, info: str) -> parse.Protocol:
+        return parse.Protocol("as64501_10_99_0_2", "BGP", "---", state, "2026-11-23 23:01:48", info)
+
+    trying = {proto("start", info).summary for info in ("Active", "Connect", "Idle", "OpenSent        Socket: x")}
+    assert trying == {"start"}
+    assert proto("up", "Established").summary == "Established"
+    assert proto("start", "Idle          Automatic shutdown: Route limit exceeded").summary == \
+        "start (Automatic shutdown: Route limit exceeded)"

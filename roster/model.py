@@ -55,6 +55,7 @@ MAX_FULL_NAME = 64
 MAX_PEER_NAME = 64
 MAX_SSH_KEY = 16384
 MAX_PREFIX_LIMIT = 2_000_000
+MAX_PREFIX_LIMIT_V6 = 500_000  # the full IPv6 table is ~220k routes; the route servers' BIRD model caps here
 MAX_ZFS_SIZE = 2**63 - 1
 
 USERNAME_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
@@ -684,6 +685,7 @@ Compression = Annotated[
 ]
 OnOff = Annotated[str, BeforeValidator(_atime), _schema(type=["string", "boolean"], enum=["on", "off", True, False])]
 PrefixLimit = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT)]
+PrefixLimitV6 = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT_V6)]
 
 
 def _set_of(what: str, key: Any = None, order: Any = None) -> AfterValidator:
@@ -785,7 +787,7 @@ class MaxPrefixes(_Model):
     """Per-family import limits of a peer's sessions (the route servers' import/receive limit)."""
 
     ipv4: PrefixLimit = Field(description="Maximum IPv4 prefixes accepted from the peer (1..2000000).")
-    ipv6: PrefixLimit = Field(description="Maximum IPv6 prefixes accepted from the peer (1..2000000).")
+    ipv6: PrefixLimitV6 = Field(description="Maximum IPv6 prefixes accepted from the peer (1..500000).")
 
 
 class Person(_Model):

@@ -285,6 +285,8 @@ CASES = [
          "peers.213001.prefixes[0]", "longer than /24"),
     case("max-prefixes-zero", "    max_prefixes: {ipv4: 100, ipv6: 50}", "    max_prefixes: {ipv4: 0, ipv6: 50}",
          "peers.213001.max_prefixes.ipv4", "must be greater than 0"),
+    case("max-prefixes-v6-over-the-cap", "    max_prefixes: {ipv4: 100, ipv6: 50}", "    max_prefixes: {ipv4: 100, ipv6: 600000}",
+         "peers.213001.max_prefixes.ipv6", "500000"),
     case("max-prefixes-missing-family", "    max_prefixes: {ipv4: 100, ipv6: 50}", "    max_prefixes: {ipv4: 100}",
          "peers.213001.max_prefixes.ipv6", "required field 'ipv6' is missing"),
     case("peer-state-unknown", "    as_set: AS-EXAMPLE", "    as_set: AS-EXAMPLE\n    state: paused",

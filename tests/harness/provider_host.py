@@ -13,7 +13,7 @@ import pathlib
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import grpc
 from google.protobuf import struct_pb2
@@ -148,22 +148,33 @@ class ResourceClient:
         self.host._call("Delete", provider_pb2.DeleteRequest(id=id_, urn=self.urn, properties=_serialize(self._with_provider(state))))
 
     # --- what `pulumi up` does for one resource ----------------------------------------------
-    def up(self, news: dict[str, Any], prior: tuple[str, dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
-        """Check, then create (no prior state) or diff + update/replace, like the engine's step generator."""
+    def step(self, news: dict[str, Any], prior: tuple[str, dict[str, Any]] | None = None,
+             deleted: Callable[[], None] | None = None) -> tuple[str, str, dict[str, Any]]:
+        """Check, then create (no prior state) or diff + update/replace, like the engine's step generator:
+        returns the operation (create | same | update | replace), the id and the outputs.  ``deleted`` is
+        called once a delete-before-replace has deleted the old resource (the engine drops it from state
+        then, so a failing create leaves nothing behind)."""
         inputs, failures = self.check(news, prior[1] if prior else None)
         if failures:
             raise ProviderError("Check", "; ".join(f"{p}: {r}" for p, r in failures))
         if prior is None:
-            return self.create(inputs)
+            return ("create", *self.create(inputs))
         id_, state = prior
         d = self.diff(id_, state, inputs)
         if not d.changes:
-            return id_, state
+            return "same", id_, state
         if d.replaces:
             if d.delete_before_replace:
                 self.delete(id_, state)
-                return self.create(inputs)
+                if deleted is not None:
+                    deleted()
+                return ("replace", *self.create(inputs))
             new = self.create(inputs)
             self.delete(id_, state)
-            return new
-        return id_, self.update(id_, state, inputs)
+            return ("replace", *new)
+        return "update", id_, self.update(id_, state, inputs)
+
+    def up(self, news: dict[str, Any], prior: tuple[str, dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
+        """``step`` without the operation: the id and the outputs."""
+        _op, id_, outs = self.step(news, prior)
+        return id_, outs

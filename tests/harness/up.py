@@ -57,9 +57,7 @@ class Engine:
             blob = news.pop(PROVIDER_KEY)
             client = ResourceClient(self.host, blob, f"urn:pulumi:{inputs.stack}::keystone::{args.typ}::{args.name}")
             prior = self.state.get(args.name)
-            id_, outs = client.up(news, (prior.id, prior.outs) if prior else None)
-            op = "create" if prior is None else ("same" if outs is prior.outs else
-                                                 ("replace" if id_ != prior.id else "update"))
+            op, id_, outs = client.step(news, (prior.id, prior.outs) if prior else None)
             with lock:
                 registered.add(args.name)
                 self.steps.append(Step(args.name, op))

@@ -243,6 +243,17 @@ protocol device {{}}
 """
 
 
+def bring_up_node(ns: str, v4: str, v4_prefix: int, v6: str, directory: Path) -> None:
+    """A node's namespace once its ``lan0`` exists: loopback and ``lan0`` up with their addresses (no
+    IPv6 duplicate detection), and its state directory, readable by the ``bird`` user."""
+    sh("ip", "-n", ns, "link", "set", "lo", "up")
+    sh("ip", "-n", ns, "link", "set", "lan0", "up")
+    sh("ip", "-n", ns, "addr", "add", f"{v4}/{v4_prefix}", "dev", "lan0")
+    sh("ip", "-n", ns, "addr", "add", f"{v6}/64", "dev", "lan0", "nodad")
+    directory.mkdir(mode=0o755)
+    os.chmod(directory, 0o755)
+
+
 def _build(prefix: str, root: Path, namespaces: list[str]) -> None:
     ix = f"{prefix}-ix"
     sh("ip", "netns", "add", ix)
@@ -255,13 +266,7 @@ def _build(prefix: str, root: Path, namespaces: list[str]) -> None:
         namespaces.append(ns)
         sh("ip", "-n", ix, "link", "add", node, "type", "veth", "peer", "name", "lan0", "netns", ns)
         sh("ip", "-n", ix, "link", "set", node, "master", "br0", "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
-        sh("ip", "-n", ns, "link", "set", "lan0", "up")
-        sh("ip", "-n", ns, "addr", "add", f"{v4}/24", "dev", "lan0")
-        sh("ip", "-n", ns, "addr", "add", f"{v6}/64", "dev", "lan0", "nodad")
-        d = root / node
-        d.mkdir(mode=0o755)
-        os.chmod(d, 0o755)
+        bring_up_node(ns, v4, 24, v6, root / node)
 
 
 @pytest.fixture(scope="session")

@@ -35,9 +35,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from components.stack import ProgramInputs
 from tests.harness.program import RecordingMocks, run_program
 from tests.harness.provider_host import PROVIDER_KEY, DynamicProviderHost, ProviderError, ResourceClient
-from tests.live.conftest import Bird, require_lab, sh
-
-DYNAMIC = "pulumi-python:dynamic/"
+from tests.harness.up import DYNAMIC, Entry
+from tests.live.conftest import Bird, bring_up_node, require_lab, sh
 RS_ASN = 64511
 LAN_PREFIX = 16  # the sample's peering LAN 10.99.0.0/16, fd00:99::/64
 
@@ -105,17 +104,11 @@ def peering_lab(count: int = 2) -> Iterator[PeeringLab]:
             v4, v6 = f"10.99.255.{k}", f"fd00:99::ff0{k}"
             sh("ip", "netns", "add", ns)
             lab.namespaces.append(ns)
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
             # a veth pair inside the namespace (no dummy module here): lan0 is the peering LAN side
             sh("ip", "-n", ns, "link", "add", "lan0", "type", "veth", "peer", "name", "lan1")
             sh("ip", "-n", ns, "link", "set", "lan1", "up")
-            sh("ip", "-n", ns, "link", "set", "lan0", "up")
-            sh("ip", "-n", ns, "addr", "add", f"{v4}/{LAN_PREFIX}", "dev", "lan0")
-            sh("ip", "-n", ns, "addr", "add", f"{v6}/64", "dev", "lan0", "nodad")
-            d = root / name
-            d.mkdir(mode=0o755)
-            os.chmod(d, 0o755)
-            server = RouteServerLab(name, Bird(name, ns, d), v4, v6)
+            bring_up_node(ns, v4, LAN_PREFIX, v6, root / name)
+            server = RouteServerLab(name, Bird(name, ns, root / name), v4, v6)
             server.reset()
             lab.servers.append(server)
             server.bird.start(user="bird")
@@ -175,14 +168,6 @@ def plan(inputs: ProgramInputs, kinds: tuple[str, ...] = ("bird:", "zerotier:"))
 # --- the engine --------------------------------------------------------------------------------------
 
 @dataclass
-class Entry:
-    type: str
-    id: str
-    outs: dict[str, Any]
-    blob: str
-
-
-@dataclass
 class UpResult:
     ops: dict[str, str] = field(default_factory=dict)       # name → create | update | replace | same | delete
     errors: dict[str, str] = field(default_factory=dict)    # name → what the engine would print
@@ -219,33 +204,18 @@ class Engine:
         return ResourceClient(self.host, blob, f"urn:pulumi:{self.stack}::keystone::{type_}::{name}")
 
     def _step(self, p: Planned) -> str:
-        client = self._client(p.type, p.name, p.blob)
         prior = self.state.get(p.name)
-        inputs, failures = client.check(p.inputs, prior.outs if prior else None)
-        if failures:
-            raise ProviderError("Check", "; ".join(f"{prop}: {reason}" for prop, reason in failures))
-        if prior is None:
-            id_, outs = client.create(inputs)
-            op = "create"
-        else:
-            d = client.diff(prior.id, prior.outs, inputs)
-            if not d.changes:
-                return "same"
-            if d.replaces:
-                if d.delete_before_replace:
-                    self._client(p.type, p.name, prior.blob).delete(prior.id, prior.outs)
-                    with self._lock:
-                        self.state.pop(p.name, None)
-                    id_, outs = client.create(inputs)
-                else:
-                    id_, outs = client.create(inputs)
-                    self._client(p.type, p.name, prior.blob).delete(prior.id, prior.outs)
-                op = "replace"
-            else:
-                id_, outs = prior.id, client.update(prior.id, prior.outs, inputs)
-                op = "update"
-        with self._lock:
-            self.state[p.name] = Entry(p.type, id_, outs, p.blob)
+
+        def deleted() -> None:
+            with self._lock:
+                self.state.pop(p.name, None)
+
+        # (the old resource is deleted with the new blob: the provider code is the same module)
+        op, id_, outs = self._client(p.type, p.name, p.blob).step(p.inputs, (prior.id, prior.outs) if prior else None,
+                                                                  deleted)
+        if op != "same":
+            with self._lock:
+                self.state[p.name] = Entry(p.type, id_, outs, p.blob)
         return op
 
     def up(self, planned: list[Planned]) -> UpResult:

@@ -38,7 +38,7 @@ import pydantic
 
 from providers.bird import models as bird
 from providers.bird.peer_file import BirdPeerFile, PeerFileInputs
-from providers.bird.server_config import BirdServerConfig
+from providers.bird.server_config import BirdServerConfig, SeedPeer
 from providers.zerotier.member import ZeroTierMember, ZeroTierMemberArgs
 from roster import Peer, PeerState
 from settings.peering import PeeringSettings, ZeroTierSettings
@@ -189,11 +189,7 @@ def _errors(e: pydantic.ValidationError) -> str:
 def seed_peers(files: dict[int, dict[str, PeerFileInputs]], rs_name: str) -> list[dict[str, Any]]:
     """What a route server's ``bird:ServerConfig`` lays down when it is created: each active peer's
     file inputs for that route server, less the route server (see providers/bird/server_config.py)."""
-    return [files[asn][rs_name].model_dump(mode="json", include=SEED_FIELDS)
-            for asn in sorted(files) if rs_name in files[asn]]
-
-
-SEED_FIELDS = {"peer", "import_limit_v4", "import_limit_v6", "receive_limit_v4", "receive_limit_v6", "rpki"}
+    return [SeedPeer.of(files[asn][rs_name]).model_dump(mode="json") for asn in sorted(files) if rs_name in files[asn]]
 
 
 def register_peering(inputs: "ProgramInputs") -> dict[str, Any]:

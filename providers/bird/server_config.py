@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 import pydantic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from providers.base import KeystoneProvider, strip_internal
 from providers.bird import apply, parse, render
@@ -52,6 +52,12 @@ class SeedPeer(BaseModel):
     receive_limit_v6: int | None = Field(default=None, ge=0)
     rpki: bool = True
 
+    @classmethod
+    def of(cls, peer_file: PeerFileInputs | dict[str, Any]) -> "SeedPeer":
+        """The seed standing for a ``bird:PeerFile``'s (checked) inputs."""
+        data = peer_file.model_dump(mode="json") if isinstance(peer_file, BaseModel) else peer_file
+        return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+
 
 #: Inputs that never make a change once the main config exists (see the module docstring).
 CREATE_ONLY = ("seed_peers",)
@@ -64,6 +70,7 @@ class ServerConfigInputs(BaseModel):
     rpki: RpkiSource = Field(description="Where the ROA tables come from.")
     filter_policy: FilterPolicy = Field(default_factory=FilterPolicy, description="Prefix-length bounds.")
     take_over_existing: bool = Field(default=False, description="Replace an existing main config Keystone does not manage.")
+    _seed_files: list[PeerFileInputs] = PrivateAttr(default_factory=list)  # seed_peers, validated as peer files
     seed_peers: list[SeedPeer] = Field(default_factory=list, description=(
         "Peer files laid down with the main config when it is created (its bird:PeerFile resources then take "
         "them as they are); never a change afterwards."))
@@ -75,27 +82,24 @@ class ServerConfigInputs(BaseModel):
     @model_validator(mode="after")
     def _seeds_are_peer_files(self) -> "ServerConfigInputs":
         """Each seed must be a valid ``bird:PeerFile`` of this route server, one per ASN."""
-        errors, seen = [], set()
+        errors, seen, files = [], set(), []
         for i, s in enumerate(self.seed_peers):
             if s.peer.asn in seen:
                 errors.append(f"seed_peers.{i}: AS{s.peer.asn} is seeded twice")
             seen.add(s.peer.asn)
             try:
-                self._peer_file(s)
+                files.append(PeerFileInputs(route_server=self.route_server, base_config_id=self.id, **s.model_dump()))
             except pydantic.ValidationError as e:
                 errors += [f"seed_peers.{i} (AS{s.peer.asn}): {err['msg'].removeprefix('Value error, ')}"
                            for err in e.errors()]
         if errors:
             raise ValueError("; ".join(errors))
+        self._seed_files = files
         return self
-
-    def _peer_file(self, seed: SeedPeer) -> PeerFileInputs:
-        return PeerFileInputs(route_server=self.route_server, base_config_id=self.id, **seed.model_dump())
 
     def seeds(self) -> tuple[Seed, ...]:
         """The seed files, rendered exactly as their ``bird:PeerFile`` renders them."""
-        files = [self._peer_file(s) for s in self.seed_peers]
-        return tuple(Seed(f.path, f.render()) for f in files)
+        return tuple(Seed(f.path, f.render()) for f in self._seed_files)
 
     @property
     def path(self) -> str:

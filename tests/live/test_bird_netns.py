@@ -13,7 +13,7 @@ import pytest
 
 from providers.bird import apply, models, parse, plan, render
 from providers.bird.peer_file import BirdPeerFileProvider
-from providers.bird.server_config import BirdServerConfigProvider
+from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
 from providers.transport import HostTarget, SshTransport, for_host
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.live.conftest import (
@@ -401,8 +401,7 @@ def test_a_new_route_server_comes_up_with_all_its_peers_in_one_configure(deploye
     assert not list((lab.rs.dir / "peers.d").glob("*.conf"))
     provider = BirdPeerFileProvider()
     checked = {asn: provider.check({}, deployed.peer_inputs(asn, base_config_id="rs1")).inputs for asn in (P1_ASN, P2_ASN)}
-    seeds = [{k: v for k, v in checked[asn].items() if k not in ("route_server", "base_config_id", "take_over_existing")}
-             for asn in (P1_ASN, P2_ASN)]
+    seeds = [SeedPeer.of(checked[asn]).model_dump(mode="json") for asn in (P1_ASN, P2_ASN)]
 
     server = grpc.resource(BirdServerConfigProvider(), "urn:pulumi:test::keystone::bird:ServerConfig::rs1-again")
     server_id, server_outs = server.up(deployed.server_inputs(take_over_existing=True, seed_peers=seeds))

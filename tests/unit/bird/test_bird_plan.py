@@ -501,13 +501,13 @@ def test_peer_file_in_place_is_judged_from_a_fresh_shared_read_only(host: FakeBi
 
 def test_peer_files_seeded_by_their_server_config_are_created_without_a_round_trip(host: FakeBirdHost) -> None:
     from providers.bird.peer_file import BirdPeerFileProvider
-    from providers.bird.server_config import BirdServerConfigProvider
+    from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
 
     first_deployment(host)
     rs = RS.model_dump(mode="json")
     files = [BirdPeerFileProvider().check({}, {"route_server": rs, "peer": samples.PEERS[k].model_dump(mode="json"),
                                                "base_config_id": "rs1"}).inputs for k in ("as64501", "as64502")]
-    seeds = [{k: v for k, v in f.items() if k not in ("route_server", "base_config_id", "take_over_existing")} for f in files]
+    seeds = [SeedPeer.of(f).model_dump(mode="json") for f in files]
     server = BirdServerConfigProvider()
     server.create(server.check({}, {"route_server": rs, "rpki": samples.RPKI_STATIC.model_dump(mode="json"),
                                     "take_over_existing": True, "seed_peers": seeds}).inputs)

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Keystone set-up for a fresh Debian (bookworm) machine: Debian packages, the Python environment,
-# and the Pulumi CLI where it can be downloaded.  Idempotent; run as root or with sudo available.
+# and the Pulumi CLI at the SDK's exact version with the plugin launchers (scripts/build-engine.sh:
+# the official release where it can be downloaded, else built from its Go modules, ≈8 min cold).
+# Idempotent; run as root or with sudo available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PULUMI_VERSION=3.257.0   # matches the SDK pin in requirements.txt (pulumi-authentik needs < 3.258)
 APT_PACKAGES=(
   python3 python3-venv python3-pip           # the program and its tests
   openssh-client                             # the SSH transport
   qemu-system-x86 qemu-utils debootstrap e2fsprogs zstd   # the test guest (built from Debian packages)
   bird2 iproute2                             # route-server tests in network namespaces
   curl ca-certificates
+  shellcheck                                 # the test command checks every shell script
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -35,13 +37,8 @@ fi
 .venv/bin/pip install -q -r requirements-dev.txt
 echo "[setup] python environment ready: pulumi SDK $(.venv/bin/python -c "import importlib.metadata as m; print(m.version('pulumi'))")"
 
-if command -v pulumi >/dev/null 2>&1; then
-  echo "[setup] pulumi CLI present: $(pulumi version)"
-elif curl -fsSL --max-time 20 -o /tmp/pulumi.tgz \
-    "https://get.pulumi.com/releases/sdk/pulumi-v${PULUMI_VERSION}-linux-x64.tar.gz" 2>/dev/null; then
-  as_root tar -xzf /tmp/pulumi.tgz -C /usr/local/lib && as_root ln -sf /usr/local/lib/pulumi/pulumi /usr/local/bin/pulumi
-  echo "[setup] installed pulumi CLI ${PULUMI_VERSION}"
-else
-  echo "[setup] NOTE: the Pulumi CLI ${PULUMI_VERSION} could not be downloaded here; no test needs it."
-fi
+# The Go toolchain (preinstalled on these machines) builds the CLI when no release can be downloaded.
+[ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+engine_bin=$(bash scripts/build-engine.sh)
+echo "[setup] pulumi CLI: $("$engine_bin/pulumi" version) in $engine_bin"
 echo "[setup] done. Run the tests with: bash scripts/test.sh"

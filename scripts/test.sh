@@ -7,6 +7,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "[test] no .venv: running the set-up first"
   bash scripts/setup.sh || exit 1
 fi
+# The real Pulumi CLI for the engine tier (cached: instant when present; builds it when missing).
+bash scripts/build-engine.sh >/dev/null || { echo "[test] the Pulumi CLI could not be installed or built"; exit 1; }
 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then

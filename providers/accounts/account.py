@@ -130,4 +130,8 @@ class OsAccount(Resource, module="os", name="Account"):
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["password_hash"]))
         props = args.model_dump(mode="json")
         props["observed_uid"] = None
+        # additional_secret_outputs only covers outputs: the hash is also an input, stored in the
+        # state's inputs, so it goes in as a secret (encrypted in state; the provider sees it plain).
+        if props["password_hash"] is not None:
+            props["password_hash"] = pulumi.Output.secret(props["password_hash"])
         super().__init__(OsAccountProvider(), name, props, opts)

@@ -1,0 +1,44 @@
+"""The engine tier: the real Pulumi CLI (scripts/build-engine.sh) runs the real program against the
+real guest.  Never skipped: a missing CLI is an error that names the command that installs it."""
+from __future__ import annotations
+
+import pytest
+
+from engine import paths
+from tests.harness.engine import Workspace
+
+
+@pytest.fixture(scope="session")
+def engine_cli():
+    try:
+        return paths.cli()
+    except paths.EngineMissing as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture
+def workspace(engine_cli, tmp_path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+def guest_host(guest, name: str = "guest") -> dict:
+    """A ``keystone:hosts`` entry that reaches the test guest as root."""
+    f = guest.target_fields(name)
+    return {"name": name, "address": f["address"], "port": f["port"], "user": f["user"],
+            "identityFile": f["identity_file"], "knownHostsFile": f["known_hosts_file"],
+            "hostKeyAlias": f["host_key_alias"]}
+
+
+def stack_config(guest, roster: str, **over) -> dict:
+    """A dev-like stack on the test guest: Authentik and Kubernetes off."""
+    config = {
+        "roster": roster,
+        "minUid": 1000,
+        "hosts": [guest_host(guest)],
+        "zfs": {"homeParent": "rpool/crypt/home", "archiveParent": "rpool/crypt/archive", "homeMountpoint": "/home"},
+        "offboarding": {"allowDestroy": False, "allowDeleteWithoutOffboarding": False},
+        "authentik": {"enabled": False},
+        "kubernetes": {"enabled": False},
+    }
+    config.update(over)
+    return config

@@ -1,0 +1,217 @@
+"""The real Pulumi CLI on a throwaway Keystone project: what an admin runs, driven from tests and
+the bench.
+
+``Workspace`` makes a project directory whose program is the repository's own (``__main__.py``,
+``components/``, ``providers/`` … linked, not copied), with its own ``Pulumi.<stack>.yaml`` and
+roster, a local file backend and a private ``PULUMI_HOME``.  Every command is a fresh
+``python -m engine …`` process — the CLI, a fresh language runtime and fresh provider processes —
+and returns the engine's own account of it: the event log (``--event-log``), per resource name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import yaml
+
+from engine import paths
+
+REPO = paths.ROOT
+PROGRAM = ("Pulumi.yaml", "__main__.py", "components", "providers", "roster", "settings", "policy", ".venv")
+PASSPHRASE = "keystone-engine-tests"
+
+
+@dataclass
+class Outcome:
+    """One command's result: exit code, output and the engine events it logged."""
+
+    args: list[str]
+    rc: int
+    stdout: str
+    stderr: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def steps(self) -> list[tuple[str, str, str]]:
+        """(op, type, name) of every step the engine announced, in order."""
+        out = []
+        for e in self.events:
+            meta = (e.get("resourcePreEvent") or {}).get("metadata")
+            if meta:
+                urn = meta["urn"]
+                out.append((meta["op"], meta.get("type", ""), urn.rsplit("::", 1)[-1]))
+        return out
+
+    def ops(self, *kinds: str) -> dict[str, str]:
+        """Resource name → the step's op for custom resources (``kinds``: type prefixes to keep, e.g.
+        ``"pulumi-python:dynamic/"``); ``same`` steps included.  A replacement shows as ``replace``."""
+        result: dict[str, str] = {}
+        for op, type_, name in self.steps():
+            if type_.startswith(("pulumi:pulumi:Stack", "pulumi:providers:")) or ":" not in type_:
+                continue
+            if kinds and not type_.startswith(kinds):
+                continue
+            if op in ("create-replacement", "delete-replaced", "replace"):
+                op = "replace"
+            if result.get(name) == "replace":
+                continue
+            result[name] = op
+        return result
+
+    def changed(self, *kinds: str) -> dict[str, str]:
+        return {n: op for n, op in self.ops(*kinds).items() if op not in ("same", "read", "refresh")}
+
+    def drift(self) -> dict[str, str]:
+        """After ``refresh``: resource name → the change the refresh found (``update``/``delete``)."""
+        result = {}
+        for e in self.events:
+            meta = (e.get("resOutputsEvent") or {}).get("metadata")
+            if meta and meta.get("op") == "refresh" and meta.get("diffs"):
+                result[meta["urn"].rsplit("::", 1)[-1]] = "update"
+            elif meta and meta.get("op") in ("update", "delete") and meta.get("type") != "pulumi:pulumi:Stack":
+                result[meta["urn"].rsplit("::", 1)[-1]] = meta["op"]
+        return result
+
+    def summary(self) -> dict[str, int]:
+        for e in reversed(self.events):
+            if "summaryEvent" in e:
+                return e["summaryEvent"].get("resourceChanges") or {}
+        return {}
+
+    def errors(self) -> list[str]:
+        return [e["diagnosticEvent"]["message"] for e in self.events
+                if (e.get("diagnosticEvent") or {}).get("severity") == "error"]
+
+    def policy_violations(self) -> list[dict[str, Any]]:
+        return [e["policyEvent"] for e in self.events if "policyEvent" in e]
+
+    def check(self) -> "Outcome":
+        if self.rc != 0:
+            raise AssertionError(f"`pulumi {' '.join(self.args)}` exited {self.rc}:\n{self.output[-6000:]}")
+        return self
+
+
+class Workspace:
+    """A project directory + file backend + PULUMI_HOME under ``root``."""
+
+    def __init__(self, root: pathlib.Path, name: str = "project"):
+        self.root = root
+        self.project = root / name
+        self.state = root / "state"
+        self.home = root / "pulumi-home"
+        for d in (self.project, self.state, self.home):
+            d.mkdir(parents=True, exist_ok=True)
+        for entry in PROGRAM:
+            link = self.project / entry
+            if not link.exists():
+                link.symlink_to(REPO / entry)
+
+    # -- files ---------------------------------------------------------------------------------
+    def write_roster(self, text: str, name: str = "roster.yaml") -> pathlib.Path:
+        path = self.project / "rosters" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def write_stack(self, stack: str, config: dict[str, Any]) -> pathlib.Path:
+        """``Pulumi.<stack>.yaml`` with ``config`` (keys without the ``keystone:`` prefix get it);
+        secrets already set on the stack (``set_secret``) are kept."""
+        path = self.project / f"Pulumi.{stack}.yaml"
+        current = yaml.safe_load(path.read_text()) if path.exists() else {}
+        kept = {k: v for k, v in (current or {}).get("config", {}).items() if isinstance(v, dict) and "secure" in v}
+        doc = {k: v for k, v in (current or {}).items() if k != "config"}
+        doc["config"] = {**{(k if ":" in k else f"keystone:{k}"): v for k, v in config.items()}, **kept}
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return path
+
+    # -- commands ------------------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(PULUMI_BACKEND_URL=f"file://{self.state}", PULUMI_HOME=str(self.home),
+                   PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",
+                   PULUMI_DEBUG_COMMANDS="true")  # --event-log, as the Automation API uses it
+        env.pop("PULUMI_ACCESS_TOKEN", None)
+        return env
+
+    def spawn(self, *args: str, stack: str | None = None, events: pathlib.Path | None = None) -> subprocess.Popen:
+        argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
+        if stack:
+            argv += ["--stack", stack]
+        if events:
+            argv += ["--event-log", str(events)]
+        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+
+    def run(self, *args: str, stack: str | None = None, log_events: bool = False, timeout: float = 900,
+            check: bool = False) -> Outcome:
+        with tempfile.TemporaryDirectory() as tmp:
+            events = pathlib.Path(tmp) / "events.jsonl" if log_events else None
+            proc = self.spawn(*args, stack=stack, events=events)
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, err = proc.communicate()
+                raise AssertionError(f"`pulumi {' '.join(args)}` did not finish in {timeout:.0f} s:\n{(out + err)[-4000:]}")
+            outcome = Outcome(list(args), proc.returncode, out, err, read_events(events) if events else [])
+        return outcome.check() if check else outcome
+
+    def init(self, stack: str) -> None:
+        if not (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists():
+            self.run("stack", "init", stack, check=True)
+
+    def set_secret(self, stack: str, key: str, value: str) -> None:
+        self.run("config", "set", "--secret", key if ":" in key else f"keystone:{key}", value, stack=stack, check=True)
+
+    def preview(self, stack: str, *extra: str, check: bool = True) -> Outcome:
+        return self.run("preview", *extra, stack=stack, log_events=True, check=check)
+
+    def up(self, stack: str, *extra: str, check: bool = True) -> Outcome:
+        return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
+
+    def refresh(self, stack: str, *extra: str, check: bool = True) -> Outcome:
+        return self.run("refresh", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
+
+    def destroy(self, stack: str, *extra: str, check: bool = True) -> Outcome:
+        return self.run("destroy", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
+
+    def export(self, stack: str) -> dict[str, Any]:
+        return json.loads(self.run("stack", "export", stack=stack, check=True).stdout)
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        return json.loads(self.run("stack", "output", "--json", "--show-secrets", stack=stack, check=True).stdout)
+
+
+def read_events(path: pathlib.Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line:
+            events.append(json.loads(line))
+    return events
+
+
+def wait_for(what: str, predicate, timeout: float = 120, interval: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def names(items: Iterable[str]) -> set[str]:
+    return set(items)

@@ -2,7 +2,7 @@
 # Keystone's test command: every tier (unit, program, providers on the real guest, BIRD in network
 # namespaces, policy, end to end).  The first run builds and caches the test guest (~7 min).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 if [ ! -x .venv/bin/python ]; then
   echo "[test] no .venv: running the set-up first"
   bash scripts/setup.sh || exit 1

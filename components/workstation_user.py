@@ -99,8 +99,10 @@ class WorkstationUser(pulumi.ComponentResource):
             properties=ZfsProperties(**p.zfs.model_dump()), ensure=ensure,
             archive_parent=s.zfs.archive_parent, allow_destroy=s.offboarding.allow_destroy,
             person_state=p.state.value, tier=p.tier.value,
-        ), pulumi.ResourceOptions(parent=self, retain_on_delete=True, protect=ensure == "present",
-                                  depends_on=depends_on))
+        # Kept by retain_on_delete (the engine drops it from state without calling Delete; the
+        # provider's Delete never destroys either), never `protect`: the engine refuses to delete a
+        # protected resource, which would block removing an offboarded person and `pulumi destroy`.
+        ), pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=depends_on))
         account = OsAccount(f"{child}-account", AccountInputs(
             host=target, username=p.username, uid=p.uid, groups=list(p.groups),
             exclusive_groups=p.exclusive_groups, shell=p.shell, home=home, comment=p.name,

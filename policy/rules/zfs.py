@@ -1,6 +1,5 @@
 """ZFS homes (``zfs:Dataset``) and their delegations (``zfs:Delegation``).
 
-* a home survives its resource being deleted (``protect``), unless it is being destroyed on purpose;
 * destroying a home needs the person purged in the roster *and* ``allow_destroy`` in the policy config;
 * a home's quota is set and within its tier's ceiling (policy config ``tier_quota_ceilings``);
 * delegations never give ``destroy`` on the home itself, never ``allow``/``unallow``, never to
@@ -49,27 +48,6 @@ def _config(args: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # zfs:Dataset
 # ----------------------------------------------------------------------------------------------
-
-@fail_closed
-def validate_dataset_retained(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """A home dataset that is not being destroyed is protected against deletion.
-
-    Only ``protect`` can be checked: the engine's ``AnalyzerResourceOptions`` carries no
-    ``retainOnDelete`` (pulumi 3.257), so ``retain_on_delete`` alone is invisible to a policy pack. If
-    a later SDK exposes ``opts.retain_on_delete``, it is honoured.
-    """
-    if args.resource_type != c.ZFS_DATASET:
-        return
-    props = props_of(args)
-    if props.get(c.DATASET_ENSURE) == c.DATASET_DESTROYED:
-        return  # the destroy gate decides
-    protect = getattr(args.opts, "protect", False) is True
-    retain = getattr(args.opts, "retain_on_delete", None) is True
-    if not (protect or retain):
-        report_violation(f"home dataset {display(props.get(c.DATASET_NAME))} is not protected: set "
-                         "protect=True on zfs:Dataset (a policy pack cannot see retain_on_delete), so a "
-                         "roster removal can never delete a home; purge it explicitly instead.")
-
 
 @fail_closed
 def validate_dataset_destroy_gate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -251,13 +229,6 @@ def validate_delegation_own_home(args: StackValidationArgs, report_violation: Re
 
 
 POLICIES = [
-    ResourceValidationPolicy(
-        name=c.P_DATASET_RETAINED,
-        description="Home datasets are protected, so deleting the resource never destroys a home.",
-        validate=validate_dataset_retained,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=Severity.CRITICAL,
-    ),
     ResourceValidationPolicy(
         name=c.P_DATASET_DESTROY_GATE,
         description="A home dataset is destroyed only for a purged person and only when the policy config allows it.",

@@ -1,6 +1,8 @@
 """The sample roster through `pulumi preview / up / refresh` on the real guest, as an admin runs it."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from roster import RosterContext, load_roster
@@ -9,6 +11,7 @@ from tests.harness.engine import REPO
 
 pytestmark = pytest.mark.guest
 DYNAMIC = "pulumi-python:dynamic/"
+SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
 def sample_resources() -> set[str]:
@@ -34,6 +37,14 @@ def test_sample_preview_up_refresh_and_drift(guest, workspace):
     up = ws.up("dev")
     assert up.changed(DYNAMIC) == {n: "create" for n in sample_resources()}
     assert guest.ssh("zfs get -H -o value quota rpool/crypt/home/alice").stdout.strip() == "200G"
+
+    # the hash is in the state only as a secret, inputs and outputs alike
+    bob_hash = load_roster(REPO / "roster" / "roster.yaml", RosterContext(min_uid=1000)).people["bob"].password_hash
+    state = ws.export("dev")
+    assert bob_hash and bob_hash not in json.dumps(state)
+    bob = next(r for r in state["deployment"]["resources"] if r["urn"].endswith("::bob-guest-account"))
+    for side in ("inputs", "outputs"):
+        assert bob[side]["password_hash"].get(SECRET_SIG) == SECRET_VALUE and "ciphertext" in bob[side]["password_hash"]
 
     again = ws.preview("dev")
     assert again.changed() == {}, again.output[-3000:]

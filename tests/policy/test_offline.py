@@ -27,8 +27,6 @@ def faulty_stack() -> list[ResourceRecord]:
     for r in b.baseline():
         if r.name == "alice-account-ws2":
             r = with_props(r, password_hash="hunter2")
-        elif r.name == "bob-home-ws1":
-            r = dataclasses.replace(r, protect=False, retain_on_delete=True)
         elif r.name == "bob-delegation-ws2":
             r = with_props(r, permissions=b.DEFAULT_LOCAL + ["destroy"])
         elif r.name == "as64512-peer-rs2":
@@ -51,9 +49,6 @@ Policies:
         - [mandatory] [severity: critical]  os-account-password-hash  (pulumi-python:dynamic/os:Account: alice-account-ws2)
           OS account passwords are crypt hashes ($6$ or $y$) or null, and kept secret in state.
           password_hash is not a SHA-512 ($6$) or yescrypt ($y$) crypt hash (value not shown: it may be a plaintext password). Put only hashes in the roster/stack config, e.g. from `mkpasswd -m yescrypt`.
-        - [mandatory] [severity: critical]  zfs-dataset-retained  (pulumi-python:dynamic/zfs:Dataset: bob-home-ws1)
-          Home datasets are protected, so deleting the resource never destroys a home.
-          home dataset 'rpool/crypt/home/bob' is not protected: set protect=True on zfs:Dataset (a policy pack cannot see retain_on_delete), so a roster removal can never delete a home; purge it explicitly instead.
         - [mandatory] [severity: critical]  zfs-delegation-safe  (pulumi-python:dynamic/zfs:Delegation: bob-delegation-ws2)
           ZFS delegations never allow destroying the home itself, re-delegating, or everyone.
           'destroy' is delegated on 'rpool/crypt/home/bob' itself (permissions): the owner could destroy the home; delegate it in descendent_permissions only (zfs allow -d).
@@ -75,7 +70,7 @@ def test_whole_stack_output_and_exit_code() -> None:
     out = io.StringIO()
     assert print_violations(violations, file=out) == 1
     assert out.getvalue() == EXPECTED
-    assert sum(v.mandatory for v in violations) == 6
+    assert sum(v.mandatory for v in violations) == 5
 
 
 def test_clean_stack_passes() -> None:
@@ -240,7 +235,7 @@ def test_main_prints_and_fails_on_mandatory(fake_harness, capsys) -> None:
     out, err = capsys.readouterr()
     assert out == EXPECTED
     assert fake_harness == [("dev", "roster/roster.yaml")]
-    assert "6 mandatory and 1 advisory" in err
+    assert "5 mandatory and 1 advisory" in err
 
 
 def test_main_without_the_harness_is_a_usage_error(monkeypatch, capsys) -> None:

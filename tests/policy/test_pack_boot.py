@@ -127,7 +127,7 @@ def test_real_pack_matches_offline_runner(analyzer) -> None:
     recs = faulty_stack()
     via_grpc = _via_grpc(analyzer, recs)
     assert via_grpc == _via_offline(recs)
-    assert len(via_grpc) == 7
+    assert len(via_grpc) == 6
 
 
 def test_real_pack_fails_closed_on_unknowns(analyzer) -> None:

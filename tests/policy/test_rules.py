@@ -106,17 +106,6 @@ CASES = [
          ["cannot verify uid"]),
     Case("id-ignores-other-types", c.P_ACCOUNT_IDENTITY, [ds, dlg, pf], []),
 
-    # ---- zfs-dataset-retained --------------------------------------------------------------
-    Case("ret-protected", c.P_DATASET_RETAINED, ds, []),
-    Case("ret-unprotected", c.P_DATASET_RETAINED, _replace(ds, protect=False), ["is not protected"]),
-    Case("ret-retain-only-is-invisible", c.P_DATASET_RETAINED, _replace(ds, protect=False, retain_on_delete=True),
-         ["a policy pack cannot see retain_on_delete"]),
-    Case("ret-destroyed-unprotected", c.P_DATASET_RETAINED,
-         _replace(with_props(ds, ensure="destroyed", person_state="purged"), protect=False), []),
-    Case("ret-ensure-unknown-unprotected", c.P_DATASET_RETAINED, _replace(with_props(ds, ensure=U), protect=False),
-         ["is not protected"]),
-    Case("ret-other-type", c.P_DATASET_RETAINED, acct, []),
-
     # ---- zfs-dataset-destroy-gate ----------------------------------------------------------
     Case("gate-present", c.P_DATASET_DESTROY_GATE, ds, []),
     Case("gate-archived", c.P_DATASET_DESTROY_GATE, with_props(ds, ensure="archived", person_state="offboarded"), []),
@@ -384,15 +373,6 @@ def test_every_policy_has_a_passing_and_a_failing_case() -> None:
 def test_every_case_is_unique() -> None:
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids))
-
-
-def test_retain_on_delete_is_honoured_if_the_sdk_ever_exposes_it() -> None:
-    rec = _replace(ds, protect=False)
-    args = b.plain_resource_args(rec)
-    args.opts.retain_on_delete = True  # not an attribute pulumi_policy 1.21 has
-    messages: list[str] = []
-    BY_NAME[c.P_DATASET_RETAINED].validate(args, lambda m, urn=None: messages.append(m))
-    assert messages == []
 
 
 def test_malformed_inputs_are_reported_not_crashed_on() -> None:

@@ -30,7 +30,7 @@ def test_every_person_gets_every_resource_on_their_hosts(run):
     assert acc["host"]["address"] == "ws2.example.org" and acc["uid"] == 20001 and acc["home"] == "/home/alice"
     ds = run.named("alice-ws1-home")
     assert ds.inputs["dataset"] == "rpool/crypt/home/alice" and ds.inputs["properties"]["quota"] == "200G"
-    assert ds.options["protect"] and ds.options["retain_on_delete"]
+    assert ds.options["retain_on_delete"] and not ds.options["protect"]  # see docs/engine.md
     assert run.named("alice-ws1-delegation").inputs["descendent_permissions"] == ["destroy"]
     assert run.named("alice-ws1-home").options["parent"] == "alice"
 
@@ -84,7 +84,7 @@ def test_offboarded_person_is_locked_with_no_membership_binding_or_delegation(ru
 def test_purged_person_is_archived_not_destroyed(run):
     ds = run.named("erin-ws1-home")
     assert ds.inputs["ensure"] == "archived" and ds.inputs["archive_parent"] == "rpool/crypt/archive"
-    assert ds.options["protect"] is False  # the explicit purge may proceed
+    assert ds.options["retain_on_delete"] and ds.options["protect"] is False
     assert run.named("erin-ws1-account").inputs["ensure"] == "absent"
     allowed = run_program(sample.inputs(offboarding={"allowDestroy": True}),
                           RecordingMocks(authentik_users=sample.AUTHENTIK))

@@ -1,0 +1,75 @@
+"""Peering through the real engine: every ASN up on two route servers (bird2 in network
+namespaces) and its ZeroTier member; one route server down under `pulumi up --continue-on-error`:
+the other is applied, the down one's files fail naming it, and the next `up` converges.  The
+ZeroTier token is only ever a secret in the state."""
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import pytest
+
+from tests.engine.test_gate import FakeGuest
+from tests.engine.conftest import stack_config
+from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.live.peering_lab import PeeringLab, peering_lab
+from tests.live.test_peering_faults import sessions
+from tests.program import peering_sample as ps
+
+pytestmark = [pytest.mark.netns, pytest.mark.engine]
+DYNAMIC = "pulumi-python:dynamic/"
+
+
+@pytest.fixture
+def lab() -> Iterator[PeeringLab]:
+    with peering_lab(2) as lab:
+        yield lab
+
+
+@pytest.fixture
+def controller() -> Iterator[FakeZeroTierController]:
+    with FakeZeroTierController("self_hosted").start() as ctl:
+        yield ctl
+
+
+def test_peers_on_two_route_servers_and_one_down(workspace, lab, controller):
+    ws = workspace
+    peering = ps.peering([s.settings() for s in lab.servers], url=controller.url)
+    roster = ws.write_roster(ps.roster_text(3))
+    ws.write_stack("dev", stack_config(FakeGuest(), str(roster), hosts=[], peering=peering))
+    ws.init("dev")
+    ws.set_secret("dev", "zerotierToken", DEFAULT_TOKEN)
+
+    first = ws.up("dev")
+    created = first.changed(DYNAMIC)
+    assert set(created.values()) == {"create"} and len(created) == 2 + 3 + 6, created
+    for rs in ("rs1", "rs2"):
+        protos = set(lab[rs].bird.protocols())
+        assert sessions(210001, 0) | sessions(210002, 1) | sessions(210003, 2) <= protos
+    assert all(controller.member(ps.NETWORK_ID, ps.member_id(i))["authorized"] for i in range(3))
+    assert ws.preview("dev").changed() == {}
+    state = json.dumps(ws.export("dev"))
+    assert DEFAULT_TOKEN not in state
+
+    # rs2's daemon goes down; the roster adds AS210004 and lowers AS210001's IPv4 limit
+    lab["rs2"].bird.stop()
+    try:
+        ws.write_roster(ps.roster_text(4, changes={0: {"max_prefixes": "{ipv4: 10, ipv6: 50}"}}))
+        second = ws.up("dev", "--continue-on-error", check=False)
+        assert second.rc != 0
+        done = second.changed(DYNAMIC)
+        assert done.get("as210004-zt") == "create" and done.get("as210004-bird-rs1") == "create", done
+        assert done.get("as210001-bird-rs1") == "update", done
+        assert sessions(210004, 3) <= set(lab["rs1"].bird.protocols())
+        assert "import limit 10 action restart;" in (lab["rs1"].peers_dir / "as210001.conf").read_text()
+        assert f"cannot talk to BIRD on {lab['rs2'].bird.socket}" in second.output, second.output[-3000:]
+        assert not (lab["rs2"].peers_dir / "as210004.conf").exists()  # nothing half-done on the down one
+    finally:
+        lab["rs2"].bird.start(user="bird")
+
+    third = ws.up("dev")
+    changed = third.changed(DYNAMIC)
+    assert changed == {"as210004-bird-rs2": "create", "as210001-bird-rs2": "update"}, changed
+    assert sessions(210004, 3) <= set(lab["rs2"].bird.protocols())
+    assert ws.preview("dev").changed() == {}
+    assert ws.refresh("dev").drift() == {}

@@ -50,7 +50,8 @@ def _runs(job: dict) -> str:
 
 
 def _pulumi_step(job: dict) -> dict:
-    [step] = [s for s in _steps(job) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    [step] = [s for s in _steps(job) if str(s.get("uses", "")).startswith("pulumi/actions@")
+              and "command" in s.get("with", {})]
     assert step["uses"] == "pulumi/actions@v6"
     return step["with"]
 
@@ -63,11 +64,16 @@ def test_triggers(workflow) -> None:
 
 
 def test_checks_run_roster_tests_and_offline_policies(workflow) -> None:
-    runs = _runs(workflow["jobs"]["checks"])
-    assert "pip install -r requirements-dev.txt" in runs
+    job = workflow["jobs"]["checks"]
+    runs = _runs(job)
+    assert 'sudo -E env "PATH=$PATH" bash scripts/setup.sh' in runs  # the README's set-up, as root
     assert "python -m roster validate roster/roster.yaml" in runs
-    assert "bash .ci/run" in runs
+    assert 'sudo -E env "PATH=$PATH" CI=true bash .ci/run' in runs  # the README's test command
     assert 'python -m policy.offline --stack "$STACK"' in runs
+    [cli] = [s for s in _steps(job) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    assert cli["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}" and "command" not in cli["with"]
+    assert job["env"]["KEYSTONE_CACHE"] in [s["with"]["path"] for s in _steps(job)
+                                             if str(s.get("uses", "")).startswith("actions/cache@")]
 
 
 def test_pull_request_previews_dev_with_the_policy_pack_and_comments(workflow) -> None:
@@ -103,3 +109,11 @@ def test_pulumi_secrets_only_reach_pulumi_jobs(workflow) -> None:
         assert has == (name != "checks"), name
         if has:
             assert {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL"} <= set(job["env"])
+
+
+def test_the_workflow_cli_is_the_pinned_sdk_version(workflow) -> None:
+    from engine.paths import sdk_version
+
+    pinned = next(line.split("==")[1].split()[0] for line in (ROOT / "requirements.txt").read_text().splitlines()
+                  if line.startswith("pulumi=="))
+    assert workflow["env"]["PULUMI_VERSION"] == pinned == sdk_version()

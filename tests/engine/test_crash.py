@@ -1,0 +1,69 @@
+"""`pulumi up` killed with SIGKILL in the middle of creating people: the admin's recovery
+(README, "When a run dies") — `pulumi refresh --clear-pending-creates`, then `pulumi up` — converges,
+and nothing is left half-done on the host."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+
+import pytest
+
+from tests.e2e.test_up import HOME, can_login, keys, roster_text  # noqa: F401 (keys is a fixture)
+from tests.engine.conftest import stack_config
+from tests.harness.engine import wait_for
+
+pytestmark = [pytest.mark.guest, pytest.mark.engine]
+DYNAMIC = "pulumi-python:dynamic/"
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def created(events: list[dict]) -> list[str]:
+    return [e["resOutputsEvent"]["metadata"]["urn"] for e in events
+            if (e.get("resOutputsEvent") or {}).get("metadata", {}).get("op") == "create"
+            and e["resOutputsEvent"]["metadata"]["type"].startswith(DYNAMIC)]
+
+
+def test_sigkill_in_the_middle_of_up_then_refresh_and_up_converge(guest, workspace, keys, tmp_path):
+    ws = workspace
+    ws.write_stack("e2e", stack_config(guest, str(ws.write_roster(roster_text(keys)))))
+    ws.init("e2e")
+
+    log = tmp_path / "events.jsonl"
+    runner = ws.spawn("up", "--yes", "--skip-preview", stack="e2e", events=log)
+    wait_for("the first creates", lambda: len(created(read_events_safely(log))) >= 2, timeout=300)
+    cli = [c for c in children(runner.pid) if os.path.basename(os.readlink(f"/proc/{c}/exe")) == "pulumi"]
+    assert len(cli) == 1
+    os.kill(cli[0], signal.SIGKILL)
+    runner.communicate(timeout=60)
+    assert runner.returncode != 0
+    done = created(read_events_safely(log))
+    assert 2 <= len(done) < 9, done  # killed in the middle
+
+    state = ws.export("e2e")["deployment"]
+    recorded = {r["urn"] for r in state.get("resources") or []}
+    assert set(done) <= recorded  # what finished is in the state
+
+    ws.refresh("e2e", "--clear-pending-creates")
+    ws.up("e2e")
+    assert ws.preview("e2e").changed() == {}
+    assert not ws.export("e2e")["deployment"].get("pending_operations")
+    for user in ("ana", "ben", "cyd"):
+        assert can_login(guest, user, keys[user][0])
+        assert f"user {user} " in guest.ssh(f"zfs allow {HOME}/{user}").stdout
+
+
+def read_events_safely(path: pathlib.Path) -> list[dict]:
+    """The event log while the CLI is still writing it: complete lines only."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    complete = text[:text.rfind("\n") + 1]
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]

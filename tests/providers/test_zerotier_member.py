@@ -174,6 +174,20 @@ def test_controller_coercion_is_a_verification_error_and_rolled_back(ctl: FakeZe
     assert stored(ctl) is None
 
 
+def test_rollback_never_sends_a_value_the_controller_rewrote(ctl: FakeZeroTierController,
+                                                             member: ResourceClient) -> None:
+    """A pending member holding ``0.0.0.0`` (what the controller stores for ``10.99.0.999``) cannot be
+    restored by a write Keystone would make: the rollback says so instead of sending it."""
+    ctl.set_member(NWID, MID, authorized=False, ipAssignments=["10.99.0.999"])
+    assert stored(ctl)["ipAssignments"] == ["0.0.0.0"]
+    ctl.drop_addresses.add("fd00:99::2")
+    with pytest.raises(ProviderError) as err:
+        member.create(checked(member, news(ctl)))
+    text = err.value.details
+    assert "silently changed" in text and "Rolling back failed too" in text and "'0.0.0.0'" in text
+    assert all(r.body is None or "0.0.0.0" not in str(r.body) for r in ctl.writes())
+
+
 def test_coercion_on_update_keeps_state_and_reports(ctl: FakeZeroTierController, member: ResourceClient) -> None:
     id_, outs = member.create(checked(member, news(ctl)))
     ctl.drop_addresses.add("10.99.0.30")

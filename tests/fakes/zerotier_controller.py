@@ -275,6 +275,8 @@ class FakeZeroTierController:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> "FakeZeroTierController":
+        if self._server is not None:  # already serving (``with FakeZeroTierController().start() as ctl``)
+            return self
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True

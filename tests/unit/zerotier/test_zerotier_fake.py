@@ -279,3 +279,10 @@ def test_knobs_fail_delay_count(controller_factory, mode: str) -> None:
         requests.get(ctl.url + path, headers=headers, timeout=0.1)
     assert ctl.request_count == 4
     assert [r.status for r in ctl.requests[:3]] == [502, 502, 200]
+
+
+def test_start_is_idempotent() -> None:
+    with FakeZeroTierController().start() as ctl:
+        port = ctl.port
+        assert ctl.start() is ctl and ctl.port == port
+        assert call(ctl, "GET", M).json() == {}

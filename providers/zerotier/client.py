@@ -20,7 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from providers.zerotier.model import CENTRAL_API_PREFIX, MODES, ZeroTierError, ZeroTierResponseError, clip
+from providers.zerotier.model import CENTRAL_API_PREFIX, MODES, ZeroTierError, ZeroTierResponseError, answer_id, clip
 
 MASK = "********"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -120,13 +120,16 @@ class ZeroTierClient:
         raise TypeError("ZeroTierClient must not be pickled (it carries the API token)")
 
     # --- URLs -----------------------------------------------------------------------------------
+    # Ids go into a URL only as hex digits and lowercased: the controller keys members by number but
+    # writes the URL's spelling into the record, and a node's own join request writes lowercase.
     def network_url(self, network_id: str) -> str:
+        nwid = answer_id(network_id, 16)
         if self.mode == "central":
-            return f"{self.base_url}{CENTRAL_API_PREFIX}/network/{network_id}"
-        return f"{self.base_url}/controller/network/{network_id}"
+            return f"{self.base_url}{CENTRAL_API_PREFIX}/network/{nwid}"
+        return f"{self.base_url}/controller/network/{nwid}"
 
     def member_url(self, network_id: str, member_id: str) -> str:
-        return f"{self.network_url(network_id)}/member/{member_id}"
+        return f"{self.network_url(network_id)}/member/{answer_id(member_id, 10)}"
 
     # --- calls ----------------------------------------------------------------------------------
     def get_member(self, network_id: str, member_id: str) -> Any | None:

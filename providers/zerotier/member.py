@@ -8,11 +8,14 @@ Optional stack config: ``keystone:zerotierTimeout`` (read timeout, seconds, defa
 ``keystone:zerotierRetries`` (retries on 5xx/timeouts, default 4).
 
 * create: read the member; an existing member that is authorized with other addresses is refused
-  (see :func:`takeover_conflict`), anything else (a pending join request, a matching member) is
-  adopted; then upsert, read back and verify.  If verification fails the write is rolled back
-  (a member Keystone created is deleted, an adopted one restored) so nothing unrecorded stays.
+  (see :func:`takeover_conflict`), anything else is adopted — a pending join request (a node that
+  joined before Keystone ran: no name yet), a member written under another spelling of its id, a
+  matching member; then upsert, verify the answer, read back and verify again.  If verification
+  fails the write is rolled back (a member Keystone created is deleted, an adopted one restored)
+  so nothing unrecorded stays.
 * read (refresh): the member as it is, returned as inputs too, so an out-of-band change (say, a
-  deauthorization in the controller UI) shows in the next preview and ``up`` puts it back.  A member
+  deauthorization in the controller UI) shows in the next preview and ``up`` puts it back.  Ids
+  compare by value: the controller answers in the spelling of the member's last write.  A member
   that has vanished returns an empty id — Pulumi drops it from state and the next ``up`` recreates
   it — but only when the network itself still answers; a missing network (wrong URL, wrong
   controller) is an error, so a misconfiguration never silently forgets every member.
@@ -102,16 +105,17 @@ def _label(mode: str) -> str:
 
 
 def _write_and_verify(client: ZeroTierClient, desired: DesiredMember) -> MemberState:
-    """Upsert, read back, compare: the controller coerces instead of refusing, so trust nothing unread."""
+    """Upsert, then check both the write's answer and a fresh read against what was asked for: the
+    controller rewrites values instead of refusing them, so trust nothing unread."""
     nwid, mid, mode = desired.network_id, desired.member_id, client.mode
-    parse_member(mode, client.upsert_member(nwid, mid, build_member_body(mode, desired)))
+    written = parse_member(mode, client.upsert_member(nwid, mid, build_member_body(mode, desired)))
     raw = client.get_member(nwid, mid)
     if raw is None:
         raise ZeroTierVerificationError(
             f"{_label(mode)} at {client.base_url} accepted the write of member {mid} on network {nwid} "
             "but does not have it when read back")
     observed = parse_member(mode, raw)
-    problems = verify(desired, observed)
+    problems = verify(desired, written) or verify(desired, observed)
     if problems:
         raise ZeroTierVerificationError(
             f"{_label(mode)} at {client.base_url} silently changed what Keystone wrote for member {mid} on network "
@@ -131,7 +135,7 @@ def _rollback(client: ZeroTierClient, desired: DesiredMember, before: MemberStat
         client.upsert_member(nwid, mid, build_member_body(client.mode, restore))
         return (f"Rolled back: the member was restored to authorized={str(before.authorized).lower()}, "
                 f"ipAssignments={list(before.ip_assignments)}.")
-    except ZeroTierError as e:
+    except (ZeroTierError, ValueError) as e:  # ValueError: the member held values Keystone never sends
         return f"Rolling back failed too ({e}); check member {mid} on network {nwid} by hand."
 
 

@@ -2,26 +2,31 @@
 
 Pure functions only (no HTTP): everything here is tested from saved controller answers.
 
-Facts this module encodes (DESIGN.md §5, observed on ZeroTierOne 1.14.1):
+Facts this module encodes (observed on a ZeroTierOne 1.14.1 controller; see ``docs/zerotier.md``):
 
-* network ids are 16 hex digits, member (node) ids 10 hex digits; the self-hosted controller stores a
-  member id *as typed* (``ABCDEF0123`` and ``abcdef0123`` are two members, and a node only ever
-  matches the lowercase one), so every id is lowercased here before it reaches a URL;
+* network ids are 16 hex digits, member (node) ids 10 hex digits, and the controller keys both by
+  their numeric value: ``ABCDEF0123`` and ``abcdef0123`` are one member, whose ``id`` takes the
+  spelling of the last write.  Keystone lowercases every id before it reaches a URL (the spelling a
+  node's own join request writes) and compares the ids of an answer by value;
 * ``0000000000`` answers 200 but is never stored, and ZeroTier reserves addresses starting ``ff``:
   both are refused;
-* ``ipAssignments`` are bare addresses (no prefix length); the controller silently drops what it
-  cannot parse and silently coerces bad values (``"authorized": "yes"`` deauthorizes), so every field
-  is validated before sending and :func:`verify` compares what came back with what was asked for.
+* a member created by a node's join request (or by any write without a name) has no ``name`` key:
+  it parses as the empty name;
+* ``ipAssignments`` are bare addresses (no prefix length); the controller never refuses a value but
+  rewrites it (``10.99.0.2/24`` becomes ``10.99.0.2``, ``10.99.0.999`` becomes ``0.0.0.0``,
+  ``"authorized": "yes"`` deauthorizes), so every field is validated before it is sent
+  (:class:`DesiredMember` cannot hold a bad value) and :func:`verify` compares what came back with
+  what was asked for.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 Mode = Literal["central", "self_hosted"]
 PeerState = Literal["active", "suspended", "removed"]
@@ -101,6 +106,9 @@ def normalize_ip(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid IPv4 or IPv6 address") from None
     if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
         raise ValueError(f"{value!r} has a zone index (%...): ZeroTier ipAssignments are global addresses")
+    if ip.is_unspecified or ip.is_multicast or ip.is_loopback:
+        raise ValueError(f"{value!r} is not a unicast host address (the controller writes {ip} for a value it "
+                         "cannot parse)" if ip.is_unspecified else f"{value!r} is not a unicast host address")
     return str(ip)
 
 
@@ -122,6 +130,14 @@ def _canonical_or_raw(value: str) -> str:
         return value
 
 
+def answer_id(value: str, digits: int) -> str:
+    """An id as a controller answered it, lowercased: the controller keys ids by number and writes
+    them back in whatever spelling the last request used."""
+    if not re.fullmatch(f"[0-9a-fA-F]{{{digits}}}", value):
+        raise ValueError(f"expected {digits} hex digits, got {value!r}")
+    return value.lower()
+
+
 def normalize_api_url(mode: str, url: str | None) -> str:
     """The API base URL without a trailing slash (and, for Central, without ``/api/v1``).
 
@@ -137,6 +153,13 @@ def normalize_api_url(mode: str, url: str | None) -> str:
     if mode == "central" and url.endswith(CENTRAL_API_PREFIX):
         url = url[: -len(CENTRAL_API_PREFIX)]
     return url
+
+
+def check_name(value: str) -> str:
+    """A member name or description: any text without control characters."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("name must not contain control characters")
+    return value
 
 
 def resource_id(network_id: str, member_id: str) -> str:
@@ -186,9 +209,7 @@ class MemberInputs(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if any(ord(c) < 32 or ord(c) == 127 for c in v):
-            raise ValueError("name must not contain control characters")
-        return v
+        return check_name(v)
 
     @field_validator("api_url")
     @classmethod
@@ -199,20 +220,45 @@ class MemberInputs(BaseModel):
 
 # --- desired and observed member ------------------------------------------------------------------
 class DesiredMember(BaseModel):
-    """What Keystone asks the controller to hold.  ``name=None`` leaves the name alone."""
+    """What Keystone asks the controller to hold.  ``name=None`` leaves the name alone.
+
+    Validated on construction with the same rules as :class:`MemberInputs`, so nothing the
+    controller would silently rewrite can reach a request body (the rollback builds one from what
+    the controller held)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     network_id: str
     member_id: str
-    authorized: bool
+    authorized: StrictBool
     ip_assignments: tuple[str, ...]
     name: str | None = None
     description: str | None = None
 
+    @field_validator("network_id")
+    @classmethod
+    def _network(cls, v: str) -> str:
+        return normalize_network_id(v)
+
+    @field_validator("member_id")
+    @classmethod
+    def _member(cls, v: str) -> str:
+        return normalize_member_id(v)
+
+    @field_validator("ip_assignments")
+    @classmethod
+    def _ips(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(normalize_ips(list(v)))
+
+    @field_validator("name", "description")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        return None if v is None else check_name(v)
+
 
 class MemberState(BaseModel):
-    """A member as the controller answered it (both modes parse to this)."""
+    """A member as the controller answered it (both modes parse to this); ids lowercased, a missing
+    name empty."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -270,13 +316,25 @@ def build_member_body(mode: str, desired: DesiredMember) -> dict[str, Any]:
 
 
 # --- parsing answers ------------------------------------------------------------------------------
+def _member_id(v: str) -> str:
+    return answer_id(v, 10)
+
+
+def _network_id(v: str) -> str:
+    return answer_id(v, 16)
+
+
+MemberId = Annotated[str, AfterValidator(_member_id)]
+NetworkId = Annotated[str, AfterValidator(_network_id)]
+
+
 class _SelfHostedAnswer(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
-    id: str
-    nwid: str
+    id: MemberId
+    nwid: NetworkId
     authorized: bool
     ipAssignments: list[str]
-    name: str
+    name: str = ""  # absent until a write gives one (a node's join request does not)
     revision: int
     objtype: Literal["member"]
 
@@ -291,8 +349,8 @@ class _CentralConfig(BaseModel):
 class _CentralAnswer(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
     id: str
-    networkId: str
-    nodeId: str
+    networkId: NetworkId
+    nodeId: MemberId
     name: str | None = None
     config: _CentralConfig
 

@@ -174,6 +174,20 @@ def test_controller_coercion_is_a_verification_error_and_rolled_back(ctl: FakeZe
     assert stored(ctl) is None
 
 
+def test_rollback_never_sends_a_value_the_controller_rewrote(ctl: FakeZeroTierController,
+                                                             member: ResourceClient) -> None:
+    """A pending member holding ``0.0.0.0`` (what the controller stores for ``10.99.0.999``) cannot be
+    restored by a write Keystone would make: the rollback says so instead of sending it."""
+    ctl.set_member(NWID, MID, authorized=False, ipAssignments=["10.99.0.999"])
+    assert stored(ctl)["ipAssignments"] == ["0.0.0.0"]
+    ctl.drop_addresses.add("fd00:99::2")
+    with pytest.raises(ProviderError) as err:
+        member.create(checked(member, news(ctl)))
+    text = err.value.details
+    assert "silently changed" in text and "Rolling back failed too" in text and "'0.0.0.0'" in text
+    assert all(r.body is None or "0.0.0.0" not in str(r.body) for r in ctl.writes())
+
+
 def test_coercion_on_update_keeps_state_and_reports(ctl: FakeZeroTierController, member: ResourceClient) -> None:
     id_, outs = member.create(checked(member, news(ctl)))
     ctl.drop_addresses.add("10.99.0.30")
@@ -181,10 +195,80 @@ def test_coercion_on_update_keeps_state_and_reports(ctl: FakeZeroTierController,
         member.update(id_, outs, checked(member, news(ctl, ip_assignments=["10.99.0.30"]), outs))
 
 
-def test_adopts_a_pending_join_request(ctl: FakeZeroTierController, member: ResourceClient) -> None:
-    ctl.set_member(NWID, MID)  # the peer's node asked to join: unauthorized member record
+def assert_refresh_is_quiet(ctl: FakeZeroTierController, member: ResourceClient, id_: str,
+                            outs: dict[str, Any]) -> dict[str, Any]:
+    """``pulumi refresh`` then ``pulumi up`` with the same program: no diff, no write.  The refreshed
+    outputs are returned (``revision`` follows the controller)."""
+    rid, routs, rinputs = member.read(id_, outs)
+    assert rid == id_ and rinputs == {k: outs[k] for k in rinputs}
+    assert routs == {**outs, "revision": stored(ctl)["revision"]}
+    assert member.diff(id_, routs, checked(member, news(ctl), routs)).changes is False
+    writes = len(ctl.writes())
+    assert member.up(news(ctl), (id_, routs)) == (id_, routs)
+    assert len(ctl.writes()) == writes
+    return routs
+
+
+@pytest.mark.parametrize("how", ["join", "nameless_post"])
+def test_adopts_a_pending_join_request(ctl: FakeZeroTierController, member: ResourceClient, how: str) -> None:
+    """The peer's node joined before Keystone ran (the usual order): its member record has no name."""
+    if how == "join":
+        ctl.join(NWID, MID)  # the node asked to join: an unauthorized record with its identity
+    else:
+        ctl.set_member(NWID, MID, authorized=False)  # any write that gives no name
+    pending = stored(ctl)
+    assert "name" not in pending and pending["authorized"] is False
     id_, outs = member.create(checked(member, news(ctl)))
+    m = stored(ctl)
+    assert (m["authorized"], m["ipAssignments"], m["name"]) == (True, ["10.99.0.2", "fd00:99::2"], "AS64501 peer-one")
+    assert m.get("identity") == pending.get("identity") and m["creationTime"] == pending["creationTime"]
+    assert (id_, outs["revision"]) == (f"{NWID}-{MID}", m["revision"])
+    outs = assert_refresh_is_quiet(ctl, member, id_, outs)
+    # the node asks again once authorized: the record learns its version, nothing else changes
+    joined = ctl.join(NWID, MID)
+    assert (joined["revision"], joined["vMajor"], joined["name"]) == (outs["revision"] + 1, 1, "AS64501 peer-one")
+    assert_refresh_is_quiet(ctl, member, id_, outs)
+
+
+def test_adopts_a_member_written_in_another_spelling(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    """``A1B2C3D4E5`` and ``a1b2c3d4e5`` are one member; it answers in the spelling of its last write."""
+    ctl.set_member(NWID, MID.upper(), authorized=False, ipAssignments=["10.99.0.2"])
+    assert ctl.member_ids(NWID) == [MID.upper()]
+    id_, outs = member.create(checked(member, news(ctl)))
+    assert id_ == f"{NWID}-{MID}" and ctl.member_ids(NWID) == [MID]  # Keystone's write spells it lowercase
     assert stored(ctl)["authorized"] is True
+    assert_refresh_is_quiet(ctl, member, id_, outs)
+
+
+def test_refresh_after_a_write_in_another_spelling(ctl: FakeZeroTierController, member: ResourceClient) -> None:
+    """Someone changes the member through the other spelling: refresh shows the change (not an error
+    about a different member), ``up`` repairs it, and the next refresh is quiet."""
+    id_, outs = member.create(checked(member, news(ctl)))
+    ctl.set_member(NWID, MID.upper(), authorized=False)
+    assert ctl.member_ids(NWID) == [MID.upper()]
+    rid, routs, rinputs = member.read(id_, outs)
+    assert (rid, rinputs["member_id"], rinputs["authorized"]) == (id_, MID, False)
+    assert routs["revision"] == stored(ctl)["revision"]
+    d = member.diff(id_, routs, checked(member, news(ctl), routs))
+    assert (d.changes, d.replaces) == (True, [])
+    id_, outs = member.up(news(ctl), (id_, routs))
+    assert stored(ctl)["authorized"] is True and ctl.member_ids(NWID) == [MID]
+    assert_refresh_is_quiet(ctl, member, id_, outs)
+    # a spelling-only rewrite (same values) bumps the controller's revision, and is no drift
+    ctl.set_member(NWID, MID.upper())
+    assert_refresh_is_quiet(ctl, member, id_, outs)
+
+
+def test_refresh_of_an_address_the_controller_writes_another_way(ctl: FakeZeroTierController,
+                                                                 member: ResourceClient) -> None:
+    """``::ffff:10.0.0.1`` stays dotted in the controller; Python writes ``::ffff:a00:1``: no drift."""
+    id_, outs = member.create(checked(member, news(ctl, ip_assignments=["10.99.0.2", "::ffff:10.99.0.3"])))
+    assert stored(ctl)["ipAssignments"] == ["10.99.0.2", "::ffff:10.99.0.3"]
+    assert outs["ip_assignments"] == ["10.99.0.2", "::ffff:a63:3"]
+    rid, routs, rinputs = member.read(id_, outs)
+    assert (rid, routs) == (id_, outs)
+    assert member.diff(id_, routs, checked(member, news(ctl, ip_assignments=["10.99.0.2", "::ffff:10.99.0.3"]),
+                                           routs)).changes is False
 
 
 def test_adopts_an_identical_member_without_changing_it(ctl: FakeZeroTierController, member: ResourceClient) -> None:

@@ -187,3 +187,12 @@ def test_client_refuses_to_be_pickled(controller: FakeZeroTierController) -> Non
 def test_unknown_mode() -> None:
     with pytest.raises(ValueError, match="unknown ZeroTier API mode"):
         ZeroTierClient("cloud", "http://x", "t")
+
+
+def test_ids_reach_urls_only_as_lowercase_hex(controller: FakeZeroTierController) -> None:
+    c = make(controller)
+    assert c.member_url(NWID.upper(), "A1B2C3D4E5") == f"{controller.url}/controller/network/{NWID}/member/a1b2c3d4e5"
+    for nwid, mid in [(NWID, "../a1b2c3"), (NWID, "a1b2c3d4e5?x"), ("8056c2e21c00000/", "a1b2c3d4e5")]:
+        with pytest.raises(ValueError, match="hex digits"):
+            c.member_url(nwid, mid)
+    assert controller.request_count == 0

@@ -114,6 +114,8 @@ def test_ip_canonical(raw: str, expected: str) -> None:
     ("10.99.0.2/24", "prefix length"), ("fd00::2/64", "prefix length"), ("10.99.0.2/32", "prefix length"),
     ("10.99.0", "not a valid"), ("300.1.1.1", "not a valid"), ("host.example", "not a valid"), ("", "not a valid"),
     (" 10.99.0.2", "not a valid"), ("fe80::1%eth0", "zone index"), (167903234, "must be a string"),
+    ("10.99.0.999", "not a valid"), ("0.0.0.0", "cannot parse"), ("::", "cannot parse"),
+    ("224.0.0.5", "not a unicast"), ("ff02::1", "not a unicast"), ("127.0.0.1", "not a unicast"),
 ])
 def test_ip_rejected(raw: Any, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
@@ -224,8 +226,11 @@ WANT = desired_from_inputs(inputs())
     ("central/member_authorized.json", "central", []),
     ("self_hosted/member_dropped_address.json", "self_hosted", ["ipAssignments", "missing ['fd00:99::2']"]),
     ("self_hosted/member_deauthorized.json", "self_hosted", ["authorized: asked for true, controller has false"]),
-    ("self_hosted/member_uppercase_id.json", "self_hosted", ["controller answered 8056c2e21c000001/A1B2C3D4E5"]),
+    ("self_hosted/member_uppercase_id.json", "self_hosted", []),  # the same member: ids are numbers
+    ("self_hosted/member_joined.json", "self_hosted", []),
     ("self_hosted/member_pending.json", "self_hosted", ["member:", "authorized", "ipAssignments", "name:"]),
+    ("self_hosted/member_rewritten_addresses.json", "self_hosted",
+     ["unexpected ['0.0.0.0', '::', '::ffff:a00:1']", "missing ['fd00:99::2']"]),
 ])
 def test_verify(fixture: str, mode: str, problems: list[str]) -> None:
     found = verify(WANT, parse_member(mode, answer(fixture)))
@@ -236,6 +241,28 @@ def test_verify(fixture: str, mode: str, problems: list[str]) -> None:
         assert fragment in text, text
 
 
+def test_verify_compares_addresses_by_value() -> None:
+    """The controller writes ``inet_ntop`` text (``::ffff:10.0.0.1`` dotted), Python another form."""
+    d = DesiredMember(network_id=NWID, member_id="A1B2C3D4E5", authorized=True,
+                      ip_assignments=("10.99.0.2", "::ffff:10.0.0.1"))
+    assert d.ip_assignments == ("10.99.0.2", "::ffff:a00:1") and d.member_id == "a1b2c3d4e5"
+    assert verify(d, parse_member("self_hosted", {**answer("self_hosted/member_authorized.json"),
+                                                  "ipAssignments": ["::ffff:10.0.0.1", "10.99.0.2"]})) == []
+
+
+@pytest.mark.parametrize("field,value,fragment", [
+    ("member_id", "0000000000", "never stores"), ("network_id", "8056c2e21c", "16 hex digits"),
+    ("ip_assignments", ("10.99.0.2/24",), "prefix length"), ("ip_assignments", ("10.99.0.999",), "not a valid"),
+    ("ip_assignments", ("0.0.0.0",), "cannot parse"), ("ip_assignments", ("10.0.0.1", "10.0.0.1"), "listed twice"),
+    ("authorized", "yes", "valid boolean"), ("name", "a\tb", "control characters"),
+    ("description", "AS1\n", "control characters"),
+])
+def test_desired_member_refuses_what_the_controller_would_rewrite(field: str, value: Any, fragment: str) -> None:
+    base: dict[str, Any] = dict(network_id=NWID, member_id="a1b2c3d4e5", authorized=True, ip_assignments=())
+    with pytest.raises(ValueError, match=fragment):
+        DesiredMember(**{**base, field: value})
+
+
 def test_verify_skips_name_when_not_asked() -> None:
     observed = parse_member("self_hosted", answer("self_hosted/member_deauthorized.json"))
     d = DesiredMember(network_id=NWID, member_id="a1b2c3d4e5", authorized=False,
@@ -244,7 +271,8 @@ def test_verify_skips_name_when_not_asked() -> None:
 
 
 @pytest.mark.parametrize("fixture,conflict", [
-    ("self_hosted/member_pending.json", False),          # a join request: configure it
+    ("self_hosted/member_pending.json", False),          # a join request (no name): configure it
+    ("self_hosted/member_uppercase_id.json", False),     # what we want, written in another spelling: adopt
     ("self_hosted/member_deauthorized.json", False),     # a leftover: configure it
     ("self_hosted/member_authorized.json", False),       # already what we want: adopt
     ("self_hosted/member_dropped_address.json", True),   # authorized with other addresses: refuse

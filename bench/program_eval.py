@@ -43,20 +43,38 @@ def run(n: int) -> dict:
 
 
 def sdk_floor(n: int) -> dict:
-    """What the Pulumi SDK alone costs for the same graph: one component per person and, per host, three
-    dynamic resources carrying the props the program registers for that person (taken from a program run
-    of one person), ordered as the program orders them (``depends_on``) and registered, as the program
-    registers them, inside the apply that follows its gate — with no roster, settings, gate checks or
-    component logic.  The program cannot beat this."""
+    """What the Pulumi SDK alone costs for the same graph (``register_floor_graph``) under mocks.  The
+    program cannot beat this."""
     import pulumi
-    from pulumi.dynamic import Resource
 
-    from bench import sdk_floor_provider
     from tests.harness.program import RecordingMocks
 
     shapes = _registered_shapes()
     started = time.perf_counter()
     pulumi.runtime.set_mocks(RecordingMocks(), project="keystone", stack="bench", preview=False)
+
+    @pulumi.runtime.test
+    def program():
+        return register_floor_graph(n, shapes)
+
+    program()
+    done = time.perf_counter()
+    return {"people": n, "resources": n * (1 + len(HOSTS) * len(shapes)), "seconds": round(done - started, 2)}
+
+
+def register_floor_graph(n: int, shapes: list[tuple[str, dict]] | None = None):
+    """The program's graph with no program logic: one component per person and, per host, three dynamic
+    resources carrying the props the program registers for that person (taken from a program run of one
+    person), ordered as the program orders them (``depends_on``) and registered, as the program registers
+    them, inside the apply that follows its gate — with no roster, settings, gate checks or component
+    logic, and a provider that does nothing.  Used under mocks and as a real Pulumi program
+    (``bench/engine_floor``)."""
+    import pulumi
+    from pulumi.dynamic import Resource
+
+    from bench import sdk_floor_provider
+
+    shapes = shapes if shapes is not None else _registered_shapes()
     provider = sdk_floor_provider.NoOp()
 
     class Floor(Resource, module="bench", name="Floor"):
@@ -77,13 +95,7 @@ def sdk_floor(n: int) -> dict:
             Person(f"p{i:04d}")
         return n
 
-    @pulumi.runtime.test
-    def program():
-        return pulumi.Output.from_input(None).apply(register)
-
-    program()
-    done = time.perf_counter()
-    return {"people": n, "resources": n * (1 + len(HOSTS) * len(shapes)), "seconds": round(done - started, 2)}
+    return pulumi.Output.from_input(None).apply(register)
 
 
 def _registered_shapes() -> list[tuple[str, dict]]:

@@ -58,6 +58,9 @@ class Outcome:
         ``"pulumi-python:dynamic/"``); ``same`` steps included.  A replacement shows as ``replace``."""
         result: dict[str, str] = {}
         for op, type_, name in self.steps():
+            # The stack itself, provider instances and the StackReference reads of the gate are not
+            # infrastructure: a StackReference to this stack "updates" in the first preview after an
+            # `up` that changed the outputs (README, "Gate before registration").
             if type_.startswith(("pulumi:pulumi:Stack", "pulumi:providers:")) or ":" not in type_:
                 continue
             if kinds and not type_.startswith(kinds):
@@ -79,7 +82,8 @@ class Outcome:
             meta = (e.get("resOutputsEvent") or {}).get("metadata")
             if meta and meta.get("op") == "refresh" and meta.get("diffs"):
                 result[meta["urn"].rsplit("::", 1)[-1]] = "update"
-            elif meta and meta.get("op") in ("update", "delete") and meta.get("type") != "pulumi:pulumi:Stack":
+            elif meta and meta.get("op") in ("update", "delete") and not meta.get("type", "").startswith(
+                    "pulumi:pulumi:Stack"):  # the stack, and the gate's StackReference re-read
                 result[meta["urn"].rsplit("::", 1)[-1]] = meta["op"]
         return result
 
@@ -105,17 +109,21 @@ class Outcome:
 class Workspace:
     """A project directory + file backend + PULUMI_HOME under ``root``."""
 
-    def __init__(self, root: pathlib.Path, name: str = "project"):
+    def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None):
+        """``program``: a directory holding another program (``Pulumi.yaml`` and ``__main__.py``) to run
+        instead of Keystone's; the project's ``.venv`` is linked either way."""
         self.root = root
         self.project = root / name
         self.state = root / "state"
         self.home = root / "pulumi-home"
         for d in (self.project, self.state, self.home):
             d.mkdir(parents=True, exist_ok=True)
-        for entry in PROGRAM:
+        entries = [(e, REPO / e) for e in PROGRAM] if program is None else \
+            [(e, program / e) for e in ("Pulumi.yaml", "__main__.py")] + [(".venv", REPO / ".venv")]
+        for entry, target in entries:
             link = self.project / entry
             if not link.exists():
-                link.symlink_to(REPO / entry)
+                link.symlink_to(target)
 
     # -- files ---------------------------------------------------------------------------------
     def write_roster(self, text: str, name: str = "roster.yaml") -> pathlib.Path:
@@ -144,13 +152,15 @@ class Workspace:
         env.pop("PULUMI_ACCESS_TOKEN", None)
         return env
 
-    def spawn(self, *args: str, stack: str | None = None, events: pathlib.Path | None = None) -> subprocess.Popen:
+    def spawn(self, *args: str, stack: str | None = None, events: pathlib.Path | None = None,
+              stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE) -> subprocess.Popen:
+        """Start one command; with the default pipes the caller must read them (``communicate``)."""
         argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
         if stack:
             argv += ["--stack", stack]
         if events:
             argv += ["--event-log", str(events)]
-        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=stdout, stderr=stderr,
                                 text=True, start_new_session=True)
 
     def run(self, *args: str, stack: str | None = None, log_events: bool = False, timeout: float = 900,

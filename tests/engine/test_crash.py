@@ -1,5 +1,6 @@
 """`pulumi up` killed with SIGKILL in the middle of creating people: the admin's recovery
-(README, "When a run dies") — `pulumi refresh --clear-pending-creates`, then `pulumi up` — converges,
+(README, "When a run dies") — `pulumi cancel` (the killed run's lock), `pulumi refresh
+--clear-pending-creates`, then `pulumi up` — converges,
 and nothing is left half-done on the host."""
 from __future__ import annotations
 
@@ -51,6 +52,10 @@ def test_sigkill_in_the_middle_of_up_then_refresh_and_up_converge(guest, workspa
     recorded = {r["urn"] for r in state.get("resources") or []}
     assert set(done) <= recorded  # what finished is in the state
 
+    # the killed run still holds the stack's lock: nothing runs until the admin releases it
+    locked = ws.refresh("e2e", check=False)
+    assert locked.rc != 0 and "currently locked" in locked.output
+    ws.run("cancel", "--yes", stack="e2e", check=True)
     ws.refresh("e2e", "--clear-pending-creates")
     ws.up("e2e")
     assert ws.preview("e2e").changed() == {}

@@ -207,10 +207,18 @@ STATIC_ROAS = [
 ]
 
 
+#: Large communities peer 1 puts on its RPKI-unknown route: a forged RPKI state and reject cause in the
+#: route server's own ranges (it must delete them), and one of the peer's own (it must pass).
+P1_FORGED = [(RS_ASN, 1000, 1), (RS_ASN, 65520, 2)]
+P1_OWN_COMMUNITY = (P1_ASN, 100, 1)
+
+
 def _static(routes: dict[str, tuple], extra: list[str] = ()) -> str:
     lines = []
-    for _, (net, path, *via) in sorted(routes.items()):
+    for name, (net, path, *via) in sorted(routes.items()):
         prepends = " ".join(f"bgp_path.prepend({asn});" for asn in reversed(path))
+        if name == "unknown":
+            prepends += "".join(f" bgp_large_community.add({c});" for c in P1_FORGED + [P1_OWN_COMMUNITY])
         lines.append(f"  route {net} {f'via {via[0]}' if via else 'blackhole'} {{ {prepends} }};")
     return "\n".join(lines + list(extra))
 

@@ -8,6 +8,7 @@ every filtered prefix with its cause: the text an operator pastes into a mail to
 """
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -104,48 +105,53 @@ def peer_sessions(route_server: str, rs_asn: int, files: Mapping[str, str]) -> l
 
 def render_peers_report(peers: Mapping[int, Peer], servers: Sequence[tuple[str, int, object]],
                         only: set[int] | None = None) -> str:
-    """The report, per ASN then route server.  ``servers``: (route server name, its ASN, its ServerView
-    or the error text when it could not be read)."""
-    lines: list[str] = []
-    by_asn: dict[int, list[tuple[PeerSessions | None, str, object]]] = {}
+    """The report, per ASN (the roster's peers and every ASN with a peer file), then route server.
+    ``servers``: (route server name, its ASN, its ``ServerView``, or the error text when it could not be
+    read).  ``only``: just these ASNs."""
+    files: dict[str, dict[int, PeerSessions]] = {}
     for name, rs_asn, view in servers:
-        if isinstance(view, str):
-            for asn in sorted(only or peers):
-                by_asn.setdefault(asn, []).append((None, name, view))
-            continue
-        for ps in peer_sessions(name, rs_asn, view.files):
-            if only is None or ps.asn in only:
-                by_asn.setdefault(ps.asn, []).append((ps, name, view))
-    for asn in sorted(set(by_asn) | ({a for a in peers if only is None or a in only})):
+        if not isinstance(view, str):
+            files[name] = {ps.asn: ps for ps in peer_sessions(name, rs_asn, view.files)}
+    asns = set(peers) | {asn for per_rs in files.values() for asn in per_rs}
+    lines: list[str] = []
+    for asn in sorted(a for a in asns if only is None or a in only):
         peer = peers.get(asn, Peer(asn))
         head = f"AS{asn}" + (f" {peer.name}" if peer.name else "") + (f" <{peer.contact}>" if peer.contact else "")
         lines += [head, "=" * len(head)]
-        entries = by_asn.get(asn, [])
-        if not entries:
-            lines += ["  no peer file on any route server", ""]
-            continue
-        for ps, rs_name, view in entries:
-            if ps is None:
+        for rs_name, rs_asn, view in servers:
+            if isinstance(view, str):
                 lines += [f"Route server {rs_name}: could not be read ({view})", ""]
                 continue
-            lines.append(f"Route server {rs_name} (AS{ps.rs_asn}):")
-            counts = session_routes(view.counts, view.filtered, ps.rs_asn, ps.sessions)
-            mine = [r for r in view.filtered if r.protocol in set(ps.sessions)]
-            for session in ps.sessions:
-                proto = view.protocols.get(session)
-                state = proto.summary if proto else "not running"
-                c = counts.get(session, SessionRoutes())
-                lines.append(f"  session {session}: {state}; {c.received} received, {c.accepted} accepted, "
-                             f"{c.filtered} filtered")
-            if mine:
-                lines.append("  filtered prefixes (kept by the route server, not announced to any peer):")
-                width = max(len(r.network) for r in mine)
-                for r in sorted(mine, key=lambda r: (causes_of(r, ps.rs_asn)[0], r.table, r.network)):
-                    cause = causes_of(r, ps.rs_asn)[0]
-                    path = _path(r.as_path)
-                    lines.append(f"    {r.network:<{width}}  cause {communities.cause_text(cause)}; "
-                                 f"AS path {path}; next hop {r.next_hop or '-'}")
-            else:
-                lines.append("  no filtered prefixes")
-            lines.append("")
+            ps = files[rs_name].get(asn)
+            if ps is None:
+                lines += [f"Route server {rs_name} (AS{rs_asn}): no peer file for AS{asn}", ""]
+                continue
+            lines += _server_section(ps, view)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _server_section(ps: PeerSessions, view) -> list[str]:
+    lines = [f"Route server {ps.route_server} (AS{ps.rs_asn}):"]
+    counts = session_routes(view.counts, view.filtered, ps.rs_asn, ps.sessions)
+    for session in ps.sessions:
+        proto = view.protocols.get(session)
+        c = counts.get(session, SessionRoutes())
+        lines.append(f"  session {session}: {proto.summary if proto else 'not running'}; {c.received} received, "
+                     f"{c.accepted} accepted, {c.filtered} filtered")
+    mine = [r for r in view.filtered if r.protocol in set(ps.sessions)]
+    if not mine:
+        return lines + ["  no filtered prefixes", ""]
+    lines.append("  filtered prefixes (kept by the route server, not announced to any peer):")
+    width = max(len(r.network) for r in mine)
+    for r in sorted(mine, key=lambda r: (causes_of(r, ps.rs_asn)[0], _net_key(r.network))):
+        lines.append(f"    {r.network:<{width}}  cause {communities.cause_text(causes_of(r, ps.rs_asn)[0])}; "
+                     f"AS path {_path(r.as_path)}; next hop {r.next_hop or '-'}")
+    return lines + [""]
+
+
+def _net_key(network: str) -> tuple:
+    try:
+        n = ipaddress.ip_network(network, strict=False)
+        return (n.version, int(n.network_address), n.prefixlen)
+    except ValueError:
+        return (9, 0, 0)

@@ -260,6 +260,16 @@ def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, t
     out = io.StringIO()
     assert peers_report.run(str(stack), [P2_ASN], out=out, err=err) == 0
     assert f"AS{P1_ASN}" not in out.getvalue() and f"AS{P2_ASN} Peer Two" in out.getvalue()
+    # a second route server that does not answer: the report still shows the first, and exits 1
+    peering["routeServers"].append({**peering["routeServers"][0], "name": "rs2", "routerId": "10.99.0.9",
+                                    "configDir": str(tmp_path / "rs2"), "peersDir": str(tmp_path / "rs2" / "peers.d"),
+                                    "controlSocket": str(tmp_path / "rs2.ctl")})
+    stack.write_text(json.dumps({"config": {"keystone:roster": "roster.yaml", "keystone:peering": peering}}))
+    out, err = io.StringIO(), io.StringIO()
+    assert peers_report.run(str(stack), out=out, err=err) == 1
+    assert "could not read route server(s) rs2" in err.getvalue()
+    assert f"session {P1_V4}: Established; 10 received" in out.getvalue()
+    assert "Route server rs2: could not be read (route server rs2 (host rs2): cannot talk to BIRD" in out.getvalue()
 
 
 # --- failures leave the daemon as it was -----------------------------------------------------------

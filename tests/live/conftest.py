@@ -181,6 +181,7 @@ P1_ROUTES_V4 = {
     "bogon": ("10.1.0.0/16", [P1_ASN]),                 # 2
     "too_specific": ("185.2.1.128/25", [P1_ASN]),       # 13
     "too_short": ("6.0.0.0/7", [P1_ASN]),               # 13
+    "default": ("0.0.0.0/0", [P1_ASN]),                 # 13: the default route is shorter than /8
     "wrong_first_as": ("185.2.2.0/24", [64777]),        # 6
     "wrong_next_hop": ("185.2.3.0/24", [P1_ASN], ADDRS["p2"][0]),  # 5: third-party next hop, p2's address
     "path_too_long": ("185.2.4.0/24", [P1_ASN] * 65),   # 1: 65 ASes, the policy allows 64
@@ -197,7 +198,8 @@ P1_ROUTES_V6 = {
     "not_registered": ("2a0c:1::/48", [P1_ASN]),        # 12: outside P1_PREFIXES
 }
 #: The cause each route above must be tagged with (accepted routes: absent).
-CAUSES = {"invalid": 14, "bogon": 2, "too_specific": 13, "too_short": 13, "wrong_first_as": 6, "wrong_next_hop": 5,
+CAUSES = {"invalid": 14, "bogon": 2, "too_specific": 13, "too_short": 13, "default": 13, "wrong_first_as": 6,
+          "wrong_next_hop": 5,
           "path_too_long": 1, "not_registered": 12, "not_global": 10}
 #: Peer 1's registered prefixes (the roster's ``prefixes``): its file accepts only these and their more-specifics.
 P1_PREFIXES = ["185.0.0.0/8", "2a0b::/16"]

@@ -203,14 +203,14 @@ def test_refresh_outputs_route_counts_by_cause_in_one_round_trip(deployed: Deplo
     server = server_provider.read(*deployed.state["server"])
     assert transport.stats.round_trips == before + 1
     routes = reads[P1_ASN].outs["routes"]
-    assert routes[P1_V4] == {"received": 10, "accepted": 2, "filtered": 8,
-                             "filtered_by_cause": {"1": 1, "2": 1, "5": 1, "6": 1, "12": 1, "13": 2, "14": 1}}
+    assert routes[P1_V4] == {"received": 11, "accepted": 2, "filtered": 9,
+                             "filtered_by_cause": {"1": 1, "2": 1, "5": 1, "6": 1, "12": 1, "13": 3, "14": 1}}
     assert routes[P1_V6] == {"received": 8, "accepted": 1, "filtered": 7,
                              "filtered_by_cause": {"2": 1, "6": 1, "10": 1, "12": 1, "13": 2, "14": 1}}
     assert reads[P2_ASN].outs["routes"] == {
         n: {"received": 0, "accepted": 0, "filtered": 0, "filtered_by_cause": {}} for n in (P2_V4, P2_V6)}
-    assert server.outs["routes"] == {"received": 18, "accepted": 3, "filtered": 15, "filtered_by_cause": {
-        "1": 1, "2": 2, "5": 1, "6": 2, "10": 1, "12": 2, "13": 4, "14": 2}}
+    assert server.outs["routes"] == {"received": 19, "accepted": 3, "filtered": 16, "filtered_by_cause": {
+        "1": 1, "2": 2, "5": 1, "6": 2, "10": 1, "12": 2, "13": 5, "14": 2}}
     # the same through the gRPC host, as `pulumi refresh` runs it
     _, outs, _ = deployed.peers[P1_ASN].read(*deployed.state[P1_ASN])
     assert outs["routes"] == routes
@@ -247,7 +247,7 @@ def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, t
     (lab.root / "peers-report.txt").write_text(text)
     one = text[text.index(f"AS{P1_ASN} Peer One <noc@peer-one.example>"):text.index(f"AS{P2_ASN} Peer Two")]
     assert f"Route server rs1 (AS{RS_ASN}):" in one
-    assert f"session {P1_V4}: Established; 10 received, 2 accepted, 8 filtered" in one
+    assert f"session {P1_V4}: Established; 11 received, 2 accepted, 9 filtered" in one
     assert f"session {P1_V6}: Established; 8 received, 1 accepted, 7 filtered" in one
     for name, (net, *_) in REJECTED:
         line = next(x for x in one.splitlines() if x.strip().startswith(net + " "))
@@ -268,7 +268,7 @@ def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, t
     out, err = io.StringIO(), io.StringIO()
     assert peers_report.run(str(stack), out=out, err=err) == 1
     assert "could not read route server(s) rs2" in err.getvalue()
-    assert f"session {P1_V4}: Established; 10 received" in out.getvalue()
+    assert f"session {P1_V4}: Established; 11 received" in out.getvalue()
     assert "Route server rs2: could not be read (route server rs2 (host rs2): cannot talk to BIRD" in out.getvalue()
 
 
@@ -454,11 +454,11 @@ def test_import_limit_is_enforced(deployed: Deployment, lab: Lab) -> None:
 
 
 def test_receive_limit_counts_filtered_routes(deployed: Deployment, lab: Lab) -> None:
-    """Peer 1 sends 10 IPv4 routes, 8 of them filtered: an import limit of 3 is never reached (2 accepted),
+    """Peer 1 sends 11 IPv4 routes, 9 of them filtered: an import limit of 3 is never reached (2 accepted),
     a receive limit of 5 is (filtered routes count towards it), and the session is torn down."""
     prior = deployed.state[P1_ASN]
     wait_for("peer 1's IPv4 routes all received", lambda: lab.rs.protocols()[P1_V4].established and
-             parse.parse_route_counts(lab.rs.birdc("show", "protocols", "all", P1_V4).stdout)[P1_V4]["ipv4"].received == 10,
+             parse.parse_route_counts(lab.rs.birdc("show", "protocols", "all", P1_V4).stdout)[P1_V4]["ipv4"].received == len(P1_ROUTES_V4),
              timeout=20)
     limited = deployed.peers[P1_ASN].up(deployed.peer_inputs(P1_ASN, import_limit_v4=3, receive_limit_v4=5), prior=prior)
     wait_for("the IPv4 session to hit its receive limit",
@@ -512,13 +512,13 @@ def test_memory_cost_per_filtered_route(deployed: Deployment, lab: Lab, capsys) 
                      for i in range(n)]
             lab.p1.config.write_text(p1_config(extra))
             assert "Reconfigured" in lab.p1.birdc("configure").stdout
-            wait_for(f"{n} more filtered routes", lambda: filtered() == 8 + n, timeout=60)
+            wait_for(f"{n} more filtered routes", lambda: filtered() == len(P1_ROUTES_V4) - 2 + n, timeout=60)
             time.sleep(1)
             after = _memory(lab)
             figures[variant] = {k: (after[k] - before[k]) / n for k in ("Routing tables", "Route attributes", "Total")}
             lab.p1.config.write_text(p1_config())
             lab.p1.birdc("configure")
-            wait_for("the extra routes withdrawn", lambda: filtered() == 8, timeout=60)
+            wait_for("the extra routes withdrawn", lambda: filtered() == len(P1_ROUTES_V4) - 2, timeout=60)
     finally:
         lab.p1.config.write_text(p1_config())
         lab.p1.birdc("configure")

@@ -36,8 +36,8 @@ def causes_of(route: parse.Route, rs_asn: int) -> list[int]:
 
 def session_routes(counts: Mapping[str, Mapping[str, parse.ChannelRoutes]], filtered: Iterable[parse.Route],
                    rs_asn: int, sessions: Iterable[str]) -> dict[str, SessionRoutes]:
-    """Route counts of the named sessions that the daemon runs (a session whose channel is down has
-    all counts 0: BIRD flushed its routes)."""
+    """Route counts of the named sessions.  A session BIRD reports no counts for (not running, or its
+    channel down: BIRD flushed its routes) and with no filtered route is left out."""
     wanted = set(sessions)
     by_cause: dict[str, Counter] = {s: Counter() for s in wanted}
     for route in filtered:

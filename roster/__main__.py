@@ -1,4 +1,4 @@
-"""Command line: ``python -m roster validate|schema|diff``.
+"""Command line: ``python -m roster validate|schema|diff|peers-report``.
 
     python -m roster validate [FILE] [--min-uid N] [--hosts a,b] [--peering-lan P ...] [--allow-private-asns]
         Every problem on stderr as FILE:LINE:COL: path: message (hint), exit 1;
@@ -7,6 +7,9 @@
         The JSON schema (the content of roster/roster.schema.json).
     python -m roster diff OLD NEW
         Markdown describing what changes from OLD to NEW (for a pull-request comment).
+    python -m roster peers-report STACK_FILE [--asn N ...]
+        Per peer ASN and route server: session states, route counts and every filtered prefix with its
+        reject cause, read live from the stack's route servers (see roster/peers_report.py).
 
 Exit codes: 0 success, 1 invalid roster, 2 usage error.
 """
@@ -67,6 +70,11 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _peers_report(args: argparse.Namespace) -> int:
+    from .peers_report import run  # reaches the route servers: loaded only for this command
+    return run(args.stack_file, args.asn)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m roster", description="Keystone roster tools.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -90,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="roster before the change")
     diff.add_argument("new", help="roster after the change")
     diff.set_defaults(run=_diff)
+
+    peers_report = commands.add_parser(
+        "peers-report", help="per peer ASN and route server: sessions and filtered prefixes with their causes")
+    peers_report.add_argument("stack_file", metavar="STACK_FILE", help="the stack's Pulumi.<stack>.yaml")
+    peers_report.add_argument("--asn", type=int, action="append", metavar="N", help="only this ASN (repeatable)")
+    peers_report.set_defaults(run=_peers_report)
     return parser
 
 

@@ -5,7 +5,9 @@ Modules (pyinfra style: pure functions, side effects in one place):
 * ``models``: RouteServer, PeerSpec, RpkiSource, FilterPolicy (strict patterns for every string);
 * ``render`` + ``templates/``: jinja2 (StrictUndefined, sorted loops, every value checked and
   quoted) → ``bird.conf`` and ``peers.d/as<asn>.conf``;
-* ``parse``: ``birdc`` replies, ``bird -p`` errors, our own files;
+* ``parse``: ``birdc`` replies (protocols, route counts, routes), ``bird -p`` errors, our own files;
+* ``communities``: the reject-cause and RPKI-state large communities the policy sets;
+* ``report``: route counts per session by reject cause, and the peers report (pure);
 * ``plan``: the safe apply as commands (gather → stage/check/swap/``configure timeout`` →
   confirm or roll back) and the checks BIRD does not make;
 * ``apply``: runs a plan through ``providers.transport`` under a per-route-server lock;
@@ -25,5 +27,9 @@ for IPv6 everything outside 2000::/3 too), too specific (> /24, > /48) or too sh
 AS path longer than 64, first AS not the peer's ASN, next hop not the peer's own address, and
 optionally a per-peer prefix list.  Per session: ``import limit`` (accepted routes) and
 ``receive limit`` (all received routes) with the route server's ``limit_action``.
+
+Rejected routes are kept (``import keep filtered on``), tagged ``<RS ASN>:65520:<cause>`` and never
+exported; accepted ones carry ``<RS ASN>:1000:<RPKI state>`` (``communities.py``,
+``docs/route-server.md``).
 """
 from providers.bird.models import FilterPolicy, PeerSpec, RoaEntry, RouteServer, RpkiSource, RtrServer  # noqa: F401

@@ -187,7 +187,8 @@ def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome)
 # --- reads (refresh) ---------------------------------------------------------------------------------
 #
 # ``pulumi refresh`` reads every PeerFile of a route server at once (four at a time).  One round trip
-# reads the main config, every peer file and ``show protocols``; the result is shared for
+# reads the main config, every peer file, ``show protocols all`` (states and route counts) and every
+# filtered route (``show route filtered table all all``); the result is shared for
 # READ_TTL seconds by the other reads of the same route server and dropped by any apply to it.
 
 READ_TTL = 3.0
@@ -198,6 +199,8 @@ _READS: dict[tuple, tuple[float, "ServerView"]] = {}
 class ServerView:
     files: dict[str, str]                   # main config and peer files → content
     protocols: dict[str, parse.Protocol]
+    counts: dict[str, dict[str, parse.ChannelRoutes]] = dataclasses.field(default_factory=dict)  # protocol → channel
+    filtered: tuple[parse.Route, ...] = ()  # every filtered route (kept by `import keep filtered on`)
 
 
 def _invalidate(rs: RouteServer) -> None:
@@ -213,14 +216,16 @@ def read_route_server(rs: RouteServer) -> ServerView:
         hit = _READS.get(_key(rs))
         if hit and time.monotonic() - hit[0] < READ_TTL:
             return hit[1]
-        main, listing, lines, show = for_host(rs.target).run_batch(plan.read_commands(rs), stop_on_error=False)
+        main, listing, lines, show, filtered = for_host(rs.target).run_batch(plan.read_commands(rs), stop_on_error=False)
         if not show.ok or "Unable to connect" in show.stdout + show.stderr:
             raise ApplyError(f"route server {rs.name} (host {rs.target.name}): cannot talk to BIRD on "
                              f"{rs.control_socket}: {(show.stderr or show.stdout).strip() or show.exit_code}")
         files = plan.parse_peer_files(rs, listing.stdout, lines.stdout)
         if main.ok:
             files[rs.config_file] = main.stdout
-        view = ServerView(files, parse.parse_show_protocols(show.stdout))
+        routes = parse.parse_routes(filtered.stdout) if filtered.ok else []
+        view = ServerView(files, parse.parse_show_protocols(show.stdout), parse.parse_route_counts(show.stdout),
+                          tuple(routes))
         _READS[_key(rs)] = (time.monotonic(), view)
         return view
 

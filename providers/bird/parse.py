@@ -10,6 +10,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from providers.bird import communities
+
 BANNER = re.compile(r"^BIRD [0-9][^ ]* ready\.$")
 #: ``show protocols`` "Since" column: ``iso long`` (``2024-01-02 03:04:05``, maybe ``.123``), ``iso short``
 #: (``03:04:05``) or a bare date.
@@ -77,17 +79,114 @@ class Protocol:
 
 
 def parse_show_protocols(text: str) -> dict[str, Protocol]:
-    """``birdc show protocols`` → name → Protocol.  Columns are split on whitespace (a long name
-    shifts them); "Since" is matched by its shape because ``iso long`` contains a space."""
+    """``birdc show protocols`` (or ``show protocols all``) → name → Protocol.  Columns are split on
+    whitespace (a long name shifts them); "Since" is matched by its shape because ``iso long`` contains a
+    space."""
     out: dict[str, Protocol] = {}
     for line in reply_lines(text):
-        if line.startswith("Name ") and "Proto" in line:
-            continue
+        if line.startswith("Name ") and "Proto" in line or line[:1].isspace():
+            continue  # the header, and the detail lines of `show protocols all`
         m = _ROW.match(line.strip())
         if not m:
             continue
         out[m["name"]] = Protocol(m["name"], m["proto"], m["table"], m["state"], m["since"], (m["info"] or "").strip())
     return out
+
+
+# --- route counts and filtered routes ----------------------------------------------------------
+
+_ROUTES = re.compile(r"^\s+Routes:\s+(?P<counts>.*)$")
+_COUNT = re.compile(r"(\d+) (imported|filtered|exported|preferred)")
+_CHANNEL = re.compile(r"^\s+Channel (\S+)$")
+
+
+@dataclass(frozen=True)
+class ChannelRoutes:
+    """One channel's ``Routes:`` line: ``imported`` are the accepted routes, ``filtered`` the rejected
+    ones the table keeps (``import keep filtered on``); received = both."""
+
+    imported: int = 0
+    filtered: int = 0
+    exported: int = 0
+
+    @property
+    def received(self) -> int:
+        return self.imported + self.filtered
+
+
+def parse_route_counts(text: str) -> dict[str, dict[str, ChannelRoutes]]:
+    """``birdc show protocols all`` → protocol → channel (``ipv4``...) → its route counts.  A channel
+    that is down prints no ``Routes:`` line and is left out."""
+    out: dict[str, dict[str, ChannelRoutes]] = {}
+    protocol = channel = None
+    for line in reply_lines(text):
+        if not line[:1].isspace():
+            m = _ROW.match(line.strip())
+            protocol, channel = (m["name"] if m else None), None
+            continue
+        m = _CHANNEL.match(line)
+        if m:
+            channel = m.group(1)
+            continue
+        m = _ROUTES.match(line)
+        if m and protocol and channel:
+            counts = {kind: int(n) for n, kind in _COUNT.findall(m["counts"])}
+            out.setdefault(protocol, {})[channel] = ChannelRoutes(
+                counts.get("imported", 0), counts.get("filtered", 0), counts.get("exported", 0))
+    return out
+
+
+#: A route's first line: ``NET  TYPE [PROTOCOL SINCE ...] ...``; NET is blank for a second route of the same net.
+_ROUTE = re.compile(r"^(?P<net>[0-9A-Fa-f:.]+/\d+)?\s+(?:unicast|blackhole|unreachable|prohibited)\s+\[(?P<proto>\S+)\s")
+_TABLE = re.compile(r"^Table (\S+):$")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of ``show route ... all``: what a report needs of it."""
+
+    table: str
+    network: str
+    protocol: str
+    as_path: tuple[int, ...] = ()
+    next_hop: str | None = None
+    large_communities: tuple[tuple[int, int, int], ...] = ()
+
+
+def parse_routes(text: str) -> list[Route]:
+    """``birdc show route [filtered] table all all`` → the routes with their path, next hop and large
+    communities (attribute lines start with a tab)."""
+    routes: list[Route] = []
+    table = network = None
+    current: dict | None = None
+
+    def flush() -> None:
+        if current is not None:
+            routes.append(Route(**current))
+
+    for line in reply_lines(text):
+        m = _TABLE.match(line)
+        if m:
+            flush()
+            table, network, current = m.group(1), None, None
+            continue
+        m = _ROUTE.match(line)
+        if m and table:
+            flush()
+            network = m["net"] or network
+            current = {"table": table, "network": network, "protocol": m["proto"]}
+            continue
+        if current is None or not line[:1].isspace():
+            continue
+        key, _, value = line.strip().partition(": ")
+        if key == "BGP.as_path":
+            current["as_path"] = tuple(int(a) for a in re.findall(r"\d+", value))
+        elif key == "BGP.next_hop":
+            current["next_hop"] = value.split()[0] if value.split() else None
+        elif key == "BGP.large_community":
+            current["large_communities"] = tuple(communities.large_communities(value))
+    flush()
+    return routes
 
 
 # --- configure replies ---------------------------------------------------------------------------

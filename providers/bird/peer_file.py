@@ -6,8 +6,12 @@
   the limits from ``peer.max_prefixes`` when absent: import = max-prefixes, receive =
   ``RECEIVE_LIMIT_FACTOR`` × import); ``base_config_id`` (the ``bird:ServerConfig`` id, which also
   orders the two); ``take_over_existing`` (replace a file Keystone does not manage).
-* outputs: the inputs plus ``path``, ``sha256`` (of the file on disk) and ``sessions`` (protocol
-  name → BGP state, e.g. ``Established``/``Active``; ``start``/``down`` for a protocol not up).
+* outputs: the inputs plus ``path``, ``sha256`` (of the file on disk), ``sessions`` (protocol
+  name → BGP state, e.g. ``Established``/``Active``; ``start``/``down`` for a protocol not up) and
+  ``routes`` (protocol name → ``received``/``accepted``/``filtered`` route counts and
+  ``filtered_by_cause``: reject-cause code → count, see ``communities.py``).  ``routes`` is what the
+  last ``refresh`` read, in the same single round trip as the rest of the route server's reads; a
+  create or update leaves it empty until the next refresh (the sessions are only starting).
 * create takes a file that is already in place, byte for byte and running (laid down by the route
   server's ``bird:ServerConfig`` when it was created: see ``seed_peers`` there), as it is.
 * replaced (delete first) when the route server's identity (name, config_dir, peers_dir) or the
@@ -24,7 +28,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from providers.base import KeystoneProvider, strip_internal
-from providers.bird import apply, parse, render
+from providers.bird import apply, parse, render, report
 from providers.bird.models import RECEIVE_LIMIT_FACTOR, PeerSpec, RouteServer
 from providers.bird.plan import Change
 
@@ -98,7 +102,7 @@ class PeerFileInputs(BaseModel):
         return [s.name for s in render.peer_sessions(self.peer)]
 
 
-OUTPUTS = ("path", "sha256", "sessions")
+OUTPUTS = ("path", "sha256", "sessions", "routes")
 
 
 def _plain(props: dict[str, Any]) -> dict[str, Any]:
@@ -120,14 +124,19 @@ class BirdPeerFileProvider(KeystoneProvider):
                       previous_protocols=previous)
 
     @staticmethod
-    def _outputs(inp: PeerFileInputs, content: str | None, protocols: dict[str, parse.Protocol]) -> dict[str, Any]:
+    def _outputs(inp: PeerFileInputs, content: str | None, protocols: dict[str, parse.Protocol],
+                 view: apply.ServerView | None = None) -> dict[str, Any]:
         declared = parse.declared_protocols(content or "")
         names = sorted(set(declared) | set(inp.session_names()))
+        routes = {} if view is None else {
+            n: r.output() for n, r in report.session_routes(view.counts, view.filtered, inp.route_server.asn,
+                                                            [n for n in names if n in protocols]).items()}
         return {
             **inp.model_dump(mode="json"),
             "path": inp.path,
             "sha256": render.sha256(content) if content is not None else None,
             "sessions": {n: protocols[n].summary for n in names if n in protocols},
+            "routes": routes,
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -152,10 +161,11 @@ class BirdPeerFileProvider(KeystoneProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inp = self.inputs(props)
-        content, protocols = apply.read_file_and_protocols(inp.route_server, inp.path)
+        view = apply.read_route_server(inp.route_server)
+        content = view.files.get(inp.path)
         if content is None:
             return ReadResult(None, {})  # gone: the next `up` creates it again
-        outs = self._outputs(inp, content, protocols)
+        outs = self._outputs(inp, content, view.protocols, view)
         return ReadResult(id_ or inp.id, outs, inputs=inp.model_dump(mode="json"))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -188,6 +198,7 @@ class BirdPeerFile(pulumi.dynamic.Resource, module="bird", name="PeerFile"):
     path: pulumi.Output[str]
     sha256: pulumi.Output[str]
     sessions: pulumi.Output[dict]
+    routes: pulumi.Output[dict]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(BirdPeerFileProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)

@@ -192,13 +192,16 @@ def observe(change: Change, results: Sequence[Result]) -> Observed:
 # --- reads (refresh) -----------------------------------------------------------------------------------
 
 def read_commands(rs: RouteServer) -> list[Command]:
-    """One round trip for every Read of a route server: main config, every peer file, protocols."""
+    """One round trip for every Read of a route server: main config, every peer file, protocols with
+    their route counts, and every filtered route with its attributes (its reject-cause community)."""
     return [
         Command.of("cat", rs.config_file, check=False),
         Command.of("find", rs.peers_dir, "-mindepth", "1", "-maxdepth", "1", "-name", "*.conf", check=False),
         # every line of every peer file, as FILE:LINE (the file names contain no ':')
         Command.of("grep", "-R", "-H", "-a", "--include=*.conf", "-e", "", rs.peers_dir, check=False),
-        birdc(rs, "show", "protocols"),
+        birdc(rs, "show", "protocols", "all"),
+        # size: about 8 lines per filtered route, bounded by the sessions' receive limits
+        birdc(rs, "show", "route", "filtered", "table", "all", "all"),
     ]
 
 

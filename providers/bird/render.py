@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from providers.bird import models
+from providers.bird.communities import INFORMATIONAL, REJECT_CAUSE, RPKI_STATE, RejectCause, RpkiState
 from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
 
 TEMPLATES = pathlib.Path(__file__).with_name("templates")
@@ -33,6 +34,11 @@ FUNCTION_V4 = "ks_import_v4"
 FUNCTION_V6 = "ks_import_v6"
 ROA4_TABLE = "ks_roa4"
 ROA6_TABLE = "ks_roa6"
+#: Tags a route with a reject cause (see ``communities.py``) and returns false.
+REJECT_FUNCTION = "ks_reject"
+#: Tag an accepted route with its RPKI state.
+STATE_V4 = "ks_rpki_state_v4"
+STATE_V6 = "ks_rpki_state_v6"
 
 MARKER_PREFIX = "# keystone-resource: "
 
@@ -235,7 +241,17 @@ def render_server_config(rs: RouteServer, rpki: RpkiSource, policy: FilterPolicy
         "global_v6": GLOBAL_UNICAST_V6,
         "names": {
             "template_v4": TEMPLATE_V4, "template_v6": TEMPLATE_V6, "function_v4": FUNCTION_V4,
-            "function_v6": FUNCTION_V6, "roa4": ROA4_TABLE, "roa6": ROA6_TABLE,
+            "function_v6": FUNCTION_V6, "roa4": ROA4_TABLE, "roa6": ROA6_TABLE, "reject": REJECT_FUNCTION,
+            "state_v4": STATE_V4, "state_v6": STATE_V6,
+        },
+        "c": {
+            "reject": REJECT_CAUSE, "rpki": RPKI_STATE, "info_low": INFORMATIONAL[0], "info_high": INFORMATIONAL[1],
+            "afi": int(RejectCause.INVALID_AFI), "bogon": int(RejectCause.BOGON), "length": int(RejectCause.PREFIX_LENGTH),
+            "path_length": int(RejectCause.AS_PATH_LENGTH), "left_most": int(RejectCause.LEFT_MOST_ASN),
+            "next_hop": int(RejectCause.NEXT_HOP), "rpki_invalid": int(RejectCause.RPKI_INVALID),
+            "not_global": int(RejectCause.IPV6_NOT_GLOBAL_UNICAST),
+            "not_registered": int(RejectCause.PREFIX_NOT_REGISTERED),
+            "valid": int(RpkiState.VALID), "unknown": int(RpkiState.UNKNOWN), "not_checked": int(RpkiState.NOT_CHECKED),
         },
         "include": Token(include_line(rs)),
     }
@@ -289,6 +305,7 @@ def render_peer_file(rs: RouteServer, peer: PeerSpec, limits: Limits, rpki: bool
             "channel": Token("ipv4" if family == 4 else "ipv6"),
             "template": TEMPLATE_V4 if family == 4 else TEMPLATE_V6,
             "function": FUNCTION_V4 if family == 4 else FUNCTION_V6,
+            "state_function": STATE_V4 if family == 4 else STATE_V6,
             "import_limit": limits.import_v4 if family == 4 else limits.import_v6,
             "receive_limit": limits.receive_v4 if family == 4 else limits.receive_v6,
             "prefixes": None if prefixes is None else [p for p in map(_network, prefixes) if p.version == family],
@@ -302,6 +319,8 @@ def render_peer_file(rs: RouteServer, peer: PeerSpec, limits: Limits, rpki: bool
         "families": families,
         "rpki": rpki,
         "action": Token(_limit_action(rs.limit_action)),
+        "reject_function": REJECT_FUNCTION,
+        "not_registered": int(RejectCause.PREFIX_NOT_REGISTERED),
     }
     return environment().get_template("peer.conf.j2").render(ctx)
 

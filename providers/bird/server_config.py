@@ -13,8 +13,10 @@
   is rolled back and the main config is applied alone; the peer files then apply one by one and
   each reports its own problem.  After creation ``seed_peers`` is never a change: peers are the
   peer files' business.
-* outputs: the inputs plus ``path``, ``sha256`` (of the file on disk) and ``protocols`` (the
-  protocols it declares → state, e.g. ``ks_rpki1: up``).
+* outputs: the inputs plus ``path``, ``sha256`` (of the file on disk), ``protocols`` (the
+  protocols it declares → state, e.g. ``ks_rpki1: up``) and ``routes`` (the route server's totals over
+  every Keystone peer session: ``received``/``accepted``/``filtered`` and ``filtered_by_cause``, as of
+  the last refresh; empty after a create or update).
 * The main config holds what every peer shares (router id, ROA tables and their source, bogon
   lists, the import functions, one session template per family) and ends with
   ``include "<peers_dir>/*.conf";``.  The apply creates ``peers_dir`` if needed.
@@ -32,12 +34,12 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from providers.base import KeystoneProvider, strip_internal
-from providers.bird import apply, parse, render
+from providers.bird import apply, parse, render, report
 from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
 from providers.bird.peer_file import PeerFileInputs, _plain, route_server_identity
 from providers.bird.plan import Change, Seed
 
-OUTPUTS = ("path", "sha256", "protocols")
+OUTPUTS = ("path", "sha256", "protocols", "routes")
 
 
 class SeedPeer(BaseModel):
@@ -122,12 +124,20 @@ class BirdServerConfigProvider(KeystoneProvider):
                       take_over=inp.take_over_existing, seed=seed)
 
     @staticmethod
-    def _outputs(inp: ServerConfigInputs, content: str | None, protocols: dict[str, parse.Protocol]) -> dict[str, Any]:
+    def _outputs(inp: ServerConfigInputs, content: str | None, protocols: dict[str, parse.Protocol],
+                 view: apply.ServerView | None = None) -> dict[str, Any]:
+        routes: dict[str, Any] = {}
+        if view is not None:
+            sessions = [s for p in report.peer_sessions(inp.route_server.name, inp.route_server.asn, view.files)
+                        for s in p.sessions]
+            routes = report.total(report.session_routes(
+                view.counts, view.filtered, inp.route_server.asn, sessions).values()).output()
         return {
             **inp.model_dump(mode="json"),
             "path": inp.path,
             "sha256": render.sha256(content) if content is not None else None,
             "protocols": {n: protocols[n].summary for n in parse.declared_protocols(content or "") if n in protocols},
+            "routes": routes,
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -158,10 +168,12 @@ class BirdServerConfigProvider(KeystoneProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inp = self.inputs(props)
-        content, protocols = apply.read_file_and_protocols(inp.route_server, inp.path)
+        view = apply.read_route_server(inp.route_server)
+        content = view.files.get(inp.path)
         if content is None:
             return ReadResult(None, {})
-        return ReadResult(id_ or inp.id, self._outputs(inp, content, protocols), inputs=inp.model_dump(mode="json"))
+        return ReadResult(id_ or inp.id, self._outputs(inp, content, view.protocols, view),
+                          inputs=inp.model_dump(mode="json"))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fields = self.Inputs.model_fields
@@ -186,6 +198,7 @@ class BirdServerConfig(pulumi.dynamic.Resource, module="bird", name="ServerConfi
     path: pulumi.Output[str]
     sha256: pulumi.Output[str]
     protocols: pulumi.Output[dict]
+    routes: pulumi.Output[dict]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__(BirdServerConfigProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)

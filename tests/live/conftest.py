@@ -172,33 +172,55 @@ protocol device {{}}
 
 #: p1's announcements.  p1 is configured as a route-server client of nothing: with ``rs client`` on
 #: its side it does not prepend its own ASN, so each route carries exactly the path written here.
+#: Each rejected route is named for its reject cause; the comment gives the cause code the route server
+#: must tag it with (``<RS ASN>:65520:<code>``, see providers/bird/communities.py).
 P1_ROUTES_V4 = {
-    "valid": ("185.1.0.0/24", [P1_ASN]),               # ROA 185.1.0.0/22 max 24 AS64501
-    "unknown": ("185.2.0.0/24", [P1_ASN]),             # no covering ROA: accepted
-    "invalid": ("185.1.1.0/24", [P1_ASN, 64666]),       # ROA says AS64501, origin AS64666
-    "bogon": ("10.1.0.0/16", [P1_ASN]),
-    "too_specific": ("185.2.1.128/25", [P1_ASN]),
-    "too_short": ("6.0.0.0/7", [P1_ASN]),
-    "wrong_first_as": ("185.2.2.0/24", [64777]),
-    "wrong_next_hop": ("185.2.3.0/24", [P1_ASN], ADDRS["p2"][0]),  # third-party next hop: p2's address
+    "valid": ("185.1.0.0/24", [P1_ASN]),               # ROA 185.1.0.0/22 max 24 AS64501: accepted, RS:1000:1
+    "unknown": ("185.2.0.0/24", [P1_ASN]),             # no covering ROA: accepted, RS:1000:2
+    "invalid": ("185.1.1.0/24", [P1_ASN, 64666]),       # 14: ROA says AS64501, origin AS64666
+    "bogon": ("10.1.0.0/16", [P1_ASN]),                 # 2
+    "too_specific": ("185.2.1.128/25", [P1_ASN]),       # 13
+    "too_short": ("6.0.0.0/7", [P1_ASN]),               # 13
+    "default": ("0.0.0.0/0", [P1_ASN]),                 # 13: the default route is shorter than /8
+    "wrong_first_as": ("185.2.2.0/24", [64777]),        # 6
+    "wrong_next_hop": ("185.2.3.0/24", [P1_ASN], ADDRS["p2"][0]),  # 5: third-party next hop, p2's address
+    "path_too_long": ("185.2.4.0/24", [P1_ASN] * 65),   # 1: 65 ASes, the policy allows 64
+    "not_registered": ("195.1.0.0/24", [P1_ASN]),       # 12: outside P1_PREFIXES
 }
 P1_ROUTES_V6 = {
-    "valid": ("2a0b:1::/48", [P1_ASN]),                # ROA 2a0b:1::/32 max 48 AS64501
-    "invalid": ("2a0b:1:1::/48", [P1_ASN, 64666]),
-    "bogon": ("2001:db8:1::/48", [P1_ASN]),
-    "too_specific": ("2a0b:2::/64", [P1_ASN]),
-    "wrong_first_as": ("2a0b:3::/48", [64777]),
+    "valid": ("2a0b:1::/48", [P1_ASN]),                # ROA 2a0b:1::/32 max 48 AS64501: accepted, RS:1000:1
+    "invalid": ("2a0b:1:1::/48", [P1_ASN, 64666]),      # 14
+    "bogon": ("2001:db8:1::/48", [P1_ASN]),             # 2
+    "too_specific": ("2a0b:2::/64", [P1_ASN]),          # 13
+    "too_short": ("2a0a::/15", [P1_ASN]),               # 13: the policy wants /16 or longer
+    "wrong_first_as": ("2a0b:3::/48", [64777]),         # 6
+    "not_global": ("fc00:1::/48", [P1_ASN]),            # 10: outside 2000::/3
+    "not_registered": ("2a0c:1::/48", [P1_ASN]),        # 12: outside P1_PREFIXES
 }
+#: The cause each route above must be tagged with (accepted routes: absent).
+CAUSES = {"invalid": 14, "bogon": 2, "too_specific": 13, "too_short": 13, "default": 13, "wrong_first_as": 6,
+          "wrong_next_hop": 5,
+          "path_too_long": 1, "not_registered": 12, "not_global": 10}
+#: Peer 1's registered prefixes (the roster's ``prefixes``): its file accepts only these and their more-specifics.
+P1_PREFIXES = ["185.0.0.0/8", "2a0b::/16"]
 STATIC_ROAS = [
     {"prefix": "185.1.0.0/22", "max_length": 24, "asn": P1_ASN},
     {"prefix": "2a0b:1::/32", "max_length": 48, "asn": P1_ASN},
 ]
 
 
+#: Large communities peer 1 puts on its RPKI-unknown route: a forged RPKI state and reject cause in the
+#: route server's own ranges (it must delete them), and one of the peer's own (it must pass).
+P1_FORGED = [(RS_ASN, 1000, 1), (RS_ASN, 65520, 2)]
+P1_OWN_COMMUNITY = (P1_ASN, 100, 1)
+
+
 def _static(routes: dict[str, tuple], extra: list[str] = ()) -> str:
     lines = []
-    for _, (net, path, *via) in sorted(routes.items()):
+    for name, (net, path, *via) in sorted(routes.items()):
         prepends = " ".join(f"bgp_path.prepend({asn});" for asn in reversed(path))
+        if name == "unknown":
+            prepends += "".join(f" bgp_large_community.add({c});" for c in P1_FORGED + [P1_OWN_COMMUNITY])
         lines.append(f"  route {net} {f'via {via[0]}' if via else 'blackhole'} {{ {prepends} }};")
     return "\n".join(lines + list(extra))
 

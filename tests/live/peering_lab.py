@@ -172,7 +172,7 @@ class UpResult:
     ops: dict[str, str] = field(default_factory=dict)       # name → create | update | replace | same | delete
     errors: dict[str, str] = field(default_factory=dict)    # name → what the engine would print
     skipped: set[str] = field(default_factory=set)          # a dependency failed
-    volatile: set[str] = field(default_factory=set)         # refresh: only session/protocol states moved
+    volatile: set[str] = field(default_factory=set)         # refresh: only session states or route counts moved
     seconds: float = 0.0
 
     def named(self, op: str) -> set[str]:
@@ -186,10 +186,14 @@ class UpResult:
 #: Outputs that report the daemon's live protocol states (``Active`` ↔ ``Connect`` while a peer is
 #: unreachable): a refresh records them, but they are not drift (Diff compares names, not states).
 VOLATILE = ("sessions", "protocols")
+#: Outputs that are observations only (route counts, filled by a refresh, empty after a create or
+#: update): a refresh records them, they are never drift (Diff does not look at them).
+OBSERVED = ("routes",)
 
 
 def _stable(outs: dict[str, Any]) -> dict[str, Any]:
-    return {k: (sorted(v) if k in VOLATILE and isinstance(v, dict) else v) for k, v in outs.items()}
+    return {k: (sorted(v) if k in VOLATILE and isinstance(v, dict) else v) for k, v in outs.items()
+            if k not in OBSERVED}
 
 
 @dataclass
@@ -261,7 +265,7 @@ class Engine:
 
     def refresh(self) -> UpResult:
         """``pulumi refresh``: Read every resource in state; ``ops`` says same / update (drift) / delete (gone);
-        a change of session states alone is "same" (listed in ``volatile``)."""
+        a change of session states or route counts alone is "same" (listed in ``volatile``)."""
         t0 = time.perf_counter()
         result = UpResult()
 

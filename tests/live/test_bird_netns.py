@@ -9,6 +9,9 @@ the import limit, the teardown rules, and the transport's SSH batch-script code 
 """
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 from providers.bird import apply, models, parse, plan, render
@@ -17,7 +20,7 @@ from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
 from providers.transport import HostTarget, SshTransport, for_host
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.live.conftest import (
-    ADDRS, P1_ASN, P1_ROUTES_V4, P1_ROUTES_V6, P2_ASN, RS_ASN, STATIC_ROAS, Lab, sh, wait_for,
+    ADDRS, CAUSES, P1_ASN, P1_OWN_COMMUNITY, P1_PREFIXES, P1_ROUTES_V4, P1_ROUTES_V6, P2_ASN, RS_ASN, STATIC_ROAS, Lab, p1_config, sh, wait_for,
 )
 
 pytestmark = pytest.mark.netns
@@ -70,7 +73,7 @@ class Deployment:
 
     def peer_inputs(self, asn: int, **kw) -> dict:
         who = {P1_ASN: ("peer-one", "p1"), P2_ASN: ("peer-two", "p2")}[asn]
-        spec = peer_spec(asn, who[0], *ADDRS[who[1]])
+        spec = peer_spec(asn, who[0], *ADDRS[who[1]], **({"prefixes": P1_PREFIXES} if asn == P1_ASN else {}))
         return {"route_server": self.rs, "peer": spec, "base_config_id": self.state["server"][0], **kw}
 
 
@@ -126,7 +129,7 @@ def test_deployment_outputs_and_read(deployed: Deployment, lab: Lab) -> None:
         assert rid == id_
         assert set(routs["sessions"].values()) == {"Established"}
         assert routs["sha256"] == outs["sha256"]
-        assert rinputs == {k: v for k, v in outs.items() if k not in ("path", "sha256", "sessions")}
+        assert rinputs == {k: v for k, v in outs.items() if k not in ("path", "sha256", "sessions", "routes")}
     # files as the Debian daemon needs them: root:bird 0640, readable by the `bird` user
     st = (lab.rs.dir / "peers.d" / f"as{P1_ASN}.conf").stat()
     assert oct(st.st_mode & 0o777) == "0o640"
@@ -134,14 +137,15 @@ def test_deployment_outputs_and_read(deployed: Deployment, lab: Lab) -> None:
 
 
 def test_routes_seen_from_the_second_peer(deployed: Deployment, lab: Lab) -> None:
-    """What the route server exports to peer 2: ROA-valid and RPKI-unknown routes; nothing else."""
-    v4, v6 = lab.p2.routes("master4"), lab.p2.routes("master6")
-    assert v4 == {P1_ROUTES_V4["valid"][0], P1_ROUTES_V4["unknown"][0]}
-    assert v6 == {P1_ROUTES_V6["valid"][0]}
-    for reason in ("invalid", "bogon", "too_specific", "too_short", "wrong_first_as", "wrong_next_hop"):
-        assert P1_ROUTES_V4[reason][0] not in v4, reason
-    for reason in ("invalid", "bogon", "too_specific", "wrong_first_as"):
-        assert P1_ROUTES_V6[reason][0] not in v6, reason
+    """What the route server exports to peer 2: ROA-valid and RPKI-unknown routes, each tagged with its
+    RPKI state (RS:1000:1 valid, RS:1000:2 unknown); nothing else.  Peer 1 forged a "valid" state and a
+    reject cause on its unknown route: the route server deleted them, and kept peer 1's own community."""
+    v4, v6 = peer2_routes(lab, "master4"), peer2_routes(lab, "master6")
+    assert set(v4) == {P1_ROUTES_V4["valid"][0], P1_ROUTES_V4["unknown"][0]}
+    assert set(v6) == {P1_ROUTES_V6["valid"][0]}
+    assert v4[P1_ROUTES_V4["valid"][0]].large_communities == ((RS_ASN, 1000, 1),)
+    assert set(v4[P1_ROUTES_V4["unknown"][0]].large_communities) == {(RS_ASN, 1000, 2), P1_OWN_COMMUNITY}
+    assert v6[P1_ROUTES_V6["valid"][0]].large_communities == ((RS_ASN, 1000, 1),)
     # they did reach the route server (import table keeps them): filtered, not lost.  Routes arrive in
     # several updates: peer 2 having the valid ones says nothing about the last of the filtered ones.
     def received() -> str:
@@ -151,6 +155,121 @@ def test_routes_seen_from_the_second_peer(deployed: Deployment, lab: Lab) -> Non
              lambda: all(net in received() for net, *_ in P1_ROUTES_V4.values()), timeout=10)
     for net, *_ in P1_ROUTES_V4.values():
         assert net in received()
+
+
+def peer2_routes(lab: Lab, table: str) -> dict[str, parse.Route]:
+    """Peer 2's view: network → the route it received from the route server (attributes included)."""
+    return {r.network: r for r in parse.parse_routes(lab.p2.birdc("show", "route", "table", table, "all").stdout)}
+
+
+def filtered_on_the_route_server(lab: Lab) -> dict[str, parse.Route]:
+    """Network → filtered route kept by the route server (``import keep filtered on``)."""
+    return {r.network: r for r in parse.parse_routes(lab.rs.birdc("show", "route", "filtered", "table", "all", "all").stdout)}
+
+
+def all_filtered_present(lab: Lab) -> bool:
+    return {net for name, (net, *_) in REJECTED} <= set(filtered_on_the_route_server(lab))
+
+
+#: Every route peer 1 sends that the policy must reject: (rule, (net, path, ...)).
+REJECTED = [(f"v4-{k}", v) for k, v in P1_ROUTES_V4.items() if k in CAUSES] + \
+    [(f"v6-{k}", v) for k, v in P1_ROUTES_V6.items() if k in CAUSES]
+
+
+@pytest.mark.parametrize("rule,route", REJECTED, ids=[name for name, _ in REJECTED])
+def test_rejected_route_is_kept_tagged_with_its_cause_and_never_exported(deployed: Deployment, lab: Lab,
+                                                                           rule: str, route: tuple) -> None:
+    """From a peer's view: each rule of the policy rejects its route, which the route server keeps with
+    the reject cause RS:65520:<cause> and never announces (peer 2 does not get it)."""
+    net = route[0]
+    cause = CAUSES[rule.split("-", 1)[1]]
+    wait_for(f"{net} among the route server's filtered routes", lambda: net in filtered_on_the_route_server(lab),
+             timeout=10)
+    kept = filtered_on_the_route_server(lab)[net]
+    assert kept.protocol == (P1_V4 if rule.startswith("v4") else P1_V6)
+    assert [c for c in kept.large_communities if c[:2] == (RS_ASN, 65520)] == [(RS_ASN, 65520, cause)]
+    assert net not in peer2_routes(lab, "master4" if rule.startswith("v4") else "master6")
+
+
+def test_refresh_outputs_route_counts_by_cause_in_one_round_trip(deployed: Deployment, lab: Lab, monkeypatch) -> None:
+    """``refresh`` (Read of every peer file and the server config) reads the counts by cause from one
+    ``show protocols all`` and one ``show route filtered`` in the route server's single shared round trip."""
+    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=10)
+    transport = for_host(models.RouteServer.model_validate(deployed.rs).target)
+    monkeypatch.setattr(apply, "_READS", {})
+    before = transport.stats.round_trips
+    peer_provider, server_provider = BirdPeerFileProvider(), BirdServerConfigProvider()
+    reads = {asn: peer_provider.read(*deployed.state[asn]) for asn in (P1_ASN, P2_ASN)}
+    server = server_provider.read(*deployed.state["server"])
+    assert transport.stats.round_trips == before + 1
+    routes = reads[P1_ASN].outs["routes"]
+    assert routes[P1_V4] == {"received": 11, "accepted": 2, "filtered": 9,
+                             "filtered_by_cause": {"1": 1, "2": 1, "5": 1, "6": 1, "12": 1, "13": 3, "14": 1}}
+    assert routes[P1_V6] == {"received": 8, "accepted": 1, "filtered": 7,
+                             "filtered_by_cause": {"2": 1, "6": 1, "10": 1, "12": 1, "13": 2, "14": 1}}
+    assert reads[P2_ASN].outs["routes"] == {
+        n: {"received": 0, "accepted": 0, "filtered": 0, "filtered_by_cause": {}} for n in (P2_V4, P2_V6)}
+    assert server.outs["routes"] == {"received": 19, "accepted": 3, "filtered": 16, "filtered_by_cause": {
+        "1": 1, "2": 2, "5": 1, "6": 2, "10": 1, "12": 2, "13": 5, "14": 2}}
+    # the same through the gRPC host, as `pulumi refresh` runs it
+    _, outs, _ = deployed.peers[P1_ASN].read(*deployed.state[P1_ASN])
+    assert outs["routes"] == routes
+
+
+def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, tmp_path, monkeypatch) -> None:
+    """``python -m roster peers-report`` against the running route server: per ASN the sessions, and each
+    filtered prefix with its cause, ready to paste into a mail to the peer."""
+    import io
+    import json
+
+    from roster import peers_report
+
+    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=10)
+    (tmp_path / "roster.yaml").write_text(
+        "people: {}\npeers:\n"
+        f"  {P1_ASN}:\n    name: Peer One\n    contact: noc@peer-one.example\n    zerotier_member: \"a1b2c3d4e5\"\n"
+        f"    addresses: [{ADDRS['p1'][0]}, \"{ADDRS['p1'][1]}\"]\n    max_prefixes: {{ipv4: 10, ipv6: 10}}\n"
+        f"  {P2_ASN}:\n    name: Peer Two\n    contact: noc@peer-two.example\n    zerotier_member: \"0f1e2d3c4b\"\n"
+        f"    addresses: [{ADDRS['p2'][0]}, \"{ADDRS['p2'][1]}\"]\n    max_prefixes: {{ipv4: 10, ipv6: 10}}\n")
+    rs = deployed.rs
+    peering = {"lans": ["10.99.0.0/24", "fd00:99::/64"], "allowPrivateAsns": True,
+               "rpki": {"staticRoas": [{"prefix": r["prefix"], "maxLength": r["max_length"], "asn": r["asn"]}
+                                       for r in STATIC_ROAS]},
+               "routeServers": [{"name": rs["name"], "address": "local", "asn": rs["asn"], "routerId": rs["router_id"],
+                                 "configDir": rs["config_dir"], "peersDir": rs["peers_dir"],
+                                 "controlSocket": rs["control_socket"]}]}
+    stack = tmp_path / "Pulumi.lab.yaml"
+    stack.write_text(json.dumps({"config": {"keystone:roster": "roster.yaml", "keystone:peering": peering}}))
+    monkeypatch.setattr(apply, "_READS", {})
+    out, err = io.StringIO(), io.StringIO()
+    assert peers_report.run(str(stack), out=out, err=err) == 0, err.getvalue()
+    text = out.getvalue()
+    (lab.root / "peers-report.txt").write_text(text)
+    one = text[text.index(f"AS{P1_ASN} Peer One <noc@peer-one.example>"):text.index(f"AS{P2_ASN} Peer Two")]
+    assert f"Route server rs1 (AS{RS_ASN}):" in one
+    assert f"session {P1_V4}: Established; 11 received, 2 accepted, 9 filtered" in one
+    assert f"session {P1_V6}: Established; 8 received, 1 accepted, 7 filtered" in one
+    for name, (net, *_) in REJECTED:
+        line = next(x for x in one.splitlines() if x.strip().startswith(net + " "))
+        assert f"cause {CAUSES[name.split('-', 1)[1]]} " in line, line
+    assert "185.2.4.0/24" in one and "(65 ASes)" in one
+    assert "next hop 10.99.0.3" in one  # the third-party next hop, as received
+    two = text[text.index(f"AS{P2_ASN} Peer Two"):]
+    assert "no filtered prefixes" in two and "0 received" in two
+    # only one ASN
+    out = io.StringIO()
+    assert peers_report.run(str(stack), [P2_ASN], out=out, err=err) == 0
+    assert f"AS{P1_ASN}" not in out.getvalue() and f"AS{P2_ASN} Peer Two" in out.getvalue()
+    # a second route server that does not answer: the report still shows the first, and exits 1
+    peering["routeServers"].append({**peering["routeServers"][0], "name": "rs2", "routerId": "10.99.0.9",
+                                    "configDir": str(tmp_path / "rs2"), "peersDir": str(tmp_path / "rs2" / "peers.d"),
+                                    "controlSocket": str(tmp_path / "rs2.ctl")})
+    stack.write_text(json.dumps({"config": {"keystone:roster": "roster.yaml", "keystone:peering": peering}}))
+    out, err = io.StringIO(), io.StringIO()
+    assert peers_report.run(str(stack), out=out, err=err) == 1
+    assert "could not read route server(s) rs2" in err.getvalue()
+    assert f"session {P1_V4}: Established; 11 received" in out.getvalue()
+    assert "Route server rs2: could not be read (route server rs2 (host rs2): cannot talk to BIRD" in out.getvalue()
 
 
 # --- failures leave the daemon as it was -----------------------------------------------------------
@@ -303,9 +422,13 @@ def test_roa_change_revalidates_routes_without_a_session_reset(deployed: Deploym
                                                       rpki={"static_roas": STATIC_ROAS + [hijack_roa]}), prior=(id_, outs))[1]
     assert "route 185.2.0.0/16 max 24 as 64999;" in lab.rs.config.read_text()
     wait_for("the now RPKI-invalid route to be withdrawn", lambda: unknown not in lab.p2.routes("master4"), timeout=20)
+    wait_for("the route kept as filtered, tagged RPKI invalid", lambda: (RS_ASN, 65520, 14) in
+             filtered_on_the_route_server(lab).get(unknown, parse.Route("", "", "")).large_communities, timeout=10)
     assert {n: p.since for n, p in lab.rs.protocols().items() if n in SESSIONS} == since
     deployed.state["server"] = deployed.server.up(deployed.server_inputs(take_over_existing=True), prior=(id_, outs2))
     wait_for("the route to come back", lambda: unknown in lab.p2.routes("master4"), timeout=20)
+    assert set(peer2_routes(lab, "master4")[unknown].large_communities) == {(RS_ASN, 1000, 2), P1_OWN_COMMUNITY}
+    assert unknown not in filtered_on_the_route_server(lab)
     assert {n: p.since for n, p in lab.rs.protocols().items() if n in SESSIONS} == since
 
 
@@ -328,6 +451,85 @@ def test_import_limit_is_enforced(deployed: Deployment, lab: Lab) -> None:
     wait_for("peer 1's IPv4 session to come back", lambda: lab.rs.established(P1_V4), timeout=15)
     wait_for("peer 2 to see peer 1's IPv4 routes again",
              lambda: lab.p2.routes("master4") == {P1_ROUTES_V4["valid"][0], P1_ROUTES_V4["unknown"][0]}, timeout=10)
+
+
+def test_receive_limit_counts_filtered_routes(deployed: Deployment, lab: Lab) -> None:
+    """Peer 1 sends 11 IPv4 routes, 9 of them filtered: an import limit of 3 is never reached (2 accepted),
+    a receive limit of 5 is (filtered routes count towards it), and the session is torn down."""
+    prior = deployed.state[P1_ASN]
+    wait_for("peer 1's IPv4 routes all received", lambda: lab.rs.protocols()[P1_V4].established and
+             parse.parse_route_counts(lab.rs.birdc("show", "protocols", "all", P1_V4).stdout)[P1_V4]["ipv4"].received == len(P1_ROUTES_V4),
+             timeout=20)
+    limited = deployed.peers[P1_ASN].up(deployed.peer_inputs(P1_ASN, import_limit_v4=3, receive_limit_v4=5), prior=prior)
+    wait_for("the IPv4 session to hit its receive limit",
+             lambda: "limit" in lab.rs.protocols()[P1_V4].info.lower() and not lab.rs.protocols()[P1_V4].established,
+             timeout=15)
+    detail = lab.rs.birdc("show", "protocols", "all", P1_V4).stdout
+    assert "Receive limit:  5 [HIT]" in detail and "Import limit:   3\n" in detail
+    assert lab.rs.protocols()[P1_V4].summary == "start (Automatic shutdown: Route limit exceeded)"
+    wait_for("peer 2 to lose peer 1's IPv4 routes", lambda: not lab.p2.routes("master4"), timeout=10)
+    assert lab.rs.established(P1_V6, P2_V4, P2_V6)
+    deployed.state[P1_ASN] = deployed.peers[P1_ASN].up(deployed.peer_inputs(P1_ASN), prior=limited)
+    lab.rs.birdc("restart", P1_V4)
+    wait_for("peer 1's IPv4 session to come back", lambda: lab.rs.established(P1_V4), timeout=15)
+    wait_for("every rejected route filtered again", lambda: all_filtered_present(lab), timeout=15)
+
+
+def _memory(lab: Lab) -> dict[str, float]:
+    """``show memory`` → section → effective bytes."""
+    units = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+    out = {}
+    for line in parse.reply_lines(lab.rs.birdc("show", "memory").stdout):
+        m = re.match(r"^\s*([A-Za-z ]+):\s+([0-9.]+)\s+(B|kB|MB|GB)\b", line)
+        if m:
+            out[m.group(1).strip()] = float(m.group(2)) * units[m.group(3)]
+    return out
+
+
+def test_memory_cost_per_filtered_route(deployed: Deployment, lab: Lab, capsys) -> None:
+    """Peer 1 adds N bogon routes: the route server keeps them all as filtered.  Measured twice: routes
+    sharing one set of attributes (a peer leaking a block of prefixes), and each with its own AS path
+    (the worst case).  The figures (the route server's ``show memory``, per filtered route) are printed
+    and written in the README."""
+    n = 4000
+    prior = deployed.state[P1_ASN]
+    deployed.state[P1_ASN] = deployed.peers[P1_ASN].up(
+        deployed.peer_inputs(P1_ASN, receive_limit_v4=n + 100), prior=prior)
+    wait_for("peer 1's IPv4 session up with the higher receive limit", lambda: lab.rs.established(P1_V4), timeout=15)
+    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=15)
+
+    def filtered() -> int:
+        counts = parse.parse_route_counts(lab.rs.birdc("show", "protocols", "all", P1_V4).stdout)
+        return counts.get(P1_V4, {}).get("ipv4", parse.ChannelRoutes()).filtered
+
+    figures = {}
+    try:
+        for variant in ("shared attributes", "one AS path each"):
+            before = _memory(lab)
+            origin = (lambda i: f"bgp_path.prepend({4200000000 + i}); ") if variant == "one AS path each" else \
+                (lambda i: "")
+            extra = [f"  route 10.{2 + i // 256}.{i % 256}.0/24 blackhole {{ {origin(i)}bgp_path.prepend({P1_ASN}); }};"
+                     for i in range(n)]
+            lab.p1.config.write_text(p1_config(extra))
+            assert "Reconfigured" in lab.p1.birdc("configure").stdout
+            wait_for(f"{n} more filtered routes", lambda: filtered() == len(P1_ROUTES_V4) - 2 + n, timeout=60)
+            time.sleep(1)
+            after = _memory(lab)
+            figures[variant] = {k: (after[k] - before[k]) / n for k in ("Routing tables", "Route attributes", "Total")}
+            lab.p1.config.write_text(p1_config())
+            lab.p1.birdc("configure")
+            wait_for("the extra routes withdrawn", lambda: filtered() == len(P1_ROUTES_V4) - 2, timeout=60)
+    finally:
+        lab.p1.config.write_text(p1_config())
+        lab.p1.birdc("configure")
+    with capsys.disabled():
+        for variant, per_route in figures.items():
+            print(f"\nmemory per filtered route (bird 2.0.12, import table on + keep filtered, {n} routes, {variant}): "
+                  + ", ".join(f"{k} {v:.0f} B" for k, v in per_route.items()))
+    for per_route in figures.values():
+        assert 50 < per_route["Total"] < 4096, figures
+    deployed.state[P1_ASN] = deployed.peers[P1_ASN].up(deployed.peer_inputs(P1_ASN), prior=deployed.state[P1_ASN])
+    wait_for("peer 1's IPv4 session up", lambda: lab.rs.established(P1_V4), timeout=15)
 
 
 # --- teardown rules ------------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ def test_the_safe_apply_over_ssh(guest, guest_target) -> None:
             id_, outs = state[0]
             rid, routs, rinputs = peers[0].read(id_, outs)
             assert rid == id_ and routs["sha256"] == outs["sha256"] and peers[0].diff(id_, routs, rinputs).changes is False
+            # route counts come with the same read over SSH; no session is up here, so no channel has routes
+            assert routs["routes"] == {} and set(routs["sessions"]) == sessions(0)
 
             # an update: only that peer's sessions are touched
             since = {n: p.since for n, p in running.items() if n in sessions(1)}

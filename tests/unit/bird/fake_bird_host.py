@@ -163,11 +163,13 @@ class FakeBirdHost(Transport):
         d = self.daemon
         banner = "BIRD 2.0.12 ready.\n"
         reading = f"Reading configuration from {d.config_file}\n"
-        if args == ["show", "protocols"]:
+        if args in (["show", "protocols"], ["show", "protocols", "all"]):  # (no channel details: no routes here)
             rows = "".join(
                 f"{n:<10} {t:<10} ---        {'start':<6} 2026-11-23 23:01:48  {'Active' if t == 'BGP' else ''}\n"
                 for n, t in d.protocols.items())
             return 0, banner + "Name       Proto      Table      State  Since         Info\n" + rows, ""
+        if args == ["show", "route", "filtered", "table", "all", "all"]:
+            return 0, banner, ""  # no route in this fake (real output: tests/unit/bird/fixtures/show_route_filtered_all.txt)
         if args == ["configure", "status"]:
             pending = f"Configuration unconfirmed, undo in 29.998 s\n" if d.undo is not None else ""
             return 0, banner + "Daemon is up and running\n" + pending, ""

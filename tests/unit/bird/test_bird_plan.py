@@ -271,7 +271,7 @@ def test_unclosed_brace_is_blamed_on_the_candidate(host: FakeBirdHost) -> None:
         apply.apply_change(peer_change(content=broken))
     assert "the candidate /etc/bird/peers.d/as64501.conf does not parse" in str(e.value)
     assert "/etc/bird/bird.conf:1:0: syntax error, unexpected END (BIRD reports it past the end of the candidate: " \
-           "the `{` opened at /etc/bird/peers.d/as64501.conf:21 is never closed)" in str(e.value)
+           "the `{` opened at /etc/bird/peers.d/as64501.conf:25 is never closed)" in str(e.value)
 
 
 def test_unclosed_brace_line() -> None:

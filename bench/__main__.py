@@ -63,9 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-floor-reads", action="store_true", help="skip the per-command/per-person read floors")
     ap.add_argument("--skip-program", action="store_true", help="skip the program evaluation under mocks")
     ap.add_argument("--program-sizes", default="250,500,1000")
-    ap.add_argument("--only", choices=["keystone", "floor", "ansible", "program"], action="append")
+    ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview"],
+                    action="append")
     args = ap.parse_args(argv)
-    only = set(args.only or ["keystone", "floor", "ansible", "program"])
+    only = set(args.only or ["keystone", "engine", "floor", "ansible", "program", "engine-preview"])
     if args.skip_ansible:
         only.discard("ansible")
     if args.skip_program:
@@ -118,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {r['people']} people ({r['resources']} resources): {r['seconds']} s, peak {r['peak_rss_mb']} MB;"
                 f" SDK floor for the same graph {f['seconds']} s")
 
+    if "engine-preview" in only:
+        from bench import engine as engine_bench
+        sizes = [int(s) for s in args.program_sizes.split(",")]
+        log(f"pulumi preview (real CLI) of {sizes} people on 3 hosts, beside the engine's floor")
+        extra["engine_preview"] = engine_bench.preview_scaling(work / "engine-preview", tuple(sizes))
+        for r in extra["engine_preview"]:
+            log(f"  {r['people']} people: keystone {r['keystone_seconds']} s (peak {r['keystone_peak_mb']} MB),"
+                f" floor {r['floor_seconds']} s (peak {r['floor_peak_mb']} MB): {r['ratio']}x")
+
     errors: list[str] = []
 
     def failed(what: str, e: BaseException) -> None:
@@ -154,6 +164,24 @@ def main(argv: list[str] | None = None) -> int:
             row("keystone", "change", ph.seconds, n, ph.round_trips, c.used, updated=ph.detail["updated"],
                 vm_hwm_mb=round(ph.vm_hwm_kb / 1024, 1))
             dumps["keystone/change"] = g.dump(changed)
+
+    # --- Keystone through the real engine ------------------------------------------------------------
+    def engine_part():
+        from bench.engine import EnginePeople
+        log(f"Keystone through the real CLI (python -m engine, fresh processes per command): {n} people")
+        with Guest() as g:
+            e = EnginePeople(g.target, work)
+            for phase, run in (("create", lambda: e.create(roster)), ("no-op up", e.noop_up),
+                               ("refresh", e.refresh), ("preview", e.preview)):
+                with Cpu(g) as c:
+                    ph = run()
+                row("keystone (pulumi)", phase, ph.seconds, n, ph.round_trips, c.used, commands=ph.commands,
+                    changed=len(ph.outcome.changed()))
+            dumps["keystone (pulumi)"] = g.dump(roster)
+            with Cpu(g) as c:
+                ph = e.change(changed)
+            row("keystone (pulumi)", "change", ph.seconds, n, ph.round_trips, c.used, changed=len(ph.outcome.changed()))
+            dumps["keystone (pulumi)/change"] = g.dump(changed)
 
     # --- the floor ---------------------------------------------------------------------------------
     def floor_part():
@@ -211,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if "keystone" in only:
         attempt("keystone", keystone_part)
+    if "engine" in only:
+        attempt("keystone (pulumi)", engine_part)
     if "floor" in only:
         attempt("floor", floor_part)
     if "ansible" in only:
@@ -332,6 +362,27 @@ def render(rows: list[dict], extra: dict, n: int) -> str:
     if ks_create:
         goal(True, f"peak memory of the provider process, {n} people: create {ks_create.get('vm_hwm_mb')} MB"
                    f", refresh {ks_refresh.get('vm_hwm_mb') if ks_refresh else '?'} MB (VmHWM; printed, no threshold)")
+    en_create, en_noop, en_refresh = (_get(rows, "keystone (pulumi)", p) for p in ("create", "no-op up", "refresh"))
+    if en_create and fb:
+        x = en_create["per_person"] / fb["per_person"]
+        goal(x <= 1.5, f"pulumi up, create {n}: ≤1.5× the one-script-per-person floor — {x:.2f}×")
+    if en_create and ansible:
+        x = (ansible["per_person"]) / en_create["per_person"]
+        goal(x >= 5, f"pulumi up, create {n}: ≥5× faster than Ansible — {x:.1f}×")
+    for label, r in (("no-op pulumi up", en_noop), ("pulumi refresh", en_refresh)):
+        if r and fc_read:
+            x = r["per_person"] / fc_read["per_person"]
+            goal(x <= 2, f"{label} of {n}: ≤2× the batched-read floor — {x:.2f}× ({r['seconds']:.1f} s,"
+                         f" {r['round_trips']} round trip(s), {r.get('changed')} changed)")
+    ep = extra.get("engine_preview")
+    if ep:
+        small, big = ep[0], ep[-1]
+        linear = big["keystone_seconds"] / big["people"] <= 1.25 * small["keystone_seconds"] / small["people"]
+        goal(big["ratio"] <= 1.2 and linear,
+             "pulumi preview, 3 hosts: " + ", ".join(f"{r['people']}: {r['keystone_seconds']:.1f} s / "
+                                                     f"{r['keystone_peak_mb']:.0f} MB" for r in ep)
+             + f" — linear: {'yes' if linear else 'no'}; the engine's floor (same resources, no program logic, "
+               f"no provider work) {big['floor_seconds']:.1f} s: {big['ratio']:.2f}× it (goal ≤1.2×)")
     out += ["Goals:", *goals, ""]
     for e in extra.get("errors") or []:
         out.append(f"ERROR: {e}")

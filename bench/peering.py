@@ -14,6 +14,8 @@ In one run, side by side:
   real gRPC provider host the way ``pulumi up`` does (``tests/live/peering_lab.Engine``);
 * **no-op refresh** (Read of everything) and **no-op up** (Check + Diff of everything);
 * **one change**: one ASN's IPv4 limit changes;
+* **the real engine**: the whole program through ``pulumi up`` (``python -m engine``, one fresh process tree
+  per command) on two fresh route servers: from empty, no-op up, no-op refresh, no-op preview;
 * **program evaluation** of ``--eval`` ASNs × 2 route servers under mocks, in a fresh interpreter.
 
 Round trips and ``configure`` calls are counted inside the provider host (``bench/peering_host.py``).
@@ -259,7 +261,10 @@ def run(asns: int, eval_asns: int) -> int:
             engine.host.close()
             log.unlink(missing_ok=True)
 
-    # 5. program evaluation
+    # 5. the real engine: `pulumi up` from empty, then a no-op up and a refresh, each a fresh process tree
+    rows += engine_rows(asns, floor_s)
+
+    # 6. program evaluation
     ev = evaluate_cold(eval_asns)
     rows.append((f"program eval under mocks, {eval_asns} ASNs × 2 RS", f"{ev['total_s']:.2f} s", "", "< 15 s",
                  verdict(ev["total_s"] < 15, f"roster {ev['roster_s']} s + program {ev['program_s']} s, "
@@ -274,6 +279,46 @@ def run(asns: int, eval_asns: int) -> int:
 
 
 HEADER = ("measure", "keystone", "floor", "goal", "result")
+
+
+def engine_rows(asns: int, floor_s: float) -> list[tuple[str, str, str, str, str]]:
+    """The whole program (ZeroTier members included, against the controller double) through the real
+    CLI on fresh route servers: what an admin's `pulumi up` costs beside the same floor."""
+    from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.engine import Workspace
+    from tests.live.peering_lab import peering_lab
+    from tests.program import peering_sample as ps
+
+    rows = []
+    with peering_lab(2) as lab, FakeZeroTierController("self_hosted").start() as ctl, \
+            tempfile.TemporaryDirectory(prefix="keystone-bench-engine-") as tmp:
+        ws = Workspace(pathlib.Path(tmp))
+        roster = ws.write_roster(ps.roster_text(asns))
+        ws.write_stack("bench", {"roster": str(roster), "hosts": [], "authentik": {"enabled": False},
+                                 "kubernetes": {"enabled": False},
+                                 "peering": ps.peering([s.settings(confirmTimeout=30) for s in lab.servers],
+                                                       url=ctl.url)})
+        ws.init("bench")
+        ws.set_secret("bench", "zerotierToken", DEFAULT_TOKEN)
+        timed = {}
+        for phase, args in (("from empty", ("up", "--yes", "--skip-preview")),
+                            ("no-op up", ("up", "--yes", "--skip-preview")),
+                            ("no-op refresh", ("refresh", "--yes", "--skip-preview")),
+                            ("no-op preview", ("preview",))):
+            started = time.perf_counter()
+            outcome = ws.run(*args, stack="bench", log_events=True, check=True, timeout=3600)
+            timed[phase] = (time.perf_counter() - started, outcome)
+        for s in lab.servers:
+            assert len(s.bird.protocols()) == 3 + 2 * asns, f"pulumi up: {s.name} runs {len(s.bird.protocols())}"
+    secs, first = timed["from empty"]
+    resources = len(first.changed())
+    ratio = secs / floor_s
+    rows.append((f"pulumi up from empty ({resources} resources)", f"{secs:.2f} s", f"{floor_s:.2f} s", "≤ 2× floor",
+                 verdict(ratio <= 2, f"{ratio:.1f}× the floor (real CLI, fresh processes, ZeroTier members too)")))
+    for phase in ("no-op up", "no-op refresh", "no-op preview"):
+        secs, outcome = timed[phase]
+        rows.append((f"pulumi {phase}", f"{secs:.2f} s", "", "", f"{len(outcome.changed())} changed"))
+    return rows
 
 
 def parse_status(server) -> float | None:

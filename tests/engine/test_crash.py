@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from tests.e2e.test_up import HOME, can_login, keys, roster_text  # noqa: F401 (keys is a fixture)
+from tests.engine.people import HOME, can_login, keys, roster_text  # noqa: F401 (keys is a fixture)
 from tests.engine.conftest import stack_config
 from tests.harness.engine import wait_for
 

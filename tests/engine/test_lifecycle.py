@@ -51,12 +51,16 @@ def test_people_lifecycle_under_the_real_engine(guest, workspace, keys):
     assert guest.ssh("cat /home/ben/notes.txt").stdout.strip() == "precious"
 
     # 5. offboard ben again; offboard then purge cyd (archived with her files)
+    def archives() -> set[str]:
+        listed = guest.ssh("zfs list -H -o name -r rpool/crypt/archive", check=False).stdout.split()
+        return {a for a in listed if a.startswith("rpool/crypt/archive/cyd-")}
+
     guest.ssh("runuser -u cyd -- sh -c 'echo keep > /home/cyd/data.txt'")
+    before = archives()
     apply(**after, ben_state="offboarded", cyd_state="offboarded")
     apply(**after, ben_state="offboarded", cyd_state="purged")
     assert guest.ssh("getent passwd cyd", check=False).stdout == ""
-    archived = [a for a in guest.ssh("zfs list -H -o name -r rpool/crypt/archive").stdout.split()
-                if a.startswith("rpool/crypt/archive/cyd-")]
+    archived = sorted(archives() - before)
     assert len(archived) == 1
 
     # 6. the purged and the offboarded person leave the roster: resources go, data stays

@@ -31,6 +31,8 @@ from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, Parse
 
 # Accounts in one process tree (sh + three getent): sections "@@passwd", "@@group", "@@shadow", then
 # "@@keys" with each user's authorized_keys framed by "@@keys <user>" lines (builtins: no process per user).
+# A symlinked ~/.ssh or authorized_keys is not followed (its keys read as none: the next apply
+# replaces the link with a file, written as the user).
 _ACCOUNTS = r'''pw=$(getent passwd "$@")
 echo @@passwd; [ -n "$pw" ] && printf '%s\n' "$pw"
 echo @@group; getent group
@@ -39,8 +41,10 @@ echo @@keys
 [ -n "$pw" ] && printf '%s\n' "$pw" | while IFS=: read -r u _ uid _ _ home _; do
   [ "$uid" -ge 1000 ] 2>/dev/null || continue
   printf '@@keys %s\n' "$u"
-  [ -f "$home/.ssh/authorized_keys" ] || continue
-  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$home/.ssh/authorized_keys"
+  # never follow a link the user made (root would read its target): such keys read as none
+  f=$home/.ssh/authorized_keys
+  { [ -L "$home/.ssh" ] || [ -L "$f" ] || [ ! -f "$f" ]; } && continue
+  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
 done; true'''
 
 # Arguments: "-n NAME" (a named dataset), "-r ROOT" (a tree: ROOT and its children), "-m DIR" (the

@@ -23,6 +23,22 @@ from .model import ERROR_TYPE, StackSettings, duplicate_host_names
 NAMESPACE = "keystone"
 SECRET_KEYS = ("authentikToken", "zerotierToken")
 """Keys that hold secrets: only ever ``pulumi config set --secret`` (a ``secure:`` value in the file)."""
+PROVIDER_KEYS = {"zerotierTimeout": (float, 0.1, 600, "seconds to wait for the ZeroTier API"),
+                 "zerotierRetries": (int, 0, 20, "retries of a failed ZeroTier call")}
+"""Keys the ZeroTier provider reads from stack config itself (``providers/zerotier/member.py``): checked here too."""
+
+
+def _provider_key_problem(key: str, value: Any) -> str | None:
+    kind, low, high, what = PROVIDER_KEYS[key]
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        n = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return f"expected a number, got {_show(value)} ({what}, from {low} to {high})"
+    if not low <= n <= high:
+        return f"must be from {low} to {high}, got {_show(value)} ({what})"
+    return None
 
 
 class SettingsError(Exception):
@@ -209,6 +225,12 @@ def _file_problems(values: dict[str, Any], source: pathlib.Path, root: yaml.Node
             if not secure:  # never echo the value
                 issues.append(f"{where}: {NAMESPACE}:{key}: a secret in plain text in the stack file "
                               f"(remove it and run `pulumi config set --secret {NAMESPACE}:{key} ...`)")
+        elif key in PROVIDER_KEYS:
+            if key not in values and isinstance(v, yaml.ScalarNode):
+                problem = _provider_key_problem(key, v.value)
+                if problem:
+                    issues.append(f"{source.name}:{v.start_mark.line + 1}:{v.start_mark.column + 1}: "
+                                  f"{NAMESPACE}:{key}: {problem}")
         elif key not in known and key not in values:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             issues.append(f"{where}: {NAMESPACE}:{key}: unknown key "
@@ -223,11 +245,17 @@ def settings_from_config(values: dict[str, Any], source: pathlib.Path | None = N
     stack's name, and the keys the program does not pass in (unknown keys, plain-text secrets).
     Raises ``SettingsError`` listing every problem.
     """
+    values = dict(values)
     root, unreadable = _compose(source) if source and source.exists() else (None, [])
     marks, duplicates = _walk(root, source.name) if source else ({}, [])
     stack = source.name[len("Pulumi."):-len(".yaml")] if source and re.fullmatch(r"Pulumi\..+\.yaml", source.name) else None
     context = {"stack": stack}
     issues = unreadable + duplicates + (_file_problems(values, source, root, marks) if source else [])
+    for key in PROVIDER_KEYS:
+        if key in values:
+            problem = _provider_key_problem(key, values.pop(key))
+            if problem:
+                issues.append(f"{_where(source, marks, (key,))}: {NAMESPACE}:{key}: {problem}")
     values = {k: v for k, v in values.items() if k not in SECRET_KEYS}
     settings = None
     try:

@@ -70,6 +70,18 @@ def test_the_programs_path_reports_what_only_the_file_shows(tmp_path):
     ]
 
 
+def test_the_zerotier_providers_own_keys_are_known_and_checked(tmp_path):
+    f = tmp_path / "Pulumi.dev.yaml"
+    f.write_text("config:\n  keystone:minUid: 1000\n  keystone:zerotierTimeout: 30\n  keystone:zerotierRetries: 2\n")
+    assert settings_from_config({"minUid": 1000}, f).min_uid == 1000  # the program's path
+    assert load_settings(f).min_uid == 1000
+    f.write_text("config:\n  keystone:minUid: 1000\n  keystone:zerotierRetries: many\n")
+    with pytest.raises(SettingsError) as e:
+        settings_from_config({"minUid": 1000}, f)
+    assert e.value.issues == ["Pulumi.dev.yaml:3:29: keystone:zerotierRetries: expected a number, got 'many' "
+                              "(retries of a failed ZeroTier call, from 0 to 20)"]
+
+
 def test_an_unexpected_failure_becomes_one_line_naming_the_setting(tmp_path, monkeypatch):
     """Whatever a check raises beyond its own errors (here: the BIRD provider's model, which the
     peering settings consult, failing with a KeyError), the admin gets one line naming the key."""

@@ -52,6 +52,8 @@ config:
     organization: example-org
   keystone:authentikToken:
     secure: AAABAKsecret
+  keystone:zerotierTimeout: 20
+  keystone:zerotierRetries: 3
   keystone:peering:
     lans: [10.99.0.0/16, "fd00:99::/64"]
     allowPrivateAsns: false
@@ -249,6 +251,10 @@ CASES = [
          "invalid stack name"),
     case("organization-space", "    organization: example-org", '    organization: "example org"',
          "keystone:promotion.organization", "invalid organization"),
+    case("zerotier-retries-high", "  keystone:zerotierRetries: 3", "  keystone:zerotierRetries: 50",
+         "keystone:zerotierRetries", "must be from 0 to 20"),
+    case("zerotier-timeout-word", "  keystone:zerotierTimeout: 20", "  keystone:zerotierTimeout: soon",
+         "keystone:zerotierTimeout", "expected a number"),
     # --- unknown and duplicate keys ---------------------------------------------------------------
     case("top-level-typo", "  keystone:minUid: 20000", "  keystone:minUID: 20000", "keystone:minUID",
          "did you mean 'minUid'"),

@@ -31,7 +31,8 @@ def dataset(target, user, uid, **over):
 
 
 def test_a_hand_made_account_holding_a_persons_uid_is_a_clear_conflict(guest, guest_target, provider_host):
-    guest.ssh("getent passwd mallory >/dev/null || useradd -u 23001 -M -d /nonexistent mallory")
+    # by hand, without a user-private group (else the gid 23001 of the group is the first conflict named)
+    guest.ssh("getent passwd mallory >/dev/null || useradd -u 23001 -N -g users -M -d /nonexistent mallory")
     r = provider_host.resource(OsAccountProvider())
     checked, failures = r.check(account(guest_target, "olive", 23001))
     assert failures == []
@@ -39,7 +40,8 @@ def test_a_hand_made_account_holding_a_persons_uid_is_a_clear_conflict(guest, gu
         r.create(checked)
     assert "host guest: uid 23001 for user olive already belongs to 'mallory'" in e.value.details
     assert "Traceback" not in e.value.details.split("\n")[0]
-    assert guest.ssh("getent passwd olive", check=False).returncode != 0  # nothing created
+    assert guest.ssh("getent passwd olive", check=False).returncode != 0  # nothing created, not even its group
+    assert guest.ssh("getent group olive", check=False).returncode != 0
 
 
 def test_a_dataset_with_a_space_under_the_home_parent_is_read_and_left_alone(guest, guest_target, provider_host):
@@ -53,7 +55,8 @@ def test_a_dataset_with_a_space_under_the_home_parent_is_read_and_left_alone(gue
     assert read_inputs["dataset"] == f"{HOME}/pia" and r.diff(id_, read_outs, checked).changes is False
     CACHE.invalidate(guest_target)
     state = read_host_state(for_host(guest_target), gather_scope(users=False, roots=(HOME,)))
-    assert f"{HOME}/bad name" in state.datasets and state.mountpoints[f"{HOME}/bad name"] == "/home/bad name"
+    assert state.datasets[f"{HOME}/bad name"].value("mountpoint") == "/home/bad name"
+    assert f"{HOME}/bad name" not in state.owners  # /proc/self/mounts writes it as bad\040name: not a home, not read
     assert guest.ssh(f"zfs list -H -o name '{HOME}/bad name'").stdout.strip() == f"{HOME}/bad name"  # untouched
 
 

@@ -72,6 +72,19 @@ def _pattern(pattern: str, what: str, hint: str) -> Callable[[Any], str]:
     return check
 
 
+def _roster_path(value: Any) -> str:
+    """A ``.yaml`` file: relative to the project (no ``..``), or an absolute normalised path."""
+    v = validators.text(value, "roster path")
+    hint = "a .yaml file relative to the project, without '..', e.g. roster/roster.yaml (or an absolute path)"
+    if v.startswith("/"):
+        validators.absolute_path(v, "roster path")
+        if not re.fullmatch(r".*\.ya?ml", v):
+            raise validators.Invalid(f"roster path {validators.show(v)} is not a .yaml file", hint)
+    elif not re.fullmatch(_ROSTER_FILE, v):
+        raise validators.Invalid(f"invalid roster path {validators.show(v)}", hint)
+    return v
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
@@ -169,9 +182,8 @@ class PromotionSettings(_Model):
 class StackSettings(_Model):
     """Everything ``Pulumi.<stack>.yaml`` says under ``keystone:`` (secrets excluded)."""
 
-    roster: Annotated[str, checked(_pattern(
-        _ROSTER_FILE, "roster path", "a .yaml file relative to the project, without '..', e.g. roster/roster.yaml"))] = \
-        Field("roster/roster.yaml", description="Path of the roster file (relative to the project).")
+    roster: Annotated[str, checked(_roster_path)] = Field(
+        "roster/roster.yaml", description="Path of the roster file: relative to the project, or absolute.")
     min_uid: Whole = Field(1000, ge=1000, le=60000)
     hosts: list[HostSettings] = Field(default_factory=list)
     zfs: ZfsSettings = Field(default_factory=ZfsSettings)

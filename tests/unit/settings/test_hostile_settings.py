@@ -116,6 +116,8 @@ CASES = [
          "keystone:roster", "without '..'"),
     case("roster-absolute-metachar", "  keystone:roster: roster/roster.yaml", '  keystone:roster: "roster.yaml; id"',
          "keystone:roster", "invalid roster path"),
+    case("roster-absolute-traversal", "  keystone:roster: roster/roster.yaml", "  keystone:roster: /srv/../etc/roster.yaml",
+         "keystone:roster", "contains '..'"),
     case("roster-not-yaml", "  keystone:roster: roster/roster.yaml", "  keystone:roster: roster/roster.json",
          "keystone:roster", ".yaml file"),
     case("min-uid-low", "  keystone:minUid: 20000", "  keystone:minUid: 0", "keystone:minUid", "at least 1000"),

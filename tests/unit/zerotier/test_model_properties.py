@@ -7,7 +7,8 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+import pydantic
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from providers.zerotier import model as zt
 from tests.fakes.zerotier_controller import DEFAULT_NETWORK, DEFAULT_TOKEN, FakeZeroTierController
@@ -19,7 +20,8 @@ PATH = {"self_hosted": "/controller/network/{n}/member/{m}", "central": "/api/v1
 member_id = st.text("0123456789abcdef", min_size=10, max_size=10).filter(
     lambda m: m != "0000000000" and not m.startswith("ff"))
 address = st.one_of(st.integers(1, 2**32 - 2).map(lambda i: str(ipaddress.IPv4Address(i))),
-                    st.integers(1, 2**128 - 1).map(lambda i: str(ipaddress.IPv6Address(i))))
+                    st.integers(1, 2**128 - 1).map(lambda i: str(ipaddress.IPv6Address(i)))).filter(
+    lambda a: not (ipaddress.ip_address(a).is_multicast or ipaddress.ip_address(a).is_loopback))
 name = st.text(st.characters(min_codepoint=32, blacklist_categories=("Cs",)).filter(lambda c: c != "\x7f"), max_size=30)
 
 
@@ -27,8 +29,12 @@ name = st.text(st.characters(min_codepoint=32, blacklist_categories=("Cs",)).fil
 @given(st.sampled_from(["self_hosted", "central"]), member_id, st.booleans(), st.lists(address, max_size=4, unique=True),
        name, st.one_of(st.none(), st.integers(1, 4294967294)))
 def test_a_body_stored_by_the_controller_parses_back_to_what_was_asked(mode, mid, authorized, ips, nm, asn):
-    desired = zt.DesiredMember(network_id=DEFAULT_NETWORK, member_id=mid, authorized=authorized,
-                               ip_assignments=tuple(ips), name=nm, description=f"AS{asn}" if asn else None)
+    try:  # what the model would not send (e.g. a loopback address) is not a desire to round-trip
+        desired = zt.DesiredMember(network_id=DEFAULT_NETWORK, member_id=mid, authorized=authorized,
+                                   ip_assignments=tuple(ips), name=nm, description=f"AS{asn}" if asn else None)
+        [zt.normalize_ip(ip) for ip in ips]
+    except (pydantic.ValidationError, ValueError):
+        assume(False)
     ctl = FakeZeroTierController(mode=mode)  # not started: its request handler is called directly
     ctl.add_network(DEFAULT_NETWORK)
     status, answer = ctl.handle("POST", PATH[mode].format(n=DEFAULT_NETWORK, m=mid), HEADERS[mode],

@@ -158,7 +158,8 @@ def _describe(err: dict[str, Any]) -> tuple[str, str | None]:
     if kind == "literal_error":
         return f"{err['msg']}, got {_show(value)}", None
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {_show(value)}", "write the number without quotes" if isinstance(value, str) else None
+        quoted = isinstance(value, str) and value.strip().lstrip("-").isdigit()
+        return f"expected a whole number, got {_show(value)}", "write the number without quotes" if quoted else None
     if kind in ("bool_type", "bool_parsing"):
         return f"expected true or false, got {_show(value)}", None
     if kind in ("string_type",):

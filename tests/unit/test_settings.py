@@ -99,3 +99,23 @@ def test_an_unexpected_failure_becomes_one_line_naming_the_setting(tmp_path, mon
     (issue,) = e.value.issues
     assert issue.startswith("Pulumi.dev.yaml:4:5: keystone:peering: this value cannot be checked (KeyError)"), issue
     assert "Traceback" not in issue and "internal detail" not in issue
+
+
+def test_a_value_that_is_not_json_is_a_settings_error_at_its_line(tmp_path):
+    """Under the CLI a key's value reaches the program as text: one that is not JSON (``minUid: abc``)
+    is reported by the settings at its line, not as Pulumi's ConfigTypeError traceback."""
+    import pulumi
+
+    from components.stack import load_inputs
+
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  keystone:minUid: abc\n  keystone:hosts: ws1\n")
+    pulumi.runtime.set_all_config({"keystone:minUid": "abc", "keystone:hosts": "ws1"})
+    try:
+        with pytest.raises(pulumi.RunError) as e:
+            load_inputs("dev", pulumi.Config("keystone"), tmp_path)
+    finally:
+        pulumi.runtime.set_all_config({})
+    assert str(e.value).splitlines()[1:] == [
+        "  Pulumi.dev.yaml:2:20: keystone:minUid: expected a whole number, got 'abc'",
+        "  Pulumi.dev.yaml:3:19: keystone:hosts: expected a list, got 'ws1' (write a YAML list: one `- item` per line)",
+    ]

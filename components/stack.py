@@ -163,7 +163,12 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
 
 
 def _read(path: str | None) -> str | None:
-    return pathlib.Path(path).expanduser().read_text() if path else None
+    """The kubeconfig's text; a file that cannot be read is one line naming the setting."""
+    try:
+        return pathlib.Path(path).expanduser().read_text() if path else None
+    except (OSError, UnicodeDecodeError) as e:
+        raise pulumi.RunError(f"keystone:kubernetes.kubeconfig: cannot read {path}: "
+                              f"{getattr(e, 'strerror', None) or e}") from None
 
 
 def main() -> None:

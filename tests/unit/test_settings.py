@@ -119,3 +119,14 @@ def test_a_value_that_is_not_json_is_a_settings_error_at_its_line(tmp_path):
         "  Pulumi.dev.yaml:2:20: keystone:minUid: expected a whole number, got 'abc'",
         "  Pulumi.dev.yaml:3:19: keystone:hosts: expected a list, got 'ws1' (write a YAML list: one `- item` per line)",
     ]
+
+
+def test_a_kubeconfig_that_cannot_be_read_is_one_line_naming_the_setting(tmp_path):
+    import pulumi
+
+    from components.stack import _read
+
+    with pytest.raises(pulumi.RunError) as e:
+        _read(str(tmp_path / "missing-kubeconfig"))
+    assert str(e.value) == (f"keystone:kubernetes.kubeconfig: cannot read {tmp_path / 'missing-kubeconfig'}: "
+                            "No such file or directory")

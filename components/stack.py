@@ -47,7 +47,7 @@ def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
     stack = stack or pulumi.get_stack()
     config = config or pulumi.Config("keystone")
     project_dir = project_dir or pathlib.Path.cwd()
-    values = {k: config.get(k) if k in STRING_KEYS else config.get_object(k) for k in SETTINGS_KEYS}
+    values = {k: _setting(config, k) for k in SETTINGS_KEYS}
     values = {k: v for k, v in values.items() if v is not None}
     problems: list[str] = []
     try:
@@ -66,6 +66,17 @@ def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
         raise pulumi.RunError("keystone:authentikToken is required when authentik is enabled "
                               "(pulumi config set --secret keystone:authentikToken ...)")
     return ProgramInputs(stack, settings, roster, token)
+
+
+def _setting(config: pulumi.Config, key: str) -> Any:
+    """A key's value: parsed JSON, or its text when it is not JSON (``minUid: abc``), which the
+    settings then report at its line instead of Pulumi's ConfigTypeError traceback."""
+    if key in STRING_KEYS:
+        return config.get(key)
+    try:
+        return config.get_object(key)
+    except pulumi.ConfigTypeError:
+        return config.get(key)
 
 
 def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
@@ -152,7 +163,12 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
 
 
 def _read(path: str | None) -> str | None:
-    return pathlib.Path(path).expanduser().read_text() if path else None
+    """The kubeconfig's text; a file that cannot be read is one line naming the setting."""
+    try:
+        return pathlib.Path(path).expanduser().read_text() if path else None
+    except (OSError, UnicodeDecodeError) as e:
+        raise pulumi.RunError(f"keystone:kubernetes.kubeconfig: cannot read {path}: "
+                              f"{getattr(e, 'strerror', None) or e}") from None
 
 
 def main() -> None:

@@ -24,12 +24,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from providers.accounts.facts import GroupEntry, PasswdEntry, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
+from providers.accounts.facts import GroupEntry, PasswdEntry, ParseError as AccountsParseError, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
+from providers.output import quote
 from providers.transport import Command, HostTarget, Result, Transport, for_host
-from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, parse_zfs_allow, parse_zfs_get
+from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, ParseError as ZfsParseError, parse_zfs_allow, parse_zfs_get
 
 # Accounts in one process tree (sh + three getent): sections "@@passwd", "@@group", "@@shadow", then
 # "@@keys" with each user's authorized_keys framed by "@@keys <user>" lines (builtins: no process per user).
+# A symlinked ~/.ssh or authorized_keys is not followed (its keys read as none: the next apply
+# replaces the link with a file, written as the user).
 _ACCOUNTS = r'''pw=$(getent passwd "$@")
 echo @@passwd; [ -n "$pw" ] && printf '%s\n' "$pw"
 echo @@group; getent group
@@ -38,8 +41,10 @@ echo @@keys
 [ -n "$pw" ] && printf '%s\n' "$pw" | while IFS=: read -r u _ uid _ _ home _; do
   [ "$uid" -ge 1000 ] 2>/dev/null || continue
   printf '@@keys %s\n' "$u"
-  [ -f "$home/.ssh/authorized_keys" ] || continue
-  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$home/.ssh/authorized_keys"
+  # never follow a link the user made (root would read its target): such keys read as none
+  f=$home/.ssh/authorized_keys
+  { [ -L "$home/.ssh" ] || [ -L "$f" ] || [ ! -f "$f" ]; } && continue
+  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
 done; true'''
 
 # Arguments: "-n NAME" (a named dataset), "-r ROOT" (a tree: ROOT and its children), "-m DIR" (the
@@ -182,7 +187,7 @@ def read_commands(scope: Scope) -> list[Command]:
 def _sections(text: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"@@root": []}
     current = None
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): a path may hold \x1c, \x85 or U+2028
         if line.startswith("@@root "):
             out["@@root"].append(line[len("@@root "):])
         elif line in ("@@get", "@@mounts", "@@stat", "@@allow"):
@@ -193,13 +198,13 @@ def _sections(text: str) -> dict[str, list[str]]:
     return out
 
 
-def parse_zfs_read(text: str, state: HostState) -> None:
-    """The ZFS script's sections into ``state``."""
+def parse_zfs_read(text: str, state: HostState, host: str | None = None) -> None:
+    """The ZFS script's sections into ``state`` (``ZfsParseError`` naming ``host`` on unexpected output)."""
     s = _sections(text)
     for line in s["@@root"]:
         d, _, ds = line.rpartition(" ")
         state.roots[d] = ds
-    state.datasets = parse_zfs_get("\n".join(line for line in s.get("@@get", []) if line.strip()))
+    state.datasets = parse_zfs_get("\n".join(line for line in s.get("@@get", []) if line.strip()), host)
     state.existing = set(state.datasets)
     mounts = {}
     for line in s.get("@@mounts", []):
@@ -211,14 +216,17 @@ def parse_zfs_read(text: str, state: HostState) -> None:
         own, _, path = line.partition("\t")
         if own.count(":") == 2:
             uid, gid, mode = own.split(":")
+            if not (uid.isascii() and uid.isdigit() and gid.isascii() and gid.isdigit() and len(uid + gid) <= 20):
+                raise ZfsParseError("stat", f"expected uid:gid:mode, got {quote(line)}", host)
             owner_of_path[path] = (int(uid), int(gid), mode)
     state.mountpoints = mounts
     state.owners = {ds: owner_of_path[mp] for ds, mp in mounts.items() if mp in owner_of_path}
-    state.allows = parse_zfs_allow("\n".join(s.get("@@allow", [])))
+    state.allows = parse_zfs_allow("\n".join(s.get("@@allow", [])), host)
 
 
-def parse_accounts_read(text: str, state: HostState) -> None:
-    """The accounts script's sections into ``state`` (the keys section is last: it may hold anything)."""
+def parse_accounts_read(text: str, state: HostState, host: str | None = None) -> None:
+    """The accounts script's sections into ``state`` (the keys section is last: it may hold anything);
+    ``AccountsParseError`` naming ``host`` on unexpected output."""
     lines = text.split("\n")
     marks = {}
     for i, line in enumerate(lines):
@@ -228,7 +236,8 @@ def parse_accounts_read(text: str, state: HostState) -> None:
                 break
     order = ["@@passwd", "@@group", "@@shadow", "@@keys"]
     if any(m not in marks for m in order):
-        raise ValueError(f"unexpected output of the accounts read: {text[:200]!r}")
+        raise AccountsParseError("getent passwd|group|shadow", f"sections {', '.join(m for m in order if m not in marks)} "
+                                 f"missing from {quote(text)}", host)
 
     def part(name: str) -> str:
         start = marks[name] + 1
@@ -236,22 +245,23 @@ def parse_accounts_read(text: str, state: HostState) -> None:
         end = marks[order[nxt]] if nxt < len(order) else len(lines)
         return "\n".join(lines[start:end])
 
-    state.passwd = parse_passwd(part("@@passwd"))
-    state.groups = parse_group(part("@@group"))
-    state.shadow = parse_shadow(part("@@shadow"))
+    state.passwd = parse_passwd(part("@@passwd"), host)
+    state.groups = parse_group(part("@@group"), host)
+    state.shadow = parse_shadow(part("@@shadow"), host)
     state.keys = parse_authorized_keys_dump(part("@@keys"))
 
 
-def parse_host_state(results: list[Result]) -> HostState:
+def parse_host_state(results: list[Result], host: str | None = None) -> HostState:
+    """The reads' outputs into one ``HostState``; unexpected output raises the parser's error naming ``host``."""
     state = HostState()
     for r in results:
         argv = r.command.argv
         if argv[:3] == ("sh", "-c", _ACCOUNTS):
-            parse_accounts_read(r.stdout, state)
+            parse_accounts_read(r.stdout, state, host)
         elif argv[:3] == ("sh", "-c", _ZFS):
-            parse_zfs_read(r.stdout, state)
+            parse_zfs_read(r.stdout, state, host)
         elif argv[:2] == ("zfs", "allow") and len(argv) == 3:
-            for name, grants in parse_zfs_allow(r.stdout).datasets.items():
+            for name, grants in parse_zfs_allow(r.stdout, host).datasets.items():
                 state.allows.datasets.setdefault(name, {}).update(grants)
     return state
 
@@ -259,7 +269,7 @@ def parse_host_state(results: list[Result]) -> HostState:
 def read_host_state(transport: Transport, scope: Scope) -> HostState:
     """One round trip; reads are shared with concurrent callers asking for the same thing."""
     _, reads = transport.exchange([], read_commands(scope))
-    return parse_host_state(reads)
+    return parse_host_state(reads, transport.target.name)
 
 
 def write_and_read(target: HostTarget, commands: list[Command], scope: Scope) -> tuple[list[Result], HostState]:
@@ -267,7 +277,7 @@ def write_and_read(target: HostTarget, commands: list[Command], scope: Scope) ->
     ``scope``, in one round trip — the read shared with concurrent callers.  Drops the cache."""
     with CACHE.writing(target):
         results, reads = for_host(target).exchange(commands, read_commands(scope))
-    return results, parse_host_state(reads)
+    return results, parse_host_state(reads, target.name)
 
 
 class HostStateCache:

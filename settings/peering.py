@@ -29,13 +29,14 @@ import ipaddress
 from typing import Literal
 
 import pydantic
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
+import validators
 from providers.bird import models as bird
 from providers.transport import HostTarget
 from providers.zerotier import model as zt
 
-from .model import HostSettings, _Model
+from .model import HostSettings, Whole, _Model, fail
 
 
 def _plain_errors(build):
@@ -57,7 +58,7 @@ class ZeroTierSettings(_Model):
         None, description="central: the API URL (default https://api.zerotier.com); self_hosted: the controller URL "
         "(default http://127.0.0.1:9993).  No credentials: the token is keystone:zerotierToken.")
     network_id: str = Field(description="The peering network's id, 16 hex digits.")
-    delete_on_remove: bool = Field(
+    delete_on_remove: StrictBool = Field(
         False, description="When a peer's member resource is deleted, DELETE the member record after deauthorizing it.")
 
     @field_validator("network_id")
@@ -79,7 +80,7 @@ class RtrServerSettings(_Model):
     """An RPKI-to-router cache (RFC 8210)."""
 
     host: str = Field(description="Host name or IP address of the RTR cache.")
-    port: int = Field(323, ge=1, le=65535)
+    port: Whole = Field(323, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _check(self) -> "RtrServerSettings":
@@ -91,8 +92,8 @@ class RoaSettings(_Model):
     """One static ROA entry (labs and tests)."""
 
     prefix: str = Field(description="Prefix in CIDR form.")
-    max_length: int = Field(description="Longest prefix length the ROA covers.")
-    asn: int = Field(ge=0, le=4294967295, description="Authorized origin AS (0: an AS0 ROA, always invalid).")
+    max_length: Whole = Field(description="Longest prefix length the ROA covers.")
+    asn: Whole = Field(ge=0, le=4294967295, description="Authorized origin AS (0: an AS0 ROA, always invalid).")
 
     @model_validator(mode="after")
     def _check(self) -> "RoaSettings":
@@ -124,11 +125,11 @@ class RpkiSettings(_Model):
 class FilterPolicySettings(_Model):
     """Prefix-length bounds of the route servers' shared import filter (defaults: the usual IXP choice)."""
 
-    max_length_v4: int = Field(24, ge=8, le=32)
-    min_length_v4: int = Field(8, ge=0, le=32)
-    max_length_v6: int = Field(48, ge=16, le=128)
-    min_length_v6: int = Field(16, ge=0, le=128)
-    max_path_length: int = Field(64, ge=1, le=255)
+    max_length_v4: Whole = Field(24, ge=8, le=32)
+    min_length_v4: Whole = Field(8, ge=0, le=32)
+    max_length_v6: Whole = Field(48, ge=16, le=128)
+    min_length_v6: Whole = Field(16, ge=0, le=128)
+    max_path_length: Whole = Field(64, ge=1, le=255)
 
     @model_validator(mode="after")
     def _check(self) -> "FilterPolicySettings":
@@ -149,44 +150,54 @@ class RouteServerSettings(HostSettings):
     config_dir: str = Field("/etc/bird", description="Directory of the main config bird.conf.")
     peers_dir: str = Field("/etc/bird/peers.d", description="Directory of the per-peer files (included as *.conf).")
     control_socket: str = Field("/run/bird/bird.ctl", description="BIRD control socket (birdc -s).")
-    asn: int = Field(description="The route server's own ASN.")
+    asn: Whole = Field(description="The route server's own ASN.")
     router_id: str = Field(description="BGP router id (an IPv4 address).")
     bird_user: str = Field("bird", description="User the daemon runs as (Debian: bird); files are checked readable by it.")
     bird_group: str | None = Field(None, description="Group owning the files (default: birdUser).")
-    confirm_timeout: int = Field(30, ge=2, le=600, description="Seconds BIRD waits for the confirmation before it "
+    confirm_timeout: Whole = Field(30, ge=2, le=600, description="Seconds BIRD waits for the confirmation before it "
                                  "undoes an apply by itself (configure timeout N).")
     limit_action: bird.LimitAction = Field("restart", description="What BIRD does when a peer exceeds a limit.")
-    allow_empty_peer_set: bool = Field(False, description="Allow removing the last peer file (every session drops).")
-    take_over_existing: bool = Field(
+    allow_empty_peer_set: StrictBool = Field(False, description="Allow removing the last peer file (every session drops).")
+    take_over_existing: StrictBool = Field(
         False, description="Replace a main config Keystone does not manage (e.g. Debian's default); the original "
         "is kept as bird.conf.keystone-orig.")
 
-    @field_validator("config_dir", "peers_dir", "control_socket")
+    @field_validator("config_dir", "peers_dir", "control_socket", mode="before")
     @classmethod
-    def _path(cls, v: str, info) -> str:
-        return bird.check_path(v.rstrip("/") if len(v) > 1 else v, "an absolute path")
+    def _path(cls, v: object, info) -> str:
+        if isinstance(v, str) and len(v) > 1:
+            v = v.rstrip("/")  # a directory may be written with its trailing slash
+        try:
+            return bird.check_path(validators.absolute_path(v, "path"), "an absolute path")
+        except validators.Invalid as e:
+            fail(e.message, e.hint)
 
     @field_validator("asn")
     @classmethod
     def _asn(cls, v: int) -> int:
         return bird.check_asn(v, "the route server's ASN")
 
-    @field_validator("router_id")
+    @field_validator("router_id", mode="before")
     @classmethod
-    def _router_id(cls, v: str) -> str:
+    def _router_id(cls, v: object) -> str:
+        if not isinstance(v, str):
+            fail(f"a router id is an IPv4 address written as a string, got {validators.show(v)}", "e.g. 10.99.0.1")
         try:
             return str(ipaddress.IPv4Address(v))
         except ValueError:
-            raise ValueError(f"a router id is an IPv4 address, got {v!r}") from None
+            fail(f"a router id is an IPv4 address, got {validators.show(v)}", "e.g. 10.99.0.1")
 
-    @field_validator("bird_user", "bird_group")
+    @field_validator("bird_user", "bird_group", mode="before")
     @classmethod
-    def _unix(cls, v: str | None) -> str | None:
+    def _unix(cls, v: object, info) -> str | None:
         # (a daemon running as root is not offered: the provider's `bird_user: None` does not survive
         # the Pulumi wire, which drops nested nulls, and would turn back into the default `bird`)
-        if v is not None and not bird.UNIX_NAME.fullmatch(v):
-            raise ValueError(f"{v!r} is not a user or group name")
-        return v
+        if v is None and info.field_name == "bird_group":
+            return None
+        try:
+            return validators.posix_name(v, "user name" if info.field_name == "bird_user" else "group name")
+        except validators.Invalid as e:
+            fail(e.message, e.hint)
 
     @model_validator(mode="after")
     def _route_server(self) -> "RouteServerSettings":
@@ -219,22 +230,31 @@ class PeeringSettings(_Model):
     lans: list[str] | None = Field(
         None, description="Peering LANs (CIDR), at most one IPv4 and one IPv6: every peer address must lie in one. "
         "null: not checked.")
-    allow_private_asns: bool = Field(False, description="Accept private and documentation ASNs (lab stacks).")
+    allow_private_asns: StrictBool = Field(False, description="Accept private and documentation ASNs (lab stacks).")
     rpki: RpkiSettings | None = Field(None, description="ROA source of every route server (required with route servers).")
     filter_policy: FilterPolicySettings = Field(default_factory=FilterPolicySettings)
     route_servers: list[RouteServerSettings] = Field(default_factory=list, description="The BIRD route servers.")
 
-    @field_validator("lans")
+    @field_validator("lans", mode="before")
     @classmethod
-    def _lans(cls, v: list[str] | None) -> list[str] | None:
+    def _lans(cls, v: object) -> list[str] | None:
         if v is None:
             return None
+        if not isinstance(v, list):
+            fail(f"expected a list of networks, got {validators.show(v)}", 'e.g. [10.99.0.0/16, "fd00:99::/64"]')
         nets = []
         for text in v:
+            if not isinstance(text, str):  # ipaddress would read 10 as 0.0.0.10/32
+                fail(f"a peering LAN is a network written as a string, got {validators.show(text)}",
+                     "CIDR form, e.g. 10.99.0.0/16")
             try:
-                nets.append(ipaddress.ip_network(text, strict=True))
+                net = ipaddress.ip_network(text, strict=True)
             except ValueError as e:
-                raise ValueError(f"{text!r} is not a network in CIDR form without host bits ({e})") from None
+                fail(f"{validators.show(text)} is not a network in CIDR form without host bits ({e})",
+                     "e.g. 10.99.0.0/16 or fd00:99::/64")
+            if net.prefixlen < (8 if net.version == 4 else 16):
+                fail(f"peering LAN {net} is too large", "a peering LAN is the ZeroTier network's range, e.g. a /16")
+            nets.append(net)
         for version in (4, 6):
             if len([n for n in nets if n.version == version]) > 1:
                 raise ValueError(f"at most one IPv{version} peering LAN (the ZeroTier network's range)")

@@ -48,8 +48,8 @@ class OsAccountProvider(KeystoneProvider):
 
     def _apply(self, desired: AccountInputs, before: HostState | None = None) -> dict[str, Any]:
         """Read (unless ``before`` is given), plan, write and read back (one round trip)."""
-        if before is None:
-            before = read_host_state(for_host(desired.host), Scope(users=(desired.username,)))
+        if before is None:  # the uid as a key too: an account holding it under another name is a conflict
+            before = read_host_state(for_host(desired.host), Scope(users=(desired.username, str(desired.uid))))
         commands = plan(desired, before, desired.host.name)
         if commands:
             _, after = write_and_read(desired.host, commands, Scope(users=(desired.username,)))

@@ -1,11 +1,23 @@
-"""Pure parsers of ``getent passwd|group|shadow`` and authorized_keys dumps."""
+"""Pure parsers of ``getent passwd|group|shadow`` and authorized_keys dumps.
+
+Any text may come back from a host: what does not have ``getent``'s shape raises ``ParseError``
+(naming the host when the caller passes ``host``, the command and the line), never anything else.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from providers.output import UnexpectedOutput, quote
 
-class ParseError(ValueError):
-    pass
+_ID = re.compile(r"[0-9]{1,10}")
+"""A uid or gid as getent prints it (ASCII digits; at most 10: 2**32 - 1)."""
+_DAY = re.compile(r"-?[0-9]{1,10}")
+"""A shadow day count (``-1``, written by some tools, means never, as an empty field does)."""
+
+
+class ParseError(UnexpectedOutput):
+    """``getent`` output of an unexpected shape."""
 
 
 @dataclass(frozen=True)
@@ -46,40 +58,48 @@ class ShadowEntry:
         return self.expire not in ("",) and int(self.expire) <= 1
 
 
-def _fields(text: str, n: int, what: str) -> list[list[str]]:
+def _fields(text: str, n: int, what: str, host: str | None) -> list[tuple[int, list[str]]]:
     rows = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         parts = line.split(":")
         if len(parts) != n:
-            raise ParseError(f"getent {what} line {lineno}: expected {n} fields, got {len(parts)}: {line[:80]!r}")
-        rows.append(parts)
+            raise ParseError(f"getent {what}", f"expected {n} fields, got {len(parts)}: {quote(line)}", host, lineno)
+        rows.append((lineno, parts))
     return rows
 
 
-def parse_passwd(text: str) -> dict[str, PasswdEntry]:
+def _number(value: str, what: str, name: str, command: str, host: str | None, lineno: int,
+            pattern: re.Pattern[str] = _ID) -> int:
+    if not pattern.fullmatch(value):
+        raise ParseError(command, f"bad {what} for {quote(name, 40)}: {quote(value, 40)}", host, lineno)
+    return int(value)
+
+
+def parse_passwd(text: str, host: str | None = None) -> dict[str, PasswdEntry]:
     out = {}
-    for name, _pw, uid, gid, gecos, home, shell in _fields(text, 7, "passwd"):
-        try:
-            out[name] = PasswdEntry(name, int(uid), int(gid), gecos, home, shell)
-        except ValueError:
-            raise ParseError(f"getent passwd: bad uid/gid for {name!r}: {uid!r}/{gid!r}") from None
+    for lineno, (name, _pw, uid, gid, gecos, home, shell) in _fields(text, 7, "passwd", host):
+        out[name] = PasswdEntry(name, _number(uid, "uid", name, "getent passwd", host, lineno),
+                                _number(gid, "gid", name, "getent passwd", host, lineno), gecos, home, shell)
     return out
 
 
-def parse_group(text: str) -> dict[str, GroupEntry]:
+def parse_group(text: str, host: str | None = None) -> dict[str, GroupEntry]:
     out = {}
-    for name, _pw, gid, members in _fields(text, 4, "group"):
-        try:
-            out[name] = GroupEntry(name, int(gid), frozenset(m for m in members.split(",") if m))
-        except ValueError:
-            raise ParseError(f"getent group: bad gid for {name!r}: {gid!r}") from None
+    for lineno, (name, _pw, gid, members) in _fields(text, 4, "group", host):
+        out[name] = GroupEntry(name, _number(gid, "gid", name, "getent group", host, lineno),
+                               frozenset(m for m in members.split(",") if m))
     return out
 
 
-def parse_shadow(text: str) -> dict[str, ShadowEntry]:
-    return {row[0]: ShadowEntry(row[0], row[1], row[7]) for row in _fields(text, 9, "shadow")}
+def parse_shadow(text: str, host: str | None = None) -> dict[str, ShadowEntry]:
+    out = {}
+    for lineno, row in _fields(text, 9, "shadow", host):
+        if row[7]:
+            _number(row[7], "expiry day", row[0], "getent shadow", host, lineno, _DAY)
+        out[row[0]] = ShadowEntry(row[0], row[1], row[7])
+    return out
 
 
 def parse_authorized_keys_dump(text: str) -> dict[str, list[str]]:

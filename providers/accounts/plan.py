@@ -9,8 +9,10 @@ from providers import names
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
 
+# -T: an authorized_keys that is a directory is an error ("cannot overwrite directory"), never a
+# target the new file silently moves into; a symlink is replaced by the file, never followed.
 KEYS_WRITER = ('umask 077; mkdir -p -- "$1/.ssh" && cat > "$1/.ssh/.authorized_keys.keystone" && '
-               'mv -f -- "$1/.ssh/.authorized_keys.keystone" "$1/.ssh/authorized_keys"')
+               'mv -f -T -- "$1/.ssh/.authorized_keys.keystone" "$1/.ssh/authorized_keys"')
 
 
 class AccountConflict(RuntimeError):

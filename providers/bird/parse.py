@@ -3,6 +3,11 @@
 Every parser takes text captured from a real bird2 2.0.12 (fixtures in ``tests/unit/bird/fixtures``)
 and returns typed state.  ``birdc`` is run without ``-v``: its first line is the banner
 ``BIRD x.y.z ready.``, the rest is the reply text.
+
+The parsers are total: any text (a daemon that is down, a newer BIRD, a hand-edited file) gives a
+result — lines they do not recognise are skipped or kept as messages — and never raises; the caller
+decides what a missing protocol or an error reply means and says so naming the route server, the
+host and the command.  Numbers are read only from ASCII digits of a bounded length.
 """
 from __future__ import annotations
 
@@ -21,9 +26,9 @@ _ROW = re.compile(
     r"(?P<since>" + _SINCE.pattern + r")(?:\s+(?P<info>.*?))?\s*$"
 )
 #: ``bird -p`` (``bird: FILE:LINE:COL MSG``) and ``birdc configure`` (``FILE:LINE:COL MSG``) errors.
-_LOCATED = re.compile(r"^(?:bird: )?(?P<file>/?[^\s:]+(?:[^\s:]*)):(?P<line>\d+):(?P<col>\d+) (?P<message>.+)$")
+_LOCATED = re.compile(r"^(?:bird: )?(?P<file>/?[^\s:]+(?:[^\s:]*)):(?P<line>[0-9]{1,9}):(?P<col>[0-9]{1,9}) (?P<message>.+)$")
 #: BIRD 1.x / older 2.x style ``FILE, line N: MSG``.
-_LOCATED_OLD = re.compile(r"^(?:bird: )?(?P<file>\S+), line (?P<line>\d+): (?P<message>.+)$")
+_LOCATED_OLD = re.compile(r"^(?:bird: )?(?P<file>\S+), line (?P<line>[0-9]{1,9}): (?P<message>.+)$")
 
 BGP_STATES = ("Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established", "Close", "Passive")
 
@@ -251,7 +256,7 @@ def parse_configure(text: str) -> ConfigureReply:
         if m:
             config_file = m.group(1)
             continue
-        m = re.match(r"^Undo scheduled in (\d+) s$", line)
+        m = re.match(r"^Undo scheduled in ([0-9]{1,9}) s$", line)
         if m:
             undo = int(m.group(1))
             continue
@@ -267,7 +272,7 @@ def parse_configure(text: str) -> ConfigureReply:
 def parse_configure_status(text: str) -> float | None:
     """Seconds until a pending undo (``configure timeout`` not yet confirmed), else None."""
     for line in reply_lines(text):
-        m = re.search(r"Configuration unconfirmed, undo in ([0-9.]+) s", line)
+        m = re.search(r"Configuration unconfirmed, undo in ([0-9]{1,9}(?:\.[0-9]{1,9})?) s", line)
         if m:
             return float(m.group(1))
     return None
@@ -302,7 +307,7 @@ def parse_show_status(text: str) -> Status:
 # --- our own files -----------------------------------------------------------------------------
 
 _PROTOCOL_DECL = re.compile(r"^\s*protocol\s+([a-z0-9]+)\s+([A-Za-z_][A-Za-z0-9_]*)\b", re.MULTILINE)
-_NEIGHBOR = re.compile(r"^\s*neighbor\s+([0-9A-Fa-f:.]+)(?:%\S+)?\s+(?:port\s+\d+\s+)?as\s+(\d+)", re.MULTILINE)
+_NEIGHBOR = re.compile(r"^\s*neighbor\s+([0-9A-Fa-f:.]+)(?:%\S+)?\s+(?:port\s+[0-9]+\s+)?as\s+([0-9]{1,10})\b", re.MULTILINE)
 _MARKER = re.compile(r"^# keystone-resource: (\S+) (\S+)$", re.MULTILINE)
 
 
@@ -364,6 +369,6 @@ def parse_peer_file(text: str) -> PeerFileFacts:
         marker=marker(text),
         protocols=declared_protocols(text),
         neighbors=neighbors(text),
-        import_limits=[int(x) for x in re.findall(r"^\s*import limit (\d+)", text, re.MULTILINE)],
-        receive_limits=[int(x) for x in re.findall(r"^\s*receive limit (\d+)", text, re.MULTILINE)],
+        import_limits=[int(x) for x in re.findall(r"^\s*import limit ([0-9]{1,10})\b", text, re.MULTILINE)],
+        receive_limits=[int(x) for x in re.findall(r"^\s*receive limit ([0-9]{1,10})\b", text, re.MULTILINE)],
     )

@@ -1,8 +1,16 @@
-"""Pure parsers of ZFS command output (captured text in, typed state out)."""
+"""Pure parsers of ZFS command output (captured text in, typed state out).
+
+Any text may come back from a host: what does not have the shape of ``zfs get``/``zfs allow``
+output raises ``ParseError`` (naming the host when the caller passes ``host``, the command and the
+line), never anything else.
+"""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+
+from providers.output import UnexpectedOutput, quote
 
 MANAGED_PROPERTIES = ("quota", "compression", "recordsize", "atime")
 READ_PROPERTIES = ("type", "mountpoint", "readonly", "encryption", *MANAGED_PROPERTIES)
@@ -12,8 +20,13 @@ _SUFFIX = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(?:i?B)?$", re.IGNORECASE)
 
 
-class ParseError(ValueError):
+class ParseError(UnexpectedOutput):
     """Output that does not have the shape the parser expects; the message quotes the line."""
+
+    def __init__(self, command: str, detail: str | None = None, host: str | None = None, line: int | None = None):
+        if detail is None:  # a value, not a command's output (``size_bytes`` on an input)
+            command, detail = "", command
+        super().__init__(command, detail, host, line)
 
 
 def size_bytes(value: str) -> int | None:
@@ -21,13 +34,15 @@ def size_bytes(value: str) -> int | None:
     v = value.strip()
     if v.lower() in ("none", "-", "0", ""):
         return None
-    m = _SIZE.match(v)
+    m = _SIZE.match(v) if v.isascii() else None
     if not m:
-        raise ParseError(f"not a ZFS size: {value!r}")
+        raise ParseError(f"not a ZFS size: {quote(value, 40)}")
     number, suffix = m.groups()
     result = float(number) * (1024 ** _SUFFIX[suffix.upper()])
+    if not math.isfinite(result):
+        raise ParseError(f"not a ZFS size (too large): {quote(value, 40)}")
     if result != int(result):
-        raise ParseError(f"not a whole number of bytes: {value!r}")
+        raise ParseError(f"not a whole number of bytes: {quote(value, 40)}")
     return int(result)
 
 
@@ -59,15 +74,15 @@ class DatasetState:
         return pv.value if pv else None
 
 
-def parse_zfs_get(text: str) -> dict[str, DatasetState]:
+def parse_zfs_get(text: str, host: str | None = None) -> dict[str, DatasetState]:
     """Parse ``zfs get -H -p -o name,property,value,source PROPS DATASETS`` (tab separated)."""
     out: dict[str, DatasetState] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         parts = line.split("\t")
         if len(parts) != 4:
-            raise ParseError(f"zfs get line {lineno}: expected 4 tab-separated fields, got {line!r}")
+            raise ParseError("zfs get", f"expected 4 tab-separated fields, got {quote(line)}", host, lineno)
         name, prop, value, source = parts
         out.setdefault(name, DatasetState(name)).properties[prop] = PropertyValue(value, source)
     return out
@@ -115,7 +130,7 @@ class AllowState:
         return self.datasets.get(dataset, {}).get(("user", user), Grants())
 
 
-def parse_zfs_allow(text: str) -> AllowState:
+def parse_zfs_allow(text: str, host: str | None = None) -> AllowState:
     """Parse the output of one or more ``zfs allow DATASET`` runs.
 
     A run prints a block per dataset whose permissions apply (the dataset itself and ancestors
@@ -124,7 +139,7 @@ def parse_zfs_allow(text: str) -> AllowState:
     state = AllowState()
     dataset: str | None = None
     section: str | None = None
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         if m := _HEADER.match(line):
@@ -139,12 +154,12 @@ def parse_zfs_allow(text: str) -> AllowState:
             section = "sets"
             continue
         if dataset is None or section is None:
-            raise ParseError(f"zfs allow line {lineno}: unexpected {line!r}")
+            raise ParseError("zfs allow", f"unexpected {quote(line)}", host, lineno)
         if section in ("create-time", "sets"):
             continue
         m = _ENTRY.match(line)
         if not m:
-            raise ParseError(f"zfs allow line {lineno}: unexpected entry {line!r}")
+            raise ParseError("zfs allow", f"unexpected entry {quote(line)}", host, lineno)
         kind, name, perms = m.groups()
         grants = state.datasets[dataset].setdefault((kind, name or ""), Grants())
         for perm in perms.split(","):

@@ -1,0 +1,418 @@
+"""Hostile and mistaken stack settings, one per case: each must be reported with its key and line.
+
+Like the roster's corpus (``tests/unit/roster/test_hostile.py``): every case edits one line of a valid
+stack file (``BASE``, every key set) and names the issue that must appear — the key path, a fragment
+of its message or hint, and the line it must point at (default: the replacement's first line).  Every
+case also checks that the admin gets clean lines: no traceback, no pydantic URL, the file named.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from settings import SettingsError, load_settings
+from settings.model import StackSettings
+
+BASE = """\
+config:
+  keystone:roster: roster/roster.yaml
+  keystone:minUid: 20000
+  keystone:hosts:
+    - name: ws1
+      address: ws1.example.org
+      port: 22
+      user: keystone
+      identityFile: ~/.ssh/keystone_ed25519
+      knownHostsFile: /etc/keystone/known_hosts
+      hostKeyAlias: ws1.example.org
+      sudo: true
+      connectTimeout: 15
+    - name: ws2
+      address: 192.0.2.20
+  keystone:zfs:
+    homeParent: rpool/crypt/home
+    archiveParent: rpool/crypt/archive
+    homeMountpoint: /home
+  keystone:offboarding:
+    allowDestroy: false
+    allowDeleteWithoutOffboarding: false
+  keystone:authentik:
+    enabled: true
+    url: https://sso.example.org
+    gateGroup: keystone
+    insecure: false
+  keystone:kubernetes:
+    kubeconfig: ~/.kube/config
+    enabled: true
+    context: prod-cluster
+    oidcPrefix: "oidc:"
+  keystone:promotion:
+    after: staging
+    organization: example-org
+  keystone:authentikToken:
+    secure: AAABAKsecret
+  keystone:zerotierTimeout: 20
+  keystone:zerotierRetries: 3
+  keystone:peering:
+    lans: [10.99.0.0/16, "fd00:99::/64"]
+    allowPrivateAsns: false
+    zerotier:
+      mode: self_hosted
+      url: http://10.0.0.1:9993
+      networkId: 8056c2e21c000001
+      deleteOnRemove: false
+    rpki:
+      rtr:
+        - host: rtr1.example.net
+          port: 3323
+    filterPolicy:
+      maxLengthV4: 24
+      maxPathLength: 64
+    routeServers:
+      - name: rs1
+        address: rs1.example.net
+        user: root
+        asn: 64511
+        routerId: 10.99.0.1
+        configDir: /etc/bird
+        peersDir: /etc/bird/peers.d
+        controlSocket: /run/bird/bird.ctl
+        birdUser: bird
+        confirmTimeout: 30
+        limitAction: restart
+        takeOverExisting: false
+"""
+
+STATIC_ROAS = "      staticRoas:\n        - {prefix: 203.0.113.0/24, maxLength: 24, asn: 64500}"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    old: str
+    """A whole line of BASE (unique) to replace."""
+    new: str
+    """Its replacement (may be several lines, or empty to delete it)."""
+    key: str
+    """The key path the issue must name (``keystone:hosts.0.user``)."""
+    fragment: str
+    """Text that must appear in the issue."""
+    anchor: str | None = None
+    """Start of the (first) line the issue must point at, in the edited file; default: the replacement's first
+    line.  A problem of a whole mapping or list points at its first line, as pydantic's errors do."""
+
+
+def case(id: str, old: str, new: str, key: str, fragment: str, anchor: str | None = None):
+    return pytest.param(Case(id, old, new, key, fragment, anchor), id=id)
+
+
+H0, H1, RS = "keystone:hosts.0", "keystone:hosts.1", "keystone:peering.routeServers.0"
+Q = '"'
+
+CASES = [
+    # --- roster / minUid --------------------------------------------------------------------------
+    case("roster-traversal", "  keystone:roster: roster/roster.yaml", "  keystone:roster: ../../etc/roster.yaml",
+         "keystone:roster", "without '..'"),
+    case("roster-absolute-metachar", "  keystone:roster: roster/roster.yaml", '  keystone:roster: "roster.yaml; id"',
+         "keystone:roster", "invalid roster path"),
+    case("roster-absolute-traversal", "  keystone:roster: roster/roster.yaml", "  keystone:roster: /srv/../etc/roster.yaml",
+         "keystone:roster", "contains '..'"),
+    case("roster-not-yaml", "  keystone:roster: roster/roster.yaml", "  keystone:roster: roster/roster.json",
+         "keystone:roster", ".yaml file"),
+    case("min-uid-low", "  keystone:minUid: 20000", "  keystone:minUid: 0", "keystone:minUid", "at least 1000"),
+    case("min-uid-high", "  keystone:minUid: 20000", "  keystone:minUid: 65534", "keystone:minUid", "at most 60000"),
+    case("min-uid-bool", "  keystone:minUid: 20000", "  keystone:minUid: true", "keystone:minUid",
+         "expected a whole number"),
+    case("min-uid-text", "  keystone:minUid: 20000", "  keystone:minUid: lots", "keystone:minUid",
+         "expected a whole number"),
+    # --- hosts --------------------------------------------------------------------------------------
+    case("hosts-not-a-list", "  keystone:hosts:", "  keystone:hosts: ws1\n  keystone:unused:", "keystone:hosts",
+         "expected a list"),
+    case("host-name-upper", "    - name: ws1", "    - name: WS1", f"{H0}.name", "invalid host name"),
+    case("host-name-dots", "    - name: ws1", "    - name: ws1.example.org", f"{H0}.name", "invalid host name"),
+    case("host-name-duplicate", "    - name: ws2", "    - name: ws1", "keystone:hosts", "host names must be unique",
+         "    - name: ws1"),
+    case("host-address-option", "      address: ws1.example.org", '      address: "-oProxyCommand=id"',
+         f"{H0}.address", "starts with '-'"),
+    case("host-address-metachar", "      address: ws1.example.org", '      address: "ws1;reboot"',
+         f"{H0}.address", "invalid SSH address"),
+    case("host-address-bad-ipv4", "      address: 192.0.2.20", "      address: 192.0.2.300", f"{H1}.address",
+         "not a valid IP address"),
+    case("host-address-space", "      address: ws1.example.org", '      address: "ws1 example"', f"{H0}.address",
+         "invalid SSH address"),
+    case("host-address-empty", "      address: ws1.example.org", '      address: ""', f"{H0}.address", "is empty"),
+    case("host-address-missing", "      address: 192.0.2.20", "", f"{H1}.address", "required key 'address'",
+         "    - name: ws2"),
+    case("host-same-target", "      address: 192.0.2.20", "      address: ws1.example.org\n      port: 22\n"
+         "      user: keystone", "keystone:hosts", "same SSH target", "    - name: ws1"),
+    case("host-port-zero", "      port: 22", "      port: 0", f"{H0}.port", "at least 1"),
+    case("host-port-high", "      port: 22", "      port: 65536", f"{H0}.port", "at most 65535"),
+    case("host-port-bool", "      port: 22", "      port: true", f"{H0}.port", "expected a whole number"),
+    case("host-port-word", "      port: 22", "      port: ssh", f"{H0}.port", "expected a whole number"),
+    case("user-empty", "      user: keystone", '      user: ""', f"{H0}.user", "user name is empty"),
+    case("user-space", "      user: keystone", '      user: "key stone"', f"{H0}.user", "' ' is not allowed"),
+    case("user-semicolon", "      user: keystone", '      user: "root;id"', f"{H0}.user", "';' is not allowed"),
+    case("user-dash", "      user: keystone", '      user: "-oProxyCommand=id"', f"{H0}.user", "starts with '-'"),
+    case("user-upper", "      user: keystone", "      user: Keystone", f"{H0}.user", "names are lower case"),
+    case("user-overlong", "      user: keystone", f"      user: {'k' * 33}", f"{H0}.user", "at most 32"),
+    case("user-non-ascii", "      user: keystone", "      user: kéystone", f"{H0}.user", "invalid user name"),
+    case("user-number", "      user: keystone", "      user: 1000", f"{H0}.user", "must be a string"),
+    case("user-newline", "      user: keystone", f"      user: {Q}root\\nid{Q}", f"{H0}.user", "'\\n' is not allowed"),
+    case("identity-relative", "      identityFile: ~/.ssh/keystone_ed25519", "      identityFile: id_ed25519",
+         f"{H0}.identityFile", "not an absolute path"),
+    case("identity-traversal", "      identityFile: ~/.ssh/keystone_ed25519", "      identityFile: ~/../root/.ssh/id",
+         f"{H0}.identityFile", "contains '..'"),
+    case("identity-space", "      identityFile: ~/.ssh/keystone_ed25519", '      identityFile: "/keys/my key"',
+         f"{H0}.identityFile", "contains ' '"),
+    case("identity-ssh-token", "      identityFile: ~/.ssh/keystone_ed25519", '      identityFile: "/keys/%u"',
+         f"{H0}.identityFile", "contains '%'"),
+    case("known-hosts-double-slash", "      knownHostsFile: /etc/keystone/known_hosts",
+         "      knownHostsFile: /etc//keystone/known_hosts", f"{H0}.knownHostsFile", "'/etc/keystone/known_hosts'"),
+    case("known-hosts-two-files", "      knownHostsFile: /etc/keystone/known_hosts",
+         '      knownHostsFile: "/etc/a /etc/b"', f"{H0}.knownHostsFile", "contains ' '"),
+    case("host-key-alias-space", "      hostKeyAlias: ws1.example.org", '      hostKeyAlias: "ws1 -oX=y"',
+         f"{H0}.hostKeyAlias", "invalid host key alias"),
+    case("sudo-string", "      sudo: true", "      sudo: sometimes", f"{H0}.sudo", "expected true or false"),
+    case("connect-timeout-zero", "      connectTimeout: 15", "      connectTimeout: 0", f"{H0}.connectTimeout",
+         "at least 1"),
+    case("host-unknown-key", "      connectTimeout: 15", "      connectTimeOut: 15", f"{H0}.connectTimeOut",
+         "did you mean 'connectTimeout'"),
+    # --- zfs ----------------------------------------------------------------------------------------
+    case("home-parent-traversal", "    homeParent: rpool/crypt/home", "    homeParent: rpool/../etc",
+         "keystone:zfs.homeParent", "contains '..'"),
+    case("home-parent-pool-only", "    homeParent: rpool/crypt/home", "    homeParent: rpool",
+         "keystone:zfs.homeParent", "is a pool"),
+    case("home-parent-space", "    homeParent: rpool/crypt/home", '    homeParent: "rpool/my homes"',
+         "keystone:zfs.homeParent", "contains ' '"),
+    case("home-parent-snapshot", "    homeParent: rpool/crypt/home", "    homeParent: rpool/crypt/home@snap",
+         "keystone:zfs.homeParent", "names a snapshot"),
+    case("home-parent-leading-slash", "    homeParent: rpool/crypt/home", "    homeParent: /rpool/crypt/home",
+         "keystone:zfs.homeParent", "empty component"),
+    case("home-parent-reserved-pool", "    homeParent: rpool/crypt/home", "    homeParent: mirror/home",
+         "keystone:zfs.homeParent", "reserved by ZFS"),
+    case("home-parent-overlong", "    homeParent: rpool/crypt/home", f"    homeParent: rpool/{'h' * 230}",
+         "keystone:zfs.homeParent", "room is kept"),
+    case("archive-equals-home", "    archiveParent: rpool/crypt/archive", "    archiveParent: rpool/crypt/home",
+         "keystone:zfs", "must differ", "    homeParent:"),
+    case("archive-inside-home", "    archiveParent: rpool/crypt/archive", "    archiveParent: rpool/crypt/home/x",
+         "keystone:zfs", "inside homeParent", "    homeParent:"),
+    case("mountpoint-relative", "    homeMountpoint: /home", "    homeMountpoint: home", "keystone:zfs.homeMountpoint",
+         "not an absolute path"),
+    case("mountpoint-command", "    homeMountpoint: /home", '    homeMountpoint: "/home; id"',
+         "keystone:zfs.homeMountpoint", "contains ';'"),
+    case("mountpoint-substitution", "    homeMountpoint: /home", '    homeMountpoint: "/home$(id)"',
+         "keystone:zfs.homeMountpoint", "contains '$'"),
+    case("mountpoint-traversal", "    homeMountpoint: /home", "    homeMountpoint: /home/../etc",
+         "keystone:zfs.homeMountpoint", "contains '..'"),
+    case("mountpoint-empty", "    homeMountpoint: /home", '    homeMountpoint: ""', "keystone:zfs.homeMountpoint",
+         "is empty"),
+    case("mountpoint-root", "    homeMountpoint: /home", "    homeMountpoint: /", "keystone:zfs.homeMountpoint",
+         "root directory"),
+    case("mountpoint-system-dir", "    homeMountpoint: /home", "    homeMountpoint: /etc",
+         "keystone:zfs.homeMountpoint", "system directory"),
+    case("mountpoint-trailing-slash", "    homeMountpoint: /home", "    homeMountpoint: /home/",
+         "keystone:zfs.homeMountpoint", "not normalised"),
+    case("zfs-unknown-key", "    homeMountpoint: /home", "    mountpoint: /home", "keystone:zfs.mountpoint",
+         "did you mean 'homeMountpoint'"),
+    # --- offboarding ----------------------------------------------------------------------------------
+    case("allow-destroy-string", "    allowDestroy: false", '    allowDestroy: "no"', "keystone:offboarding.allowDestroy",
+         "expected true or false"),
+    case("allow-delete-number", "    allowDeleteWithoutOffboarding: false", "    allowDeleteWithoutOffboarding: 1",
+         "keystone:offboarding.allowDeleteWithoutOffboarding", "expected true or false"),
+    # --- authentik ------------------------------------------------------------------------------------
+    case("authentik-url-missing", "    url: https://sso.example.org", "", "keystone:authentik", "url is required",
+         "    enabled: true"),
+    case("authentik-url-scheme", "    url: https://sso.example.org", "    url: ftp://sso.example.org",
+         "keystone:authentik.url", "not an http(s) URL"),
+    case("authentik-url-credentials", "    url: https://sso.example.org", "    url: https://admin:hunter2@sso.example.org",
+         "keystone:authentik.url", "must not contain credentials"),
+    case("authentik-url-space", "    url: https://sso.example.org", '    url: "https://sso.example.org/ x"',
+         "keystone:authentik.url", "not an http(s) URL"),
+    case("gate-group-quote", "    gateGroup: keystone", "    gateGroup: 'keystone\" OR 1=1'",
+         "keystone:authentik.gateGroup", "invalid group name"),
+    case("authentik-enabled-word", "    enabled: true\n    url: https://sso.example.org",
+         "    enabled: maybe\n    url: https://sso.example.org", "keystone:authentik.enabled", "expected true or false"),
+    case("authentik-token-plaintext", "    secure: AAABAKsecret", "    notsecure: AAABAKsecret",
+         "keystone:authentikToken", "secret in plain text", "  keystone:authentikToken:"),
+    # --- kubernetes -----------------------------------------------------------------------------------
+    case("kubeconfig-relative", "    kubeconfig: ~/.kube/config", "    kubeconfig: kube/config",
+         "keystone:kubernetes.kubeconfig", "not an absolute path"),
+    case("kubeconfig-traversal", "    kubeconfig: ~/.kube/config", "    kubeconfig: /etc/../root/.kube/config",
+         "keystone:kubernetes.kubeconfig", "contains '..'"),
+    case("kube-context-space", "    context: prod-cluster", '    context: "prod cluster"',
+         "keystone:kubernetes.context", "invalid kubeconfig context"),
+    case("oidc-prefix-system", '    oidcPrefix: "oidc:"', '    oidcPrefix: "system:"', "keystone:kubernetes",
+         "must not start with 'system:'", "    kubeconfig:"),
+    case("oidc-prefix-space", '    oidcPrefix: "oidc:"', '    oidcPrefix: "oidc: "', "keystone:kubernetes.oidcPrefix",
+         "invalid OIDC prefix"),
+    # --- promotion ------------------------------------------------------------------------------------
+    case("promotion-after-itself", "    after: staging", "    after: hostile", "keystone:promotion",
+         "names this stack", "    after:"),
+    case("promotion-after-slash", "    after: staging", "    after: org/staging", "keystone:promotion.after",
+         "invalid stack name"),
+    case("organization-space", "    organization: example-org", '    organization: "example org"',
+         "keystone:promotion.organization", "invalid organization"),
+    case("zerotier-retries-high", "  keystone:zerotierRetries: 3", "  keystone:zerotierRetries: 50",
+         "keystone:zerotierRetries", "must be from 0 to 20"),
+    case("zerotier-timeout-word", "  keystone:zerotierTimeout: 20", "  keystone:zerotierTimeout: soon",
+         "keystone:zerotierTimeout", "expected a number"),
+    # --- unknown and duplicate keys ---------------------------------------------------------------
+    case("top-level-typo", "  keystone:minUid: 20000", "  keystone:minUID: 20000", "keystone:minUID",
+         "did you mean 'minUid'"),
+    case("duplicate-key", "    homeMountpoint: /home", "    homeMountpoint: /home\n    homeMountpoint: /srv/home",
+         "keystone:zfs.homeMountpoint", "duplicate key", "    homeMountpoint: /srv/home"),
+    # --- peering --------------------------------------------------------------------------------------
+    case("lans-number", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10]", "keystone:peering.lans",
+         "written as a string"),
+    case("lans-host-bits", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10.99.0.1/16]",
+         "keystone:peering.lans", "without host bits"),
+    case("lans-everything", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [0.0.0.0/0]",
+         "keystone:peering.lans", "too large"),
+    case("lans-two-v4", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10.99.0.0/16, 10.98.0.0/16]",
+         "keystone:peering.lans", "at most one IPv4"),
+    case("zerotier-mode", "      mode: self_hosted", "      mode: hosted", "keystone:peering.zerotier.mode",
+         "'central' or 'self_hosted'"),
+    case("zerotier-url-credentials", "      url: http://10.0.0.1:9993", "      url: http://u:hunter2@10.0.0.1:9993",
+         "keystone:peering.zerotier", "must not contain credentials", "      mode:"),
+    case("zerotier-network-short", "      networkId: 8056c2e21c000001", "      networkId: 8056c2e21c",
+         "keystone:peering.zerotier.networkId", "16 hex digits"),
+    case("zerotier-network-number", "      networkId: 8056c2e21c000001", "      networkId: 1234567890123456",
+         "keystone:peering.zerotier.networkId", "expected a string"),
+    case("rtr-host-metachar", "        - host: rtr1.example.net", '        - host: "rtr1;reboot"',
+         "keystone:peering.rpki.rtr.0", "rtr1;reboot", "        - host:"),
+    case("rtr-port-high", "          port: 3323", "          port: 70000", "keystone:peering.rpki.rtr.0.port",
+         "at most 65535"),
+    case("rpki-both-sources", "          port: 3323", "          port: 3323\n" + STATIC_ROAS, "keystone:peering.rpki",
+         "exactly one of rtr", "      rtr:"),
+    case("filter-max-length", "      maxLengthV4: 24", "      maxLengthV4: 33", "keystone:peering.filterPolicy.maxLengthV4",
+         "at most 32"),
+    case("filter-path-length", "      maxPathLength: 64", "      maxPathLength: 0",
+         "keystone:peering.filterPolicy.maxPathLength", "at least 1"),
+    case("rs-asn-reserved", "        asn: 64511", "        asn: 23456", f"{RS}.asn", "reserved"),
+    case("rs-router-id-v6", "        routerId: 10.99.0.1", '        routerId: "fd00::1"', f"{RS}.routerId",
+         "IPv4 address"),
+    case("rs-user-metachar", "        user: root", '        user: "root$(id)"', f"{RS}.user", "'$' is not allowed"),
+    case("rs-config-dir-relative", "        configDir: /etc/bird", "        configDir: etc/bird", f"{RS}.configDir",
+         "not an absolute path"),
+    case("rs-peers-dir-traversal", "        peersDir: /etc/bird/peers.d", "        peersDir: /etc/bird/../../tmp",
+         f"{RS}.peersDir", "contains '..'"),
+    case("rs-socket-quote", "        controlSocket: /run/bird/bird.ctl", "        controlSocket: '/run/bird/\"x'",
+         f"{RS}.controlSocket", "contains '\"'"),
+    case("rs-bird-user-upper", "        birdUser: bird", "        birdUser: BIRD", f"{RS}.birdUser",
+         "names are lower case"),
+    case("rs-confirm-timeout", "        confirmTimeout: 30", "        confirmTimeout: 1", f"{RS}.confirmTimeout",
+         "at least 2"),
+    case("rs-limit-action", "        limitAction: restart", "        limitAction: explode", f"{RS}.limitAction",
+         "got 'explode'"),
+    case("rs-take-over-word", "        takeOverExisting: false", "        takeOverExisting: yes please",
+         f"{RS}.takeOverExisting", "expected true or false"),
+]
+
+
+def _edit(c: Case) -> tuple[str, int]:
+    """The edited stack file and the 1-based line the issue must point at."""
+    lines = BASE.splitlines()
+    old = c.old.splitlines()
+    starts = [i for i in range(len(lines)) if lines[i:i + len(old)] == old]
+    assert len(starts) == 1, f"{c.old!r} must be exactly one place of BASE"
+    index = starts[0]
+    lines[index: index + len(old)] = c.new.splitlines()
+    text = "\n".join(lines) + "\n"
+    if c.anchor is None:
+        return text, index + 1
+    hits = [n for n, line in enumerate(lines, 1) if line.startswith(c.anchor)]
+    assert hits, f"anchor {c.anchor!r} must start a line of the edited file"
+    return text, hits[0]  # the first one
+
+
+def test_base_is_valid(tmp_path):
+    f = tmp_path / "Pulumi.hostile.yaml"
+    f.write_text(BASE)
+    s = load_settings(f)
+    assert [h.name for h in s.hosts] == ["ws1", "ws2"] and s.peering.route_servers[0].name == "rs1"
+
+
+def test_the_corpus_covers_every_settings_field():
+    """Every key of every settings model (the peering models included) is the target of a case."""
+    targeted = " ".join(c.values[0].key + " " + c.values[0].new for c in CASES)
+    missing = []
+
+    def fields(model, seen=()):
+        for name, f in model.model_fields.items():
+            key = f.alias or name
+            yield key
+            inner = f.annotation
+            for _ in range(3):
+                args = [a for a in getattr(inner, "__args__", ()) if a is not type(None)]
+                if isinstance(inner, type) or not args:
+                    break
+                inner = args[0]
+            if isinstance(inner, type) and hasattr(inner, "model_fields") and inner not in seen:
+                yield from fields(inner, seen + (inner,))
+
+    for key in set(fields(StackSettings)):
+        if key not in targeted and key not in OUT_OF_CORPUS:
+            missing.append(key)
+    assert not missing, f"no hostile case for: {sorted(missing)}"
+    assert len(CASES) >= 60 and len({c.values[0].id for c in CASES}) == len(CASES)
+
+
+OUT_OF_CORPUS = {
+    # (booleans of the peering block, each a StrictBool like the ones above; static ROAs and the
+    # route server's group share the checks of their rtr/birdUser siblings)
+    "allowPrivateAsns", "deleteOnRemove", "allowEmptyPeerSet", "staticRoas", "prefix", "maxLength", "birdGroup",
+    "minLengthV4", "maxLengthV6", "minLengthV6", "insecure",
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_setting_is_reported_at_its_line(case: Case, tmp_path):
+    text, line = _edit(case)
+    f = tmp_path / "Pulumi.hostile.yaml"
+    f.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(f)
+    issues = caught.value.issues
+    ours = [i for i in issues if f": {case.key}: " in i and case.fragment in i]
+    assert ours, f"no issue for {case.key} mentioning {case.fragment!r}; got:\n" + "\n".join(issues)
+    assert any(i.startswith(f"Pulumi.hostile.yaml:{line}:") for i in ours), \
+        f"expected line {line}; got:\n" + "\n".join(issues)
+    for issue in issues:  # clean lines for an admin, never a secret
+        assert "\n" not in issue and "Traceback" not in issue and "pydantic.dev" not in issue
+        assert issue.startswith("Pulumi.hostile.yaml"), issue
+        assert "hunter2" not in issue and "AAABAKsecret" not in issue
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    """Many bad values in one file: each one of them is in the one error."""
+    text = BASE
+    picked = [c.values[0] for c in CASES if c.values[0].id in (
+        "user-semicolon", "mountpoint-relative", "identity-traversal", "rs-user-metachar", "lans-number",
+        "organization-space", "home-parent-space")]
+    for c in picked:
+        text = text.replace(c.old + "\n", c.new + "\n", 1)
+    f = tmp_path / "Pulumi.hostile.yaml"
+    f.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(f)
+    text = "\n".join(caught.value.issues)
+    for c in picked:
+        assert f": {c.key}: " in text and c.fragment in text, text
+    lines = [int(i.split(":")[1]) for i in caught.value.issues]
+    assert lines == sorted(lines)  # in file order
+
+
+def test_the_issue_examples_are_refused_when_the_settings_load(tmp_path):
+    """The values issue 15 found accepted: an SSH user with spaces, ';' or a leading '-', and a home
+    mountpoint that is relative, carries '; id' or '..', or is empty."""
+    for user in ('""', '"a b"', '"root;id"', '"-oProxyCommand=x"'):
+        for mountpoint in ("home", '"/home; id"', "/home/../etc", '""'):
+            f = tmp_path / "Pulumi.hostile.yaml"
+            f.write_text(BASE.replace("      user: keystone", f"      user: {user}")
+                         .replace("    homeMountpoint: /home", f"    homeMountpoint: {mountpoint}"))
+            with pytest.raises(SettingsError) as caught:
+                load_settings(f)
+            text = "\n".join(caught.value.issues)
+            assert "Pulumi.hostile.yaml:8:" in text and f": {H0}.user: " in text
+            assert "Pulumi.hostile.yaml:19:" in text and ": keystone:zfs.homeMountpoint: " in text

@@ -1,0 +1,204 @@
+"""Checks of values that name things on a host or a network: POSIX user names, absolute paths, ZFS
+dataset names, SSH addresses, host names, URLs.  Pure and dependency-free (the standard library
+only), so the stack settings, the roster and any tool can share one definition of each concept.
+
+Every check takes the raw value (from YAML or JSON: it may be anything), returns it (normalised
+where said) or raises ``Invalid`` with a message that quotes the value safely (``show``) and a
+hint that says what would be accepted.  Messages never echo a URL that carries credentials.
+"""
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+from typing import Any
+
+POSIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+"""User and group names Debian's ``useradd`` accepts by default (NAME_REGEX), at most 32 bytes."""
+PATH_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
+"""One component of a path Keystone writes into commands and config files (no quoting hazards)."""
+DATASET_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+"""One component of a ZFS dataset name (ZFS also allows spaces: Keystone does not)."""
+HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+"""Keystone's own name of a host (one DNS label, lower case): resource ids start with it."""
+DNS_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?")
+"""A DNS name or an ``~/.ssh/config`` alias (underscores allowed: aliases are not DNS)."""
+MAX_PATH = 4095
+MAX_DATASET = 255
+"""ZFS_MAX_DATASET_NAME_LEN - 1."""
+RESERVED_POOL_NAMES = frozenset({"mirror", "raidz", "raidz1", "raidz2", "raidz3", "draid", "draid1", "draid2",
+                                 "draid3", "spare", "log", "cache", "special", "dedup"})
+SYSTEM_DIRECTORIES = frozenset({"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+                                "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/usr/bin", "/usr/lib",
+                                "/usr/sbin", "/usr/local", "/var/lib", "/var/log", "/var/tmp"})
+"""Directories that must never hold people's homes."""
+
+
+class Invalid(ValueError):
+    """A value that does not pass a check: ``message`` says what is wrong, ``hint`` how to fix it."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.message, self.hint = message, hint
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message + (f" ({self.hint})" if self.hint else "")
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A safe, short rendering of a value for a message: ``repr`` escapes newlines and control characters."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[: limit + 2] + "..."
+
+
+def text(value: Any, what: str) -> str:
+    """``value`` if it is a string; otherwise why not (YAML reads ``yes``, ``on``, ``null``, ``22`` as non-strings)."""
+    if isinstance(value, str):
+        return value
+    hint = "put the value in quotes" if isinstance(value, (bool, int, float)) or value is None else None
+    raise Invalid(f"{what} must be a string, got {show(value)}", hint)
+
+
+def _bad_character(value: str, allowed: re.Pattern[str]) -> str | None:
+    for ch in value:
+        if not allowed.fullmatch(ch):
+            return ch
+    return None
+
+
+def posix_name(value: Any, what: str = "user name") -> str:
+    """A POSIX user or group name as Debian accepts it: ``[a-z_][a-z0-9_-]{0,31}``."""
+    v = text(value, what)
+    chars = "lower-case ASCII letters, digits, '_' and '-', starting with a letter or '_', at most 32"
+    if not v:
+        raise Invalid(f"{what} is empty", chars)
+    if v.startswith("-"):
+        raise Invalid(f"{what} {show(v)} starts with '-'", "a name starting with '-' would be read as an option")
+    if len(v) > 32:
+        raise Invalid(f"{what} {show(v)} is {len(v)} characters long", "at most 32")
+    if not POSIX_NAME.fullmatch(v):
+        if POSIX_NAME.fullmatch(v.lower()):
+            raise Invalid(f"{what} {show(v)} has upper-case letters", f"names are lower case: {v.lower()!r}")
+        bad = _bad_character(v[1:], re.compile(r"[a-z0-9_-]")) if v[:1] and re.fullmatch(r"[a-z_]", v[0]) else v[0]
+        raise Invalid(f"invalid {what} {show(v)}" + (f": {show(bad)} is not allowed" if bad else ""), chars)
+    return v
+
+
+def absolute_path(value: Any, what: str = "path", *, home_relative: bool = False, allow_root: bool = False) -> str:
+    """An absolute, normalised path of plain components: no ``..``, ``.``, ``//``, trailing ``/``,
+    whitespace, quotes or shell metacharacters.  ``home_relative``: ``~/...`` is accepted too (for
+    files ssh or the program expands, such as an identity file)."""
+    v = text(value, what)
+    start = "/" + (" or ~/" if home_relative else "")
+    if not v:
+        raise Invalid(f"{what} is empty", f"an absolute path starting with {start}")
+    if len(v) > MAX_PATH:
+        raise Invalid(f"{what} is {len(v)} characters long", f"at most {MAX_PATH}")
+    tilde = home_relative and v.startswith("~/")
+    body = v[1:] if tilde else v
+    if not body.startswith("/"):
+        raise Invalid(f"{what} {show(v)} is not an absolute path", f"start it with {start}")
+    parts = body.split("/")[1:]
+    if ".." in parts:
+        raise Invalid(f"{what} {show(v)} contains '..'", "write the path without '..' components")
+    if body != "/" and ("." in parts or "" in parts):
+        normal = "/" + posixpath.normpath(body).lstrip("/")
+        normal = ("~" + normal) if tilde else normal
+        raise Invalid(f"{what} {show(v)} is not normalised", f"write {normal!r} (no '.', '//' or trailing '/')")
+    if body == "/" and not allow_root:
+        raise Invalid(f"{what} is the root directory /", "name a directory below /")
+    for part in parts:
+        if not PATH_COMPONENT.fullmatch(part or "."):
+            bad = _bad_character(part, re.compile(r"[A-Za-z0-9._-]"))
+            raise Invalid(f"{what} {show(v)} contains {show(bad)}",
+                          "letters, digits and . _ - between slashes: no spaces, quotes or shell characters")
+    return v
+
+
+def directory_for_homes(value: Any, what: str = "home mountpoint") -> str:
+    """Where the home parent is mounted: an absolute path (``absolute_path``), not a system directory."""
+    v = absolute_path(value, what)
+    if v in SYSTEM_DIRECTORIES:
+        raise Invalid(f"{what} {v!r} is a system directory", "homes live in a directory of their own, e.g. /home")
+    return v
+
+
+def dataset_name(value: Any, what: str = "dataset", *, room: int = 0) -> str:
+    """A ZFS filesystem below a pool (``pool/a/b``): plain components, no snapshot or bookmark,
+    ``room`` characters left for names appended to it (``/<user>``)."""
+    v = text(value, what)
+    if not v:
+        raise Invalid(f"{what} is empty", "a dataset below a pool, e.g. rpool/home")
+    if len(v) + room > MAX_DATASET:
+        raise Invalid(f"{what} {show(v)} is {len(v)} characters long",
+                      f"at most {MAX_DATASET - room}" + (" (room is kept for the user name appended to it)" if room else ""))
+    for ch, why in (("@", "'@' names a snapshot"), ("#", "'#' names a bookmark"), ("%", "'%' is reserved by ZFS")):
+        if ch in v:
+            raise Invalid(f"{what} {show(v)} contains {ch!r}", f"{why}: name a filesystem")
+    parts = v.split("/")
+    if ".." in parts or "." in parts:
+        raise Invalid(f"{what} {show(v)} contains '..' or '.'", "a dataset name has no relative components")
+    if "" in parts:
+        raise Invalid(f"{what} {show(v)} has an empty component",
+                      "no leading, trailing or doubled '/': e.g. rpool/crypt/home")
+    if len(parts) < 2:
+        raise Invalid(f"{what} {show(v)} is a pool, not a dataset below one", f"e.g. {v}/home")
+    for part in parts:
+        if not DATASET_COMPONENT.fullmatch(part):
+            bad = part[0] if not re.fullmatch(r"[A-Za-z0-9]", part[0]) else _bad_character(part, re.compile(r"[A-Za-z0-9_.:-]"))
+            raise Invalid(f"{what} {show(v)} contains {show(bad)}",
+                          "each component starts with a letter or digit, then letters, digits and _ . : -")
+    pool = parts[0]
+    if not pool[0].isalpha():
+        raise Invalid(f"pool name {pool!r} of {what} must start with a letter", "e.g. rpool")
+    if pool in RESERVED_POOL_NAMES:
+        raise Invalid(f"pool name {pool!r} of {what} is reserved by ZFS", "use the pool's real name, e.g. rpool")
+    return v
+
+
+def host_name(value: Any, what: str = "host name") -> str:
+    """Keystone's name of a host: one lower-case DNS label (it starts resource ids)."""
+    v = text(value, what)
+    if not HOST_NAME.fullmatch(v):
+        raise Invalid(f"invalid {what} {show(v)}", "lower-case letters, digits and '-', at most 63, not starting "
+                      "or ending with '-'")
+    return v
+
+
+def ssh_address(value: Any, what: str = "SSH address", *, allow_local: bool = True) -> str:
+    """A host name, an IP address or an ``~/.ssh/config`` alias (``local``: this machine)."""
+    v = text(value, what)
+    hint = "a host name, an IP address or an ~/.ssh/config alias" + (', or "local"' if allow_local else "")
+    if allow_local and v == "local":
+        return v
+    if not v:
+        raise Invalid(f"{what} is empty", hint)
+    if v.startswith("-"):
+        raise Invalid(f"{what} {show(v)} starts with '-'", "ssh would read it as an option: " + hint)
+    if re.fullmatch(r"[0-9.]+", v) or ":" in v or v.startswith("["):
+        try:
+            ip = ipaddress.ip_address(v[1:-1] if v.startswith("[") and v.endswith("]") else v)
+        except ValueError:
+            raise Invalid(f"{what} {show(v)} is not a valid IP address", hint) from None
+        if ip.version == 6 and ip.scope_id:
+            raise Invalid(f"{what} {show(v)} has a zone index", "use a global address or an ~/.ssh/config alias")
+        return v
+    if not DNS_NAME.fullmatch(v):
+        raise Invalid(f"invalid {what} {show(v)}", hint)
+    return v
+
+
+def http_url(value: Any, what: str = "URL") -> str:
+    """``http(s)://host[:port][/path]``: no credentials (they would be stored in plain text), no query."""
+    v = text(value, what)
+    if "@" in v:  # never echo it: it may carry a password
+        raise Invalid(f"{what} must not contain credentials ('user:password@')",
+                      "the token is a secret: pulumi config set --secret ...")
+    m = re.fullmatch(r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[A-Za-z0-9._~/-]*)?", v)
+    if not m:
+        raise Invalid(f"{what} {show(v)} is not an http(s) URL", "http(s)://host[:port][/path], no query or spaces")
+    if m.group(3) is not None and not 1 <= int(m.group(3)) <= 65535:
+        raise Invalid(f"{what} {show(v)} has port {m.group(3)}", "a port from 1 to 65535")
+    return v

@@ -25,7 +25,13 @@ import yaml
 from engine import paths
 
 REPO = paths.ROOT
-PROGRAM = ("Pulumi.yaml", "__main__.py", "components", "providers", "roster", "settings", "policy", ".venv")
+
+def program_entries() -> list[str]:
+    """What a project directory links from the repository: everything at its top level (the program and
+    every module it imports, ``.venv`` for the policy pack) except the stacks' own config files."""
+    return sorted(p.name for p in REPO.iterdir()
+                  if p.name not in (".git", "rosters") and not (p.name.startswith("Pulumi.") and p.name != "Pulumi.yaml"))
+
 PASSPHRASE = "keystone-engine-tests"
 
 
@@ -118,7 +124,7 @@ class Workspace:
         self.home = root / "pulumi-home"
         for d in (self.project, self.state, self.home):
             d.mkdir(parents=True, exist_ok=True)
-        entries = [(e, REPO / e) for e in PROGRAM] if program is None else \
+        entries = [(e, REPO / e) for e in program_entries()] if program is None else \
             [(e, program / e) for e in ("Pulumi.yaml", "__main__.py")] + [(".venv", REPO / ".venv")]
         for entry, target in entries:
             link = self.project / entry

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 HOME_PARENT = "rpool/crypt/home"
 HOME_DIR = "/home"
 UID_BASE = 40000
-# DESIGN.md §4: the home's delegation; destroy only on descendants.
+# docs/design.md ("ZFS homes"): the home's delegation; destroy only on descendants.
 PERMISSIONS = ("atime", "bookmark", "compression", "create", "diff", "hold", "mount", "quota", "readonly",
                "receive", "recordsize", "refquota", "release", "rollback", "send", "snapshot", "userprop")
 DESCENDENT_PERMISSIONS = ("destroy",)

@@ -57,7 +57,7 @@ def image_dir() -> pathlib.Path:
 
 
 def accelerator() -> list[str]:
-    """KVM only where it can boot a stock kernel; this workplace's PVM KVM cannot (DESIGN.md §6)."""
+    """KVM only where it can boot a stock kernel; a PVM KVM cannot (docs/design.md, "The test guest")."""
     if os.access("/dev/kvm", os.W_OK) and not os.path.exists("/sys/module/kvm_pvm"):
         return ["-accel", "kvm", "-cpu", "host"]
     return ["-accel", "tcg,thread=multi,tb-size=512", "-cpu", "max"]

@@ -36,7 +36,7 @@ UNKNOWN_SENTINELS: Final = frozenset({
 })
 
 # ---------------------------------------------------------------------------------------------
-# Resource type tokens (DESIGN.md §2: persisted API)
+# Resource type tokens (docs/design.md, "Persisted API")
 # ---------------------------------------------------------------------------------------------
 
 OS_ACCOUNT: Final = "pulumi-python:dynamic/os:Account"

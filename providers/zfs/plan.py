@@ -11,7 +11,7 @@ from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
 
-# DESIGN.md §4: what a person may do on their own home; `destroy` only on what they create below it.
+# docs/design.md ("ZFS homes"): what a person may do on their own home; `destroy` only on what they create below it.
 DEFAULT_PERMISSIONS = ("create", "snapshot", "rollback", "diff", "send", "receive", "hold", "release", "bookmark",
                        "mount", "compression", "quota", "refquota", "recordsize", "atime", "readonly", "userprop")
 DEFAULT_DESCENDENT_PERMISSIONS = ("destroy",)

@@ -42,6 +42,8 @@ class KubernetesRbac:
     power_user_role: str
     """Name of the project-owned read-only ClusterRole bound to power users."""
     oidc_prefix: str = "oidc:"
+    namespaces: list[pulumi.Resource] = field(default_factory=list)
+    """Reads of the namespaces owners are bound in: every binding waits for them (a missing one fails)."""
 
 
 @dataclass
@@ -133,7 +135,7 @@ class WorkstationUser(pulumi.ComponentResource):
         # roleRef is immutable: a tier change must replace the binding, deleting the old one first
         # because the binding keeps its name.
         opts = pulumi.ResourceOptions(parent=self, provider=kube.provider, replace_on_changes=["roleRef"],
-                                      delete_before_replace=True)
+                                      delete_before_replace=True, depends_on=kube.namespaces)
         if p.tier == Tier.NAMESPACE_OWNER:
             return [
                 k8s.rbac.v1.RoleBinding(

@@ -91,6 +91,9 @@ class KubernetesSettings(_Model):
     kubeconfig: str | None = Field(None, description="Path to a kubeconfig; default: the ambient one.")
     context: str | None = None
     oidc_prefix: str = Field("oidc:", description="Prefix the API server adds to OIDC user names.")
+    provider_version: str | None = Field(
+        None, pattern=r"^\d+\.\d+\.\d+$",
+        description="Version of the pulumi-kubernetes plugin to run; default: the Python package's.")
 
 
 class PromotionSettings(_Model):

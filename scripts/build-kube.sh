@@ -87,7 +87,7 @@ build() {
     echo "$dest/bin"; return 0
   fi
   mkdir -p "$CACHE"
-  tmp="$(mktemp -d "$CACHE/.$name-$version.XXXXXX")"
+  tmp="$(mktemp -d "$CACHE/.$name-$version.XXXXXX")"; chmod 755 "$tmp"
   echo "[build-kube] $name $version: building (cold builds take minutes on 2 cores)" >&2
   start=$(date +%s)
   local modflags=()
@@ -102,14 +102,19 @@ build() {
   fi
   # `go build` names a binary after its package's last path element: etcd's is the module root (v3)
   if [ "$name" = etcd ]; then mv "$tmp/bin/v3" "$tmp/bin/etcd"; fi
-  rm -rf "$dest"; mv "$tmp" "$dest"
+  rm -rf "$tmp/src" "$dest"; mv "$tmp" "$dest"
   echo "[build-kube] $name $version: built in $(( $(date +%s) - start ))s -> $dest" >&2
   echo "$dest/bin"
 }
 
-names=("$@"); [ ${#names[@]} -gt 0 ] || names=(kube-apiserver etcd pulumi-kubernetes)
-for n in "${names[@]}"; do packages "$n" >/dev/null; done
-mkdir -p "$CACHE"
-exec 9>"$CACHE/build-kube.lock"
-flock 9
-for n in "${names[@]}"; do build "$n"; done
+main() {
+  local names=("$@") n
+  [ ${#names[@]} -gt 0 ] || names=(kube-apiserver etcd pulumi-kubernetes)
+  for n in "${names[@]}"; do packages "$n" >/dev/null; done
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/build-kube.lock"
+  flock 9   # one build at a time; a second caller then finds the cache filled
+  for n in "${names[@]}"; do build "$n"; done
+}
+# the whole file is parsed before anything runs: editing it during a (long) build cannot derail that build
+main "$@"; exit $?

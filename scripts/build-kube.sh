@@ -100,8 +100,8 @@ build() {
           -o "$tmp/bin/" $(packages "$name")); then
     rm -rf "$tmp"; echo "[build-kube] $name $version: build FAILED" >&2; return 1
   fi
-  # `go build` names a binary after its package's last path element: etcd's is the module root (v3)
-  if [ "$name" = etcd ]; then mv "$tmp/bin/v3" "$tmp/bin/etcd"; fi
+  # `go build` names etcd's binary after its module path without the major version: server
+  if [ "$name" = etcd ]; then mv "$tmp/bin/server" "$tmp/bin/etcd"; fi
   rm -rf "$tmp/src" "$dest"; mv "$tmp" "$dest"
   echo "[build-kube] $name $version: built in $(( $(date +%s) - start ))s -> $dest" >&2
   echo "$dest/bin"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes pieces of the test tier from Go modules, each from its wrapper module under engine/:
-#   kube-apiserver     kube-apiserver and kubectl (k8s.io/kubernetes, staging modules at their published versions)
+#   kube-apiserver     kube-apiserver, kube-controller-manager and kubectl (k8s.io/kubernetes, staging modules at
+#                      their published versions)
 #   etcd               etcd (go.etcd.io/etcd/server/v3)
 #   pulumi-kubernetes  pulumi-resource-kubernetes (the provider plugin, at the Python package's version)
 # Usage: scripts/build-kube.sh [NAME...]   (no name: all three)
@@ -16,7 +17,7 @@ export GOFLAGS="${GOFLAGS:-} -mod=readonly" CGO_ENABLED=0
 # name -> main packages and the binary each yields
 packages() {
   case "$1" in
-    kube-apiserver)    echo "k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl" ;;
+    kube-apiserver)    echo "k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl" ;;
     etcd)              echo "go.etcd.io/etcd/server/v3" ;;
     pulumi-kubernetes) echo "github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes" ;;
     *) echo "build-kube: unknown component '$1' (kube-apiserver, etcd, pulumi-kubernetes)" >&2; return 1 ;;
@@ -24,7 +25,7 @@ packages() {
 }
 binaries() {
   case "$1" in
-    kube-apiserver)    echo "kube-apiserver kubectl" ;;
+    kube-apiserver)    echo "kube-apiserver kube-controller-manager kubectl" ;;
     etcd)              echo "etcd" ;;
     pulumi-kubernetes) echo "pulumi-resource-kubernetes" ;;
   esac

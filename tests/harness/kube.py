@@ -1,4 +1,5 @@
-"""A real Kubernetes control plane for the tests: etcd and kube-apiserver on loopback only.
+"""A real Kubernetes control plane for the tests: etcd, kube-apiserver and kube-controller-manager
+(its clusterrole-aggregation and garbage-collector controllers alone) on loopback only.
 
 Both are built from their Go modules by ``scripts/build-kube.sh`` (cached under ``~/.cache/keystone/``).
 The API server runs with the RBAC authorizer alone; the test client authenticates as a cluster admin
@@ -39,6 +40,7 @@ class ControlPlaneError(RuntimeError):
 @dataclass(frozen=True)
 class KubeBinaries:
     kube_apiserver: pathlib.Path
+    kube_controller_manager: pathlib.Path
     kubectl: pathlib.Path
     etcd: pathlib.Path
     provider: pathlib.Path | None = None
@@ -57,7 +59,7 @@ def build(provider: bool = False, log: Callable[[str], None] = print) -> KubeBin
     dirs = [pathlib.Path(p) for p in r.stdout.split()]
     log(f"[kube] binaries ready in {time.monotonic() - start:.1f}s")
     found = {f.name: f for d in dirs for f in d.iterdir()}
-    return KubeBinaries(found["kube-apiserver"], found["kubectl"], found["etcd"],
+    return KubeBinaries(found["kube-apiserver"], found["kube-controller-manager"], found["kubectl"], found["etcd"],
                         found.get("pulumi-resource-kubernetes"))
 
 
@@ -227,8 +229,8 @@ def _wait(cp: ControlPlane, proc: subprocess.Popen, log: pathlib.Path, ready: Ca
 
 
 def start(binaries: KubeBinaries, users: dict[str, str], log: Callable[[str], None] = print) -> ControlPlane:
-    """Start etcd and kube-apiserver on loopback; returns once /readyz answers ok and RBAC's bootstrap
-    roles exist.  ``users``: user name -> token for the static token file."""
+    """Start etcd, kube-apiserver and the controller manager on loopback; returns once /readyz answers
+    ok and the built-in ``admin`` role has its aggregated rules.  ``users``: user name -> token."""
     d = pathlib.Path(tempfile.mkdtemp(prefix="keystone-kube-"))
     d.chmod(0o700)
     t0 = time.monotonic()
@@ -272,14 +274,33 @@ def start(binaries: KubeBinaries, users: dict[str, str], log: Callable[[str], No
         ], stdout=api_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         cp.procs.append(api)
         _wait(cp, api, api_log, lambda: cp.request("GET", "/readyz")[0] == 200, "kube-apiserver", deadline)
-        _wait(cp, api, api_log, lambda: cp.request("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/admin")[0]
-              == 200, "RBAC bootstrap roles", deadline)
+        # Two controllers of the controller manager are part of what RBAC objects rely on: the
+        # clusterrole-aggregation controller fills the built-in admin/edit/view roles (aggregated, empty
+        # without it), and the garbage collector removes the foregroundDeletion finalizer that a
+        # deletion with propagationPolicy=Foreground (the pulumi-kubernetes provider's) puts on the
+        # object; without it every delete hangs.  No other controller runs (nothing schedules pods).
+        cp.write_kubeconfig(d / "admin.kubeconfig")
+        kcm_log = d / "kube-controller-manager.log"
+        kcm = subprocess.Popen([
+            str(binaries.kube_controller_manager), "--kubeconfig", str(d / "admin.kubeconfig"),
+            "--controllers", "clusterrole-aggregation-controller,garbage-collector-controller", "--leader-elect=false",
+            "--secure-port=0",  # serves nothing: no port at all
+            "--v", "1",
+        ], stdout=kcm_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cp.procs.append(kcm)
+        _wait(cp, kcm, kcm_log, lambda: _has_rules(cp, "admin"), "aggregated RBAC roles (admin)", deadline)
     except BaseException:
         cp.stop()
         raise
     cp.startup_seconds = time.monotonic() - t0
-    log(f"[kube] control plane up at {cp.url} in {cp.startup_seconds:.1f}s (etcd + kube-apiserver, RBAC)")
+    log(f"[kube] control plane up at {cp.url} in {cp.startup_seconds:.1f}s (etcd, kube-apiserver with RBAC, "
+        f"kube-controller-manager)")
     return cp
+
+
+def _has_rules(cp: ControlPlane, role: str) -> bool:
+    status, body = cp.request("GET", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}")
+    return status == 200 and bool(body.get("rules"))
 
 
 def _audit_policy(d: pathlib.Path) -> pathlib.Path:

@@ -39,7 +39,7 @@ class KubeStack:
     def write_roster(self, roster: dict[str, Any]) -> None:
         path = self.ws.write_roster(yaml.safe_dump(roster, sort_keys=False), "kube.yaml")
         self.ws.write_stack(STACK, {
-            "roster": str(path.relative_to(self.ws.project)),
+            "roster": str(path),
             "minUid": 1000,
             "hosts": [],
             "authentik": {"enabled": False},

@@ -10,7 +10,7 @@ import pulumi
 from components.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
 from components.peer_asn import peering_problems, register_peering
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
-from roster import PersonState, Roster, RosterContext, RosterError, load_roster
+from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
 from settings import SettingsError, StackSettings, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
@@ -131,15 +131,18 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
     if s.kubernetes.enabled:
         import pulumi_kubernetes as k8s
 
-        provider = k8s.Provider("kubernetes", kubeconfig=_read(s.kubernetes.kubeconfig), context=s.kubernetes.context)
+        provider = k8s.Provider("kubernetes", kubeconfig=_read(s.kubernetes.kubeconfig), context=s.kubernetes.context,
+                                opts=pulumi.ResourceOptions(version=s.kubernetes.provider_version))
+        namespaces = [k8s.core.v1.Namespace.get(f"namespace-{ns}", ns, opts=pulumi.ResourceOptions(provider=provider))
+                      for ns in owned_namespaces(roster)]
         k8s.rbac.v1.ClusterRole(
             "power-user-readonly",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=POWER_USER_ROLE, labels={
                 **POWER_USER_LABEL, "app.kubernetes.io/managed-by": "keystone"}),
             rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[group], resources=resources, verbs=["get", "list", "watch"])
                    for group, resources in POWER_USER_RULES],
-            opts=pulumi.ResourceOptions(provider=provider))
-        kube = KubernetesRbac(provider, POWER_USER_ROLE, s.kubernetes.oidc_prefix)
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=namespaces))
+        kube = KubernetesRbac(provider, POWER_USER_ROLE, s.kubernetes.oidc_prefix, namespaces)
 
     people: dict[str, Any] = {}
     members: list[float] = []
@@ -160,6 +163,15 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
     result = {"people": people, "rosterDigest": roster.digest()}
     result.update(register_peering(inputs))  # peers: ZeroTier members and BIRD files (components/peer_asn.py)
     return result
+
+
+def owned_namespaces(roster: Roster) -> list[str]:
+    """Namespaces active namespace owners are bound in.  Keystone never creates a namespace: the program
+    reads each one (``namespace-<name>``) before any Kubernetes object, and every object waits for the
+    reads, so a namespace missing from the cluster stops the run before a Kubernetes object is changed
+    (and, in the preview ``pulumi up`` runs first, before anything at all is applied)."""
+    return sorted({ns for p in roster.people.values()
+                   if p.state == PersonState.ACTIVE and p.tier == Tier.NAMESPACE_OWNER for ns in p.namespaces})
 
 
 def _read(path: str | None) -> str | None:

@@ -42,6 +42,8 @@ class KubernetesRbac:
     power_user_role: str
     """Name of the project-owned read-only ClusterRole bound to power users."""
     oidc_prefix: str = "oidc:"
+    namespaces: list[pulumi.Resource] = field(default_factory=list)
+    """Reads of the namespaces owners are bound in: every binding waits for them (a missing one fails)."""
 
 
 @dataclass
@@ -130,15 +132,17 @@ class WorkstationUser(pulumi.ComponentResource):
         subject = k8s.rbac.v1.SubjectArgs(kind="User", name=f"{kube.oidc_prefix}{p.kubernetes}",
                                           api_group="rbac.authorization.k8s.io")
         labels = {TIER_LABEL: p.tier.value, PERSON_LABEL: p.username, "app.kubernetes.io/managed-by": "keystone"}
-        # roleRef is immutable: a tier change must replace the binding, deleting the old one first
-        # because the binding keeps its name.
+        # roleRef is immutable, and the API server refuses a changed roleRef even in the dry run a
+        # preview makes ("cannot change roleRef"): so the object's name carries the tier, and a tier
+        # change is a new object; the old one is deleted first (never a moment with both grants).
+        binding = f"keystone-{p.username}-{p.tier.value}"
         opts = pulumi.ResourceOptions(parent=self, provider=kube.provider, replace_on_changes=["roleRef"],
-                                      delete_before_replace=True)
+                                      delete_before_replace=True, depends_on=kube.namespaces)
         if p.tier == Tier.NAMESPACE_OWNER:
             return [
                 k8s.rbac.v1.RoleBinding(
                     f"{name}-k8s-{ns}",
-                    metadata=k8s.meta.v1.ObjectMetaArgs(name=f"keystone-{p.username}", namespace=ns, labels=labels),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=binding, namespace=ns, labels=labels),
                     role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole",
                                                      name="admin"),
                     subjects=[subject], opts=opts)
@@ -147,6 +151,6 @@ class WorkstationUser(pulumi.ComponentResource):
         role = "cluster-admin" if p.tier == Tier.ADMIN else kube.power_user_role
         return [k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-k8s",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"keystone-{p.username}", labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=binding, labels=labels),
             role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role),
             subjects=[subject], opts=opts)]

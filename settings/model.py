@@ -155,6 +155,9 @@ class KubernetesSettings(_Model):
     oidc_prefix: Annotated[str, checked(_pattern(
         _OIDC_PREFIX, "OIDC prefix", "the API server's --oidc-username-prefix: letters, digits and _ . @ : + -"))] = Field(
         "oidc:", description="Prefix the API server adds to OIDC user names.")
+    provider_version: Annotated[str | None, checked(_pattern(
+        r"\d{1,4}\.\d{1,4}\.\d{1,4}", "plugin version", "X.Y.Z, e.g. 4.25.0"), optional=True)] = Field(
+        None, description="Version of the pulumi-kubernetes plugin to run; default: the Python package's.")
 
     @model_validator(mode="after")
     def _prefix(self) -> "KubernetesSettings":

@@ -47,6 +47,7 @@ config:
     enabled: true
     context: prod-cluster
     oidcPrefix: "oidc:"
+    providerVersion: 4.25.0
   keystone:promotion:
     after: staging
     organization: example-org
@@ -246,6 +247,10 @@ CASES = [
          "must not start with 'system:'", "    kubeconfig:"),
     case("oidc-prefix-space", '    oidcPrefix: "oidc:"', '    oidcPrefix: "oidc: "', "keystone:kubernetes.oidcPrefix",
          "invalid OIDC prefix"),
+    case("provider-version-range", "    providerVersion: 4.25.0", '    providerVersion: ">=4.25"',
+         "keystone:kubernetes.providerVersion", "invalid plugin version"),
+    case("provider-version-shell", "    providerVersion: 4.25.0", '    providerVersion: "4.25.0; id"',
+         "keystone:kubernetes.providerVersion", "invalid plugin version"),
     # --- promotion ------------------------------------------------------------------------------------
     case("promotion-after-itself", "    after: staging", "    after: hostile", "keystone:promotion",
          "names this stack", "    after:"),

@@ -117,15 +117,15 @@ class Workspace:
 
     def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None):
         """``program``: a directory holding another program (``Pulumi.yaml`` and ``__main__.py``) to run
-        instead of Keystone's; the project's ``.venv`` is linked either way."""
+        instead of Keystone's, with the repository's modules beside it."""
         self.root = root
         self.project = root / name
         self.state = root / "state"
         self.home = root / "pulumi-home"
         for d in (self.project, self.state, self.home):
             d.mkdir(parents=True, exist_ok=True)
-        entries = [(e, REPO / e) for e in program_entries()] if program is None else \
-            [(e, program / e) for e in ("Pulumi.yaml", "__main__.py")] + [(".venv", REPO / ".venv")]
+        own = ("Pulumi.yaml", "__main__.py") if program is not None else ()
+        entries = [(e, program / e) for e in own] + [(e, REPO / e) for e in program_entries() if e not in own]
         for entry, target in entries:
             link = self.project / entry
             if not link.exists():

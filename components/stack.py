@@ -14,7 +14,7 @@ from roster import PersonState, Roster, RosterContext, RosterError, load_roster
 from settings import SettingsError, StackSettings, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
-                 "peering")
+                 "peering", "workstation")
 STRING_KEYS = ("roster",)  # plain strings in the stack file; every other key is YAML (a JSON value)
 POWER_USER_ROLE = "keystone-power-user-readonly"
 POWER_USER_LABEL = {"keystone.dev/role": "power-user-readonly"}

@@ -228,6 +228,10 @@ class WorkstationSettings(_Model):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             problems.append(f"service names must be unique: {', '.join(dup)}")
+        units = [s.unit for s in self.services]
+        dup = sorted({u for u in units if units.count(u) > 1})
+        if dup:
+            problems.append(f"two services cannot share a template unit (their instances would be one): {', '.join(dup)}")
         for i, a in enumerate(self.services):
             for b in self.services[i + 1:]:
                 if a.ports.start < b.ports.stop and b.ports.start < a.ports.stop:

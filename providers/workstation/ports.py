@@ -45,7 +45,7 @@ class ServiceRange:
 
 def previous_allocation(deployed_people: Any) -> Allocation:
     """The allocation the last deployment exported (``people.<user>.workstation.ports``); anything
-    malformed is ignored (a port that is not an int is simply not kept)."""
+    malformed is ignored (a port that is not a whole number is simply not kept)."""
     out: Allocation = {}
     if not isinstance(deployed_people, Mapping):
         return out
@@ -58,8 +58,9 @@ def previous_allocation(deployed_people: Any) -> Allocation:
             if not isinstance(per_service, Mapping):
                 continue
             for service, port in per_service.items():
-                if isinstance(port, int) and not isinstance(port, bool):
-                    out.setdefault(str(host), {}).setdefault(str(service), {})[str(user)] = port
+                # outputs come back through protobuf, where every number is a float
+                if isinstance(port, (int, float)) and not isinstance(port, bool) and float(port).is_integer():
+                    out.setdefault(str(host), {}).setdefault(str(service), {})[str(user)] = int(port)
     return out
 
 

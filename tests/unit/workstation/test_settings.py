@@ -105,6 +105,7 @@ config:
     services:
       - {name: a, unit: a, unitFile: u/a@.service, basePort: 20000, range: 100}
       - {name: a, unit: b, unitFile: u/c@.service, basePort: 20050}
+      - {name: c, unit: a, unitFile: u/a@.service, basePort: 30000}
     files:
       - {path: code, template: x}
     workspace: {repository: /srv/git/code.git}
@@ -121,5 +122,6 @@ config:
     text = str(e.value)
     assert "Pulumi.x.yaml:2:3: keystone:workstation:" in text or "Pulumi.x.yaml:3:5: keystone:workstation" in text, text
     for part in ("service names must be unique: a", "port ranges of services a (20000-20099) and a (20050-20149) overlap",
-                 "files and workspace paths must be distinct: code", "map /etc/m: no service named 'zzz'"):
+                 "files and workspace paths must be distinct: code",
+                 "two services cannot share a template unit", "map /etc/m: no service named 'zzz'"):
         assert part in text, text

@@ -97,3 +97,18 @@ def test_a_full_range_or_missing_unit_file_registers_nothing():
     with pytest.raises(GateError) as e:
         run(services=[svc])
     assert "unitFile workstation/units/nope@.service does not exist" in str(e.value)
+
+
+def test_the_program_passes_the_workstation_policies(first):
+    from policy import contract as c
+    from policy.offline import ResourceRecord, evaluate
+
+    names = {c.P_WS_PORT_UNIQUE, c.P_WS_INSTANCE_ACTIVE, c.P_WS_SEED_PRIVATE}
+    records = [ResourceRecord(type=r.type, name=r.name, props=r.inputs) for r in first.mocks.resources
+               if r.type in (c.WORKSTATION_INSTANCE, c.HOST_FILE)]
+    assert len(records) > 20
+    assert [v for v in evaluate(records) if v.policy_name in names] == []
+    # and a clash the program would never make is caught
+    clash = [*records, ResourceRecord(type=c.WORKSTATION_INSTANCE, name="x", props={
+        **first.named("bob-ws1-svc-echo").inputs, "user": "zed"})]
+    assert [v.policy_name for v in evaluate(clash) if v.policy_name in names] == [c.P_WS_PORT_UNIQUE]

@@ -106,7 +106,7 @@ def test_the_program_passes_the_workstation_policies(first):
     names = {c.P_WS_PORT_UNIQUE, c.P_WS_INSTANCE_ACTIVE, c.P_WS_SEED_PRIVATE}
     records = [ResourceRecord(type=r.type, name=r.name, props=r.inputs) for r in first.mocks.resources
                if r.type in (c.WORKSTATION_INSTANCE, c.HOST_FILE)]
-    assert len(records) > 20
+    assert len(records) == 18  # 9 instances, 5 seeded files, 2 units, 2 maps
     assert [v for v in evaluate(records) if v.policy_name in names] == []
     # and a clash the program would never make is caught
     clash = [*records, ResourceRecord(type=c.WORKSTATION_INSTANCE, name="x", props={

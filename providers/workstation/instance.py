@@ -1,8 +1,8 @@
 """``workstation:ServiceInstance`` — one person's instance of one service on one host.
 Resource id: ``<host>/<unit>@<user>``.
 
-* create/update: the host's workstation facts (one gather, shared with every ``Read`` of the host),
-  plan (``plan.py``), write, and read back in the same round trip;
+* create/update: the host's workstation facts (read fresh: sessions and listeners change), plan
+  (``plan.py``), write, and read back in the same round trip;
 * read (refresh): the instance as it is; a stopped or disabled instance of an active person, or an
   environment file changed on the host, shows as drift;
 * diff: a restart deferred by the last run (``pending_restart``) is a change, so the next preview
@@ -17,8 +17,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, write_and_read
-from providers.transport import HostError
+from providers.hoststate import CACHE, HostState, Scope, read_host_state, write_and_read
+from providers.transport import HostError, for_host
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, plan_instance
 
@@ -47,7 +47,8 @@ class ServiceInstanceProvider(KeystoneProvider):
     def _apply(self, desired: InstanceInputs, pending: bool = False, ensure: str | None = None) -> dict[str, Any]:
         if ensure:
             desired = desired.model_copy(update={"ensure": ensure})
-        before = _facts(CACHE.get(desired.host, SCOPE))
+        # a fresh read, never the cache: sessions and listeners are what they are now
+        before = _facts(read_host_state(for_host(desired.host), SCOPE))
         step = plan_instance(desired, before, pending)
         after = before
         if step.commands:

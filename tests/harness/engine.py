@@ -25,7 +25,8 @@ import yaml
 from engine import paths
 
 REPO = paths.ROOT
-PROGRAM = ("Pulumi.yaml", "__main__.py", "components", "providers", "roster", "settings", "policy", ".venv")
+PROGRAM = ("Pulumi.yaml", "__main__.py", "components", "providers", "roster", "settings", "policy", "workstation",
+           ".venv")
 PASSPHRASE = "keystone-engine-tests"
 
 

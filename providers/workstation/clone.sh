@@ -2,6 +2,7 @@
 # Run as the person: clone $3 (branch $4) into $1/$2 only if nothing is there.  Prints "cloned" or
 # "present".  HOME is the person's, so git reads their configuration, never root's.
 set -u
+cd -- "$1" || exit 1
 dest="$1/$2"
 if [ -e "$dest" ] || [ -L "$dest" ]; then echo present; exit 0; fi
 mkdir -p -- "${dest%/*}" || exit 1

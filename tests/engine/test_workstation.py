@@ -64,6 +64,12 @@ def pid_of(guest, user: str) -> str:
     return guest.ssh(f"systemctl show -p MainPID --value keystone-echo@{user}.service").stdout.strip()
 
 
+def logged_in(guest) -> set[str]:
+    """Users in logind's session list."""
+    rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
+    return {r[2] for r in rows if len(r) > 2}
+
+
 def wait_until(what, predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -129,9 +135,9 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
     # 6. ana is logged in; the environment changes for everyone: ben and cyd restart, ana waits
     guest.ssh("runuser -u ana -- sh -c 'echo mine > /home/ana/.config/keystone/env.sh'")
     ana_pid, ben_pid = pid_of(guest, "ana"), pid_of(guest, "ben")
-    session = subprocess.Popen(guest.ssh_argv("ana", keys["ana"][0]) + ["sleep 900"], stdin=subprocess.DEVNULL)
+    session = subprocess.Popen(guest.ssh_argv("ana", keys["ana"][0]) + ["read line"], stdin=subprocess.PIPE)
     try:
-        wait_until("ana's logind session", lambda: " ana " in guest.ssh("loginctl list-sessions --no-legend").stdout)
+        wait_until("ana's logind session", lambda: "ana" in logged_in(guest))
         changed = apply(roster(keys, cyd="active"), greeting="hello", seed="export WHO=again\\n")
         assert changed["ana-guest-svc-echo"] == "update" and changed["ben-guest-svc-echo"] == "update"
         assert pid_of(guest, "ben") != ben_pid and answer(guest, 20201) == "ben 20201 hello ben"
@@ -143,9 +149,9 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
         # the preview says so, and a run while she is still here changes nothing
         assert ws.preview(stack).changed(DYNAMIC) == {"ana-guest-svc-echo": "update"}
     finally:
-        session.terminate()
+        session.stdin.close()  # EOF: the remote shell's `read` returns, the login session ends
         session.wait(timeout=30)
-    wait_until("ana's session to end", lambda: " ana " not in guest.ssh("loginctl list-sessions --no-legend").stdout)
+    wait_until("ana's session to end", lambda: "ana" not in logged_in(guest))
 
     # 7. the next run, ana idle: restarted once; her edited seeded file is untouched
     changed = apply(roster(keys, cyd="active"), greeting="hello", seed="export WHO=again\\n")

@@ -51,6 +51,12 @@ def instance(target, **over):
     return {**base, **over}
 
 
+def logged_in(guest) -> set[str]:
+    """Users in logind's session list."""
+    rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
+    return {r[2] for r in rows if len(r) > 2}
+
+
 def wait_until(what, predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -87,9 +93,9 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
     assert main_pid(guest, u) == pid
 
     # an open SSH session of the person defers the restart of a changed environment
-    session = subprocess.Popen(guest.ssh_argv(USER, person) + ["sleep 600"], stdin=subprocess.DEVNULL)
+    session = subprocess.Popen(guest.ssh_argv(USER, person) + ["read line"], stdin=subprocess.PIPE)
     try:
-        wait_until("the person's logind session", lambda: USER in guest.ssh("loginctl list-sessions --no-legend").stdout)
+        wait_until("the person's logind session", lambda: USER in logged_in(guest))
         changed, _ = r.check(instance(guest_target, environment="PORT=20100\nGREETING=two\n"))
         assert r.diff(id_, outs, changed).changes is True
         outs = r.update(id_, outs, changed)
@@ -101,9 +107,9 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
         outs = r.update(id_, outs, changed)
         assert outs["pending_restart"] is True and main_pid(guest, u) == pid
     finally:
-        session.terminate()
+        session.stdin.close()  # EOF: the remote shell's `read` returns, the login session ends
         session.wait(timeout=30)
-    wait_until("the session to end", lambda: USER not in guest.ssh("loginctl list-sessions --no-legend").stdout)
+    wait_until("the session to end", lambda: USER not in logged_in(guest))
     outs = r.update(id_, outs, changed)  # the person is idle: restarted once
     assert outs["pending_restart"] is False
     assert main_pid(guest, u) != pid and answer(guest, 20100) == f"{USER} 20100 two"
@@ -201,8 +207,8 @@ def test_plain_files_are_authoritative_and_refresh_sees_drift(guest, guest_targe
     props, _ = r.check({"host": guest_target.model_dump(), "path": "/etc/keystone/test.map",
                         "content": "wsa\t20100\n"})
     id_, outs = r.create(props)
-    assert guest.ssh("stat -c '%U %a' /etc/keystone/test.map; cat /etc/keystone/test.map").stdout == \
-        "root 644\nwsa\t20100\n"
+    assert guest.ssh("stat -c '%U %a' /etc/keystone/test.map /etc/keystone; cat /etc/keystone/test.map").stdout == \
+        "root 644\nroot 755\nwsa\t20100\n"
     guest.ssh("echo intruder >> /etc/keystone/test.map")
     _, drifted_outs, drifted = r.read(id_, outs)
     assert drifted["content"].startswith("(changed on the host") and r.diff(id_, drifted_outs, props).changes is True

@@ -108,8 +108,16 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
     assert guest.ssh("stat -c '%U %a' /home/ana/.config/keystone/env.sh").stdout.strip() == "ana 600"
     assert ws.preview(stack).changed(DYNAMIC) == {}
 
-    # 2. abe (sorts first) joins: nobody else's port moves
+    # 2. abe (sorts first) joins: the preview shows his port; nobody else's moves.  A group ana was
+    #    given by hand stays (tier groups are added, never stripped)
+    guest.ssh("gpasswd -a ana video >/dev/null")
+    ws.write_roster(roster(keys, abe="active"))
+    preview = ws.preview(stack)
+    planned = {meta["urn"].rsplit("::", 1)[1]: (meta.get("new") or {}).get("inputs", {})
+               for e in preview.events if (meta := (e.get("resourcePreEvent") or {}).get("metadata"))}
+    assert planned["abe-guest-svc-echo"]["port"] == 20202 and preview.changed(DYNAMIC)["abe-guest-svc-echo"] == "create"
     apply(roster(keys, abe="active"))
+    assert {"adm", "video"} <= set(guest.ssh("id -nG ana").stdout.split())
     assert ports() == {"ana": 20200, "ben": 20201, "abe": 20202}
     assert answer(guest, 20202) == "abe 20202 hi abe"
 

@@ -86,8 +86,10 @@ class WorkstationUser(pulumi.ComponentResource):
         self.hosts: dict[str, dict] = {}
         for host in args.hosts:
             self.hosts[host.name] = self._on_host(name, p, host, s, args.depends_on)
-            self.hosts[host.name]["summary"]["workstation"] = self._workstation(
-                name, p, host, s, self.hosts[host.name], args.ports.get(host.name, {}), args.units.get(host.name, []))
+            if s.workstation.services or s.workstation.files or s.workstation.workspace:
+                self.hosts[host.name]["summary"]["workstation"] = self._workstation(
+                    name, p, host, s, self.hosts[host.name], args.ports.get(host.name, {}),
+                    args.units.get(host.name, []))
 
         self.bindings: list[pulumi.CustomResource] = []
         if args.kubernetes and p.state == PersonState.ACTIVE:

@@ -112,3 +112,11 @@ def test_the_program_passes_the_workstation_policies(first):
     clash = [*records, ResourceRecord(type=c.WORKSTATION_INSTANCE, name="x", props={
         **first.named("bob-ws1-svc-echo").inputs, "user": "zed"})]
     assert [v.policy_name for v in evaluate(clash) if v.policy_name in names] == [c.P_WS_PORT_UNIQUE]
+
+
+def test_a_stack_without_workstation_settings_gets_nothing_new():
+    plain = run_program(sample.inputs(), RecordingMocks(authentik_users=sample.AUTHENTIK))
+    assert not [r for r in plain.mocks.resources if r.type.endswith(("workstation:ServiceInstance", "host:ManagedFile",
+                                                                     "workstation:Workspace"))]
+    alice = plain.outputs["people"]["alice"]
+    assert "workstation" not in alice and "workstation" not in alice["hosts"]["ws1"]

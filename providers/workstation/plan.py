@@ -14,6 +14,10 @@ person's) and its enabled/running state:
 * ``ensure: absent`` (purged, or the instance left the program): stopped, disabled, environment
   file removed.
 
+Enabling or disabling an instance only adds or removes its ``multi-user.target.wants`` link:
+``--no-reload`` (a daemon reload per instance costs seconds with many units; the template's own
+``host:ManagedFile`` reloads systemd when it changes, and the unit-file state read back is current).
+
 Before an instance starts on its port, a listener there that is not the person's is a conflict
 naming host, port and owner.
 """
@@ -94,7 +98,7 @@ def plan_instance(desired: InstanceInputs, facts: WorkstationFacts, pending: boo
     if desired.ensure == "absent":
         cmds = []
         if unit.running or unit.is_enabled:
-            cmds.append(Command.of("systemctl", "disable", "--now", u))
+            cmds.append(Command.of("systemctl", "disable", "--now", "--no-reload", u))
         if have_env is not None:
             cmds.append(Command.of("rm", "-f", "--", desired.env_path))
         return InstancePlan(cmds, False)
@@ -105,7 +109,7 @@ def plan_instance(desired: InstanceInputs, facts: WorkstationFacts, pending: boo
         cmds.append(write_env(desired))
     if not desired.enabled:
         if unit.running or unit.is_enabled:
-            cmds.append(Command.of("systemctl", "disable", "--now", u))
+            cmds.append(Command.of("systemctl", "disable", "--now", "--no-reload", u))
         return InstancePlan(cmds, False)
 
     if not unit.running:
@@ -116,7 +120,7 @@ def plan_instance(desired: InstanceInputs, facts: WorkstationFacts, pending: boo
                 f"{', '.join(ln.describe() for ln in others)}: free it, or offboard and remove the "
                 f"person holding it")
     if not unit.is_enabled:
-        cmds.append(Command.of("systemctl", "enable", u))
+        cmds.append(Command.of("systemctl", "enable", "--no-reload", u))
     if not unit.running:
         cmds.append(Command.of("systemctl", "start", u))
         return InstancePlan(cmds, False)

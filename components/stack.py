@@ -9,12 +9,13 @@ import pulumi
 
 from components.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
 from components.peer_asn import peering_problems, register_peering
+from components.workstation_host import port_allocation, register_host_files, workstation_problems
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
 from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
 from settings import SettingsError, StackSettings, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
-                 "peering")
+                 "peering", "workstation")
 STRING_KEYS = ("roster",)  # plain strings in the stack file; every other key is YAML (a JSON value)
 POWER_USER_ROLE = "keystone-power-user-readonly"
 POWER_USER_LABEL = {"keystone.dev/role": "power-user-readonly"}
@@ -108,10 +109,11 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
         problems = (promotion_problems(s.promotion.after, previous_digest, digest)
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
                     + peering_gate_problems(inputs, deployed_peer_map)
+                    + workstation_problems(s, roster, deployed_people, pathlib.Path.cwd())
                     + (authentik_problems(roster, found_map) if s.authentik.enabled else []))
         if problems:
             raise GateError(problems)
-        return register(inputs, authentik_provider, found_map)
+        return register(inputs, authentik_provider, found_map, deployed_people)
 
     return pulumi.Output.all(deployed, deployed_peers, previous, *lookups.values()).apply(gate_then_register)
 
@@ -125,8 +127,11 @@ def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[st
     return problems
 
 
-def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[Any]]) -> dict[str, Any]:
+def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[Any]],
+             deployed_people: Any = None) -> dict[str, Any]:
     s, roster = inputs.settings, inputs.roster
+    ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
+    units = register_host_files(s, roster, ports, pathlib.Path.cwd())
     kube = None
     if s.kubernetes.enabled:
         import pulumi_kubernetes as k8s
@@ -150,7 +155,10 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
         user_id = (found.get(p.authentik) or [None])[0] if s.authentik.enabled else None
         component = WorkstationUser(p.username, WorkstationUserArgs(
             person=p, hosts=[h for h in s.hosts if p.on_host(h.name)], settings=s, kubernetes=kube,
-            authentik_user_id=user_id))
+            authentik_user_id=user_id,
+            ports={h: {svc: users[p.username] for svc, users in per.items() if p.username in users}
+                   for h, per in ports.items()},
+            units=units))
         if component.authentik_user_id is not None:
             members.append(component.authentik_user_id)
         people[p.username] = component.summary

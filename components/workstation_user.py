@@ -11,6 +11,14 @@ Lifecycle (the roster's ``state``):
   gate group; account and home with every file stay;
 * ``purged`` (explicit): account removed (userdel), home archived — or destroyed only where the
   stack allows it.
+
+Workstation (``keystone:workstation``), per host: the tier's groups added to the account (never
+stripped unless ``exclusive_groups``); one ``workstation:ServiceInstance`` per service of the tier
+(``<name>-<host>-svc-<service>``: enabled and running on the person's sticky port while active,
+disabled and stopped when offboarded, removed when purged); while active, the seeded files
+(``<name>-<host>-file-<n>``, ``host:ManagedFile`` written as the person only if absent) and the
+workspace (``<name>-<host>-workspace``).  Offboarding drops the files and workspace from the
+program but never from the home (their Delete keeps them); re-activation adopts them as they are.
 """
 from __future__ import annotations
 
@@ -20,6 +28,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from providers.accounts.account import OsAccount
+from providers.hostfile.file import ManagedFile
+from providers.hostfile.plan import FileInputs
+from providers.workstation.instance import ServiceInstance
+from providers.workstation.plan import InstanceInputs
+from providers.workstation.workspace import Workspace, WorkspaceInputs
+from settings.workstation import render
 from providers.accounts.plan import AccountInputs
 from providers.zfs.dataset import ZfsDataset
 from providers.zfs.delegation import ZfsDelegation
@@ -60,6 +74,10 @@ class WorkstationUserArgs:
     """The person's Authentik user pk (looked up by the program), or None when Authentik is off."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Host preparation resources (parent dataset and such) every host resource waits for."""
+    ports: dict[str, dict[str, int]] = field(default_factory=dict)
+    """The person's sticky ports: host -> service -> port (``components/workstation_host.py``)."""
+    units: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
+    """Per host, the template unit files the person's instances wait for."""
 
 
 class WorkstationUser(pulumi.ComponentResource):
@@ -70,6 +88,10 @@ class WorkstationUser(pulumi.ComponentResource):
         self.hosts: dict[str, dict] = {}
         for host in args.hosts:
             self.hosts[host.name] = self._on_host(name, p, host, s, args.depends_on)
+            if s.workstation.services or s.workstation.files or s.workstation.workspace:
+                self.hosts[host.name]["summary"]["workstation"] = self._workstation(
+                    name, p, host, s, self.hosts[host.name], args.ports.get(host.name, {}),
+                    args.units.get(host.name, []))
 
         self.bindings: list[pulumi.CustomResource] = []
         if args.kubernetes and p.state == PersonState.ACTIVE:
@@ -85,6 +107,8 @@ class WorkstationUser(pulumi.ComponentResource):
             "kubernetes": f"{args.kubernetes.oidc_prefix}{p.kubernetes}" if args.kubernetes else None,
             "bindings": [b._name for b in self.bindings],
         }
+        if s.workstation.services:
+            self.summary["workstation"] = {"ports": {h: dict(v) for h, v in args.ports.items() if v}}
         self.register_outputs({"summary": self.summary})
 
     # -- hosts ---------------------------------------------------------------------------------
@@ -106,7 +130,8 @@ class WorkstationUser(pulumi.ComponentResource):
         # protected resource, which would block removing an offboarded person and `pulumi destroy`.
         ), pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=depends_on))
         account = OsAccount(f"{child}-account", AccountInputs(
-            host=target, username=p.username, uid=p.uid, groups=list(p.groups),
+            host=target, username=p.username, uid=p.uid,
+            groups=sorted(set(p.groups) | set(s.workstation.groups_for(p.tier.value))),
             exclusive_groups=p.exclusive_groups, shell=p.shell, home=home, comment=p.name,
             ssh_keys=list(p.ssh_keys), password_hash=p.password_hash,
             locked=p.state != PersonState.ACTIVE, expired=p.state != PersonState.ACTIVE,
@@ -126,6 +151,43 @@ class WorkstationUser(pulumi.ComponentResource):
                                "descendent": sorted(DEFAULT_DESCENDENT_PERMISSIONS)} if delegation else None),
             },
         }
+
+    # -- workstation: services, seeded files, workspace ----------------------------------------
+    def _workstation(self, name: str, p: Person, host: HostSettings, s: StackSettings, parts: dict,
+                     ports: dict[str, int], units: list[pulumi.Resource]) -> dict:
+        w = s.workstation
+        target = host.target()
+        child = f"{name}-{host.name}"
+        home = f"{s.zfs.home_mountpoint.rstrip('/')}/{p.username}"
+        on_host = [parts["dataset"], parts["account"]]
+        values = {"user": p.username, "name": p.name, "uid": p.uid, "home": home, "host": host.name}
+        instances = {}
+        for svc in w.services_for(p.tier.value):
+            port = ports[svc.name]
+            instances[svc.name] = ServiceInstance(f"{child}-svc-{svc.name}", InstanceInputs(
+                host=target, service=svc.name, unit=svc.unit, user=p.username, uid=p.uid, port=port,
+                environment=render(svc.environment, **values, port=port, service=svc.name),
+                enabled=p.state == PersonState.ACTIVE, restart=svc.restart,
+                ensure="absent" if p.state == PersonState.PURGED else "present", person_state=p.state.value,
+            ), pulumi.ResourceOptions(parent=self, depends_on=on_host + units))
+        files = []
+        workspace = None
+        if p.state == PersonState.ACTIVE:
+            for i, f in enumerate(w.files):
+                files.append(ManagedFile(f"{child}-file-{i}", FileInputs(
+                    host=target, path=f"{home}/{f.path}", mode=f.mode, owner=p.uid, group=p.uid, as_owner=True,
+                    seed=True, private=not int(f.mode, 8) & 0o007,
+                    content=render(f.template, **values, port=None, service=None),
+                ), pulumi.ResourceOptions(parent=self, depends_on=on_host)))
+            if w.workspace:
+                workspace = Workspace(f"{child}-workspace", WorkspaceInputs(
+                    host=target, user=p.username, uid=p.uid, home=home, path=w.workspace.path,
+                    repository=w.workspace.repository, branch=w.workspace.branch,
+                ), pulumi.ResourceOptions(parent=self, depends_on=on_host))
+        parts.update(instances=instances, files=files, workspace=workspace)
+        return {"services": {n: {"port": ports[n], "enabled": p.state == PersonState.ACTIVE} for n in instances},
+                "files": [f.path for f in w.files] if files else [],
+                "workspace": w.workspace.path if workspace else None}
 
     # -- Kubernetes ----------------------------------------------------------------------------
     def _rbac(self, name: str, p: Person, kube: KubernetesRbac) -> list[pulumi.CustomResource]:

@@ -56,8 +56,8 @@ in_root apt-get update -q >>"$work/apt.log" 2>&1
 log "kernel"
 apt_install linux-image-amd64 linux-headers-amd64 initramfs-tools
 kver=$(ls "$root/lib/modules" | sort -V | tail -n1)
-log "guest kernel $kver; OpenZFS userland, bird2, build tools"
-apt_install zfsutils-linux bird2 dkms build-essential
+log "guest kernel $kver; OpenZFS userland, bird2, logind sessions for SSH logins (libpam-systemd), git, build tools"
+apt_install zfsutils-linux bird2 dkms build-essential libpam-systemd git
 log "zfs-dkms (compiles the module for $kver: the slow step)"
 apt_install zfs-dkms
 in_root dkms autoinstall -k "$kver" >>"$work/apt.log" 2>&1 || true

@@ -49,10 +49,30 @@ K8S_CLUSTER_ROLE: Final = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 K8S_CLUSTER_ROLE_BINDING: Final = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 K8S_ROLE_BINDING: Final = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 AUTHENTIK_GROUP: Final = "authentik:index/group:Group"
+WORKSTATION_INSTANCE: Final = "pulumi-python:dynamic/workstation:ServiceInstance"
+WORKSTATION_WORKSPACE: Final = "pulumi-python:dynamic/workstation:Workspace"
+HOST_FILE: Final = "pulumi-python:dynamic/host:ManagedFile"
 
 # ---------------------------------------------------------------------------------------------
 # Property names and values
 # ---------------------------------------------------------------------------------------------
+
+# workstation:ServiceInstance (providers/workstation/plan.py InstanceInputs)
+INSTANCE_HOST: Final = "host"                   # dict, at least {"name": ...}
+INSTANCE_USER: Final = "user"
+INSTANCE_SERVICE: Final = "service"
+INSTANCE_PORT: Final = "port"                   # int
+INSTANCE_ENABLED: Final = "enabled"             # bool: enabled and running
+INSTANCE_ENSURE: Final = "ensure"               # "present" | "absent"
+INSTANCE_PERSON_STATE: Final = "person_state"
+
+# host:ManagedFile (providers/hostfile/plan.py FileInputs)
+FILE_PATH: Final = "path"
+FILE_MODE: Final = "mode"                       # octal string, "0600"
+FILE_SEED: Final = "seed"                       # bool: only if absent (a file in a home)
+FILE_AS_OWNER: Final = "as_owner"               # bool: written as the owner
+FILE_OWNER: Final = "owner"                     # uid
+FILE_PRIVATE: Final = "private"                 # bool: the settings' mode has no bits for others
 
 # os:Account
 ACCOUNT_HOST: Final = "host"                    # dict, at least {"name": ...}
@@ -171,6 +191,9 @@ P_ZEROTIER_MEMBER: Final = "zerotier-member-authorization"
 P_K8S_READONLY_ROLE: Final = "k8s-readonly-role-no-secrets"
 P_K8S_BINDING: Final = "k8s-binding-tier"
 P_AUTHENTIK_GATE: Final = "authentik-gate-group"
+P_WS_PORT_UNIQUE: Final = "workstation-port-unique"
+P_WS_INSTANCE_ACTIVE: Final = "workstation-instance-active-only"
+P_WS_SEED_PRIVATE: Final = "host-file-seed-private"
 
 # ---------------------------------------------------------------------------------------------
 # Policy config (names and defaults; the schemas live with the rules)

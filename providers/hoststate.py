@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from providers.accounts.facts import GroupEntry, PasswdEntry, ParseError as AccountsParseError, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
 from providers.output import quote
 from providers.transport import Command, HostTarget, Result, Transport, for_host
+from providers.workstation.facts import GATHER, WorkstationFacts, parse_gather
 from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, ParseError as ZfsParseError, parse_zfs_allow, parse_zfs_get
 
 # Accounts in one process tree (sh + three getent): sections "@@passwd", "@@group", "@@shadow", then
@@ -103,7 +104,9 @@ class Scope:
     * ``zfs_roots``: whole trees, each a dataset and its children;
     * ``mount_dirs``: the tree of the dataset mounted on each directory (found on the host, so an
       account's ``Read`` can ask for its home's tree without knowing the dataset's name);
-    * ``allows``: ``zfs allow`` of named datasets; ``tree_allows``: of every child of the trees.
+    * ``allows``: ``zfs allow`` of named datasets; ``tree_allows``: of every child of the trees;
+    * ``workstation``: the workstation facts (login sessions, service instances, their environment
+      files, listening sockets: ``providers/workstation/gather.sh``).
     """
 
     users: tuple[str, ...] | None = ()
@@ -112,6 +115,7 @@ class Scope:
     mount_dirs: tuple[str, ...] = ()
     allows: tuple[str, ...] = ()
     tree_allows: bool = False
+    workstation: bool = False
 
     def covers(self, other: "Scope", state: "HostState") -> bool:
         """Whether what this scope read (into ``state``) answers ``other``."""
@@ -131,6 +135,8 @@ class Scope:
             return False
         if other.tree_allows and not self.tree_allows:
             return False
+        if other.workstation and not self.workstation:
+            return False
         return all(a in self.allows or (self.tree_allows and posixpath.dirname(a) in have_roots) for a in other.allows)
 
     def union(self, other: "Scope") -> "Scope":
@@ -140,7 +146,7 @@ class Scope:
         users = None if self.users is None or other.users is None else merge(self.users, other.users)
         return Scope(users, merge(self.datasets, other.datasets), merge(self.zfs_roots, other.zfs_roots),
                      merge(self.mount_dirs, other.mount_dirs), merge(self.allows, other.allows),
-                     self.tree_allows or other.tree_allows)
+                     self.tree_allows or other.tree_allows, self.workstation or other.workstation)
 
 
 @dataclass
@@ -155,6 +161,7 @@ class HostState:
     existing: set[str] = field(default_factory=set)  # dataset names (of any type) found
     roots: dict[str, str] = field(default_factory=dict)  # mount dir -> dataset mounted there (mount_dirs)
     mountpoints: dict[str, str] = field(default_factory=dict)  # dataset -> where it is mounted
+    workstation: WorkstationFacts | None = None  # read when the scope asks for it
 
     def groups_of(self, user: str) -> set[str]:
         return {g.name for g in self.groups.values() if user in g.members}
@@ -162,6 +169,8 @@ class HostState:
 
 def read_commands(scope: Scope) -> list[Command]:
     cmds: list[Command] = []
+    if scope.workstation:
+        cmds.append(Command.of("sh", "-c", GATHER, "keystone-workstation", check=False))
     if scope.users is None or scope.users:
         users = list(scope.users or ())
         cmds.append(Command.of("sh", "-c", _ACCOUNTS, "keystone-accounts", *users, check=False))
@@ -256,7 +265,9 @@ def parse_host_state(results: list[Result], host: str | None = None) -> HostStat
     state = HostState()
     for r in results:
         argv = r.command.argv
-        if argv[:3] == ("sh", "-c", _ACCOUNTS):
+        if argv[:3] == ("sh", "-c", GATHER):
+            state.workstation = parse_gather(r.stdout)
+        elif argv[:3] == ("sh", "-c", _ACCOUNTS):
             parse_accounts_read(r.stdout, state, host)
         elif argv[:3] == ("sh", "-c", _ZFS):
             parse_zfs_read(r.stdout, state, host)

@@ -196,6 +196,8 @@ class StackSettings(_Model):
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
     peering: PeeringSettings = Field(default_factory=lambda: PeeringSettings(),
                                      description="Peering: ZeroTier network, peering LANs, route servers (settings/peering.py).")
+    workstation: WorkstationSettings = Field(default_factory=lambda: WorkstationSettings(),
+                                             description="Per-person services, seeded files, workspace, maps (settings/workstation.py).")
 
     @field_validator("hosts")
     @classmethod
@@ -219,5 +221,6 @@ def duplicate_host_names(names: list[Any]) -> list[str]:
 
 # Peering settings live in their own module, which builds on HostSettings above: import it last.
 from .peering import PeeringSettings  # noqa: E402
+from .workstation import WorkstationSettings  # noqa: E402
 
 StackSettings.model_rebuild()

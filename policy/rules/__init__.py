@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from policy.rules import accounts, authentik, kubernetes, peering, zfs
+from policy.rules import accounts, authentik, kubernetes, peering, workstation, zfs
 
 #: The pack's default level (every policy also sets its own explicitly).
 DEFAULT_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -24,6 +24,7 @@ POLICIES: list[Policy] = [
     *peering.POLICIES,
     *kubernetes.POLICIES,
     *authentik.POLICIES,
+    *workstation.POLICIES,
 ]
 
 BY_NAME: dict[str, Policy] = {p.name: p for p in POLICIES}

@@ -168,6 +168,22 @@ def plain_stack_args(recs: list[ResourceRecord], config: Optional[dict] = None) 
     return StackValidationArgs(resources, config, {})
 
 
+def instance(user: str = "alice", port: int = 20000, host: str = "ws1", service: str = "web", **props: Any) -> ResourceRecord:
+    base = {"host": {"name": host, "address": f"{host}.example.net"}, "service": service, "unit": service,
+            "user": user, "uid": 20001, "port": port, "environment": f"PORT={port}\n", "enabled": True,
+            "restart": "when-idle", "ensure": "present", "person_state": "active"}
+    base.update(props)
+    return record(c.WORKSTATION_INSTANCE, f"{user}-{host}-svc-{service}", base, USER_TYPE)
+
+
+def seeded_file(user: str = "alice", host: str = "ws1", **props: Any) -> ResourceRecord:
+    base = {"host": {"name": host, "address": f"{host}.example.net"}, "path": f"/home/{user}/.config/k.sh",
+            "content": "x=1\n", "mode": "0600", "owner": 20001, "group": 20001, "as_owner": True, "seed": True,
+            "reload": "none", "private": True}
+    base.update(props)
+    return record(c.HOST_FILE, f"{user}-{host}-file-0", base, USER_TYPE)
+
+
 ARG_BUILDERS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "plain": (plain_resource_args, plain_stack_args),
     "engine": (resource_args, stack_args),

@@ -323,6 +323,29 @@ CASES = [
          ["2 Authentik groups are named 'keystone'"]),
     Case("gate-group-users-unknown", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(users=["7", U])],
          ["cannot compare the gate group"]),
+
+    # ---- workstation ------------------------------------------------------------------------
+    Case("ws-ports-distinct", c.P_WS_PORT_UNIQUE,
+         [b.instance("alice", 20000, "ws1"), b.instance("bob", 20001, "ws1"), b.instance("bob", 20000, "ws2"),
+          b.instance("alice", 20000, "ws1", service="other")], []),
+    Case("ws-port-shared", c.P_WS_PORT_UNIQUE,
+         [b.instance("alice", 20000, "ws1"), b.instance("bob", 20000, "ws1", person_state="offboarded", enabled=False)],
+         ["host ws1: port 20000 is given to 2 people (alice, bob)"]),
+    Case("ws-port-unknown", c.P_WS_PORT_UNIQUE, [b.instance("alice", U, "ws1")], ["cannot verify port"]),
+    Case("ws-instance-active", c.P_WS_INSTANCE_ACTIVE, b.instance(), []),
+    Case("ws-instance-offboarded-disabled", c.P_WS_INSTANCE_ACTIVE,
+         b.instance(person_state="offboarded", enabled=False), []),
+    Case("ws-instance-offboarded-enabled", c.P_WS_INSTANCE_ACTIVE, b.instance(person_state="offboarded"),
+         ["the instance is enabled but the person is 'offboarded'"]),
+    Case("ws-instance-purged-present", c.P_WS_INSTANCE_ACTIVE, b.instance(person_state="purged", enabled=False),
+         ["a purge removes it"]),
+    Case("ws-seed-private-ok", c.P_WS_SEED_PRIVATE, b.seeded_file(), []),
+    Case("ws-map-public-ok", c.P_WS_SEED_PRIVATE,
+         b.seeded_file(seed=False, as_owner=False, owner=0, private=False, mode="0644"), []),
+    Case("ws-seed-private-world-readable", c.P_WS_SEED_PRIVATE, b.seeded_file(mode="0604"),
+         ["is private but its mode 0604 lets others read or write it"]),
+    Case("ws-seed-as-root", c.P_WS_SEED_PRIVATE, b.seeded_file(as_owner=False),
+         ["must be written as its owner"]),
 ]
 
 
@@ -409,9 +432,9 @@ def test_an_unknown_read_straight_from_the_proxy_fails_closed() -> None:
 
 
 def test_registered_callables_are_the_rule_functions() -> None:
-    from policy.rules import accounts, authentik, kubernetes, peering, zfs
+    from policy.rules import accounts, authentik, kubernetes, peering, workstation, zfs
 
-    functions = {getattr(m, n) for m in (accounts, authentik, kubernetes, peering, zfs) for n in dir(m)
+    functions = {getattr(m, n) for m in (accounts, authentik, kubernetes, peering, workstation, zfs) for n in dir(m)
                  if n.startswith("validate_")}
     for policy in POLICIES:
         attr = ("_ResourceValidationPolicy__validate" if isinstance(policy, ResourceValidationPolicy)

@@ -66,3 +66,16 @@ def inputs(roster_text: str = ROSTER, stack: str = "dev", **settings_over) -> Pr
     s = settings(**settings_over)
     roster = parse_roster_text(roster_text, RosterContext(min_uid=s.min_uid, hosts=[h.name for h in s.hosts]))
     return ProgramInputs(stack=stack, settings=s, roster=roster, authentik_token="test-token")
+
+
+WORKSTATION = {
+    "tierGroups": {"admin": ["adm", "docker"]},
+    "services": [
+        {"name": "echo", "unit": "keystone-echo", "unitFile": "workstation/units/keystone-echo@.service",
+         "basePort": 20000, "range": 50, "tiers": ["admin", "power-user", "namespace-owner"],
+         "environment": "PORT={{ port }}\nGREETING=hello {{ name }}\n"},
+    ],
+    "files": [{"path": ".config/keystone/env.sh", "mode": "0600", "template": "export WHO={{ user }}\n"}],
+    "workspace": {"repository": "https://git.example.org/team/code.git"},
+    "maps": [{"path": "/etc/keystone/echo.map", "service": "echo", "format": "tsv"}],
+}

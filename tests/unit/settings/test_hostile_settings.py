@@ -83,6 +83,29 @@ config:
         confirmTimeout: 30
         limitAction: restart
         takeOverExisting: false
+  keystone:workstation:
+    tierGroups:
+      admin: [sudo, adm]
+    services:
+      - name: web-ide
+        unit: web-ide
+        unitFile: workstation/units/web-ide@.service
+        basePort: 20000
+        range: 100
+        tiers: [admin, power-user]
+        environment: "PORT={{ port }}"
+        restart: when-idle
+    files:
+      - path: .config/keystone/hello.sh
+        mode: "0600"
+        template: "echo {{ name }}"
+    workspace:
+      repository: https://git.example.org/team/code.git
+      branch: main
+    maps:
+      - path: /etc/keystone/web-ide.map
+        service: web-ide
+        format: json
 """
 
 STATIC_ROAS = "      staticRoas:\n        - {prefix: 203.0.113.0/24, maxLength: 24, asn: 64500}"
@@ -251,6 +274,35 @@ CASES = [
          "keystone:kubernetes.providerVersion", "invalid plugin version"),
     case("provider-version-shell", "    providerVersion: 4.25.0", '    providerVersion: "4.25.0; id"',
          "keystone:kubernetes.providerVersion", "invalid plugin version"),
+    # --- workstation ----------------------------------------------------------------------------------
+    case("ws-tier-group-space", "      admin: [sudo, adm]", '      admin: ["Bad Group"]', "keystone:workstation.tierGroups.admin.0",
+         "not a group name"),
+    case("ws-tier-unknown", "      admin: [sudo, adm]", "      wizard: [sudo]", "keystone:workstation.tierGroups.wizard.[key]", "got 'wizard'"),
+    case("ws-services-range-text", "        range: 100", '        range: "many"', "keystone:workstation.services.0.range", ""),
+    case("ws-service-name-shell", "      - name: web-ide", '      - name: "web-ide; id"', "keystone:workstation.services.0.name", ""),
+    case("ws-unit-traversal", "        unit: web-ide", '        unit: "../web-ide"', "keystone:workstation.services.0.unit", ""),
+    case("ws-unit-file-absolute", "        unitFile: workstation/units/web-ide@.service",
+         "        unitFile: /etc/web-ide.service", "keystone:workstation.services.0.unitFile", ""),
+    case("ws-base-port-privileged", "        basePort: 20000", "        basePort: 80", "keystone:workstation.services.0.basePort", ""),
+    case("ws-range-zero", "        range: 100", "        range: 0", "keystone:workstation.services.0.range", ""),
+    case("ws-tiers-unknown", "        tiers: [admin, power-user]", "        tiers: [wizard]", "keystone:workstation.services.0.tiers.0", "got 'wizard'"),
+    case("ws-environment-undefined", '        environment: "PORT={{ port }}"', '        environment: "PORT={{ prot }}"',
+         "keystone:workstation.services.0.environment", "'prot' is undefined"),
+    case("ws-restart-unknown", "        restart: when-idle", "        restart: sometimes", "keystone:workstation.services.0.restart", ""),
+    case("ws-file-path-traversal", "      - path: .config/keystone/hello.sh", "      - path: ../etc/passwd",
+         "keystone:workstation.files.0.path", ""),
+    case("ws-file-mode", '        mode: "0600"', '        mode: "999"', "keystone:workstation.files.0.mode", ""),
+    case("ws-file-template", '        template: "echo {{ name }}"', '        template: "{{ user }"',
+         "keystone:workstation.files.0.template", "template error"),
+    case("ws-workspace-url-shell", "      repository: https://git.example.org/team/code.git",
+         '      repository: "ftp://x; rm -rf /"', "keystone:workstation.workspace.repository", ""),
+    case("ws-workspace-branch", "      branch: main", '      branch: "a..b"', "keystone:workstation.workspace.branch", ""),
+    case("ws-map-relative", "      - path: /etc/keystone/web-ide.map", "      - path: relative.map", "keystone:workstation.maps.0.path", ""),
+    case("ws-map-service", "        service: web-ide", "        service: nope", "keystone:workstation",
+         "no service named 'nope'", "    tierGroups:"),
+    case("ws-map-format", "        format: json", "        format: xml", "keystone:workstation.maps.0.format", ""),
+    case("ws-workspace-not-a-mapping", "    workspace:", "    workspace: 3\n    old_workspace:", "keystone:workstation.workspace", "",
+         "    workspace: 3"),
     # --- promotion ------------------------------------------------------------------------------------
     case("promotion-after-itself", "    after: staging", "    after: hostile", "keystone:promotion",
          "names this stack", "    after:"),

@@ -1,0 +1,76 @@
+"""Workstation resources of the stack (not of one person): on every host, each service's template
+unit (``<host>-unit-<service>``, a ``host:ManagedFile`` under ``/etc/systemd/system``) and each map
+(``<host>-map-<service>``, regenerated from the roster every run: only active people, so a person
+who is offboarded or removed disappears from it); and the sticky port allocation
+(``providers/workstation/ports.py``) the people's instances use.
+
+The allocation is computed from the ``people`` output of this stack's last deployment — the same
+StackReference the deletion guard reads — before anything is registered, so a preview shows every
+port, and nobody's port moves when others come and go (docs/workstation.md).
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import pulumi
+
+from providers.hostfile.file import ManagedFile
+from providers.hostfile.plan import FileInputs
+from providers.workstation.ports import Allocation, Claimant, PortRangeExhausted, ServiceRange, allocate, previous_allocation, render_map
+from roster import PersonState, Roster
+from settings import StackSettings
+
+UNIT_DIR = "/etc/systemd/system"
+
+
+def workstation_problems(s: StackSettings, roster: Roster, deployed_people: Any, project_dir: pathlib.Path) -> list[str]:
+    """Problems found before registering anything: a unit file the settings name is missing, a full
+    port range."""
+    problems = [f"keystone:workstation.services: {svc.name}: unitFile {svc.unit_file} does not exist in the project"
+                for svc in s.workstation.services if not (project_dir / svc.unit_file).is_file()]
+    try:
+        port_allocation(s, roster, deployed_people)
+    except PortRangeExhausted as e:
+        problems.append(str(e))
+    return problems
+
+
+def port_allocation(s: StackSettings, roster: Roster, deployed_people: Any) -> Allocation:
+    """Every roster person (any state: a port is never given away while its holder is in the roster)
+    × the services of their tier × their hosts."""
+    w = s.workstation
+    claimants = [Claimant(p.username, tuple(h.name for h in s.hosts if p.on_host(h.name)),
+                          tuple(svc.name for svc in w.services_for(p.tier.value)))
+                 for p in roster.people.values()]
+    return allocate(previous_allocation(deployed_people), claimants,
+                    [ServiceRange(svc.name, svc.base_port, svc.range) for svc in w.services],
+                    [h.name for h in s.hosts])
+
+
+def register_host_files(s: StackSettings, roster: Roster, allocation: Allocation,
+                        project_dir: pathlib.Path) -> dict[str, list[pulumi.Resource]]:
+    """Template units and maps on every host; returns, per host, the unit files every instance waits for."""
+    units: dict[str, list[pulumi.Resource]] = {}
+    active = {p.username for p in roster.people.values() if p.state == PersonState.ACTIVE}
+    for host in s.hosts:
+        target = host.target()
+        units[host.name] = [
+            ManagedFile(f"{host.name}-unit-{svc.name}", FileInputs(
+                host=target, path=f"{UNIT_DIR}/{svc.unit}@.service", mode="0644", reload="systemd",
+                content=(project_dir / svc.unit_file).read_text()))
+            for svc in s.workstation.services]
+        for m in s.workstation.maps:
+            held = allocation.get(host.name, {}).get(m.service, {})
+            ManagedFile(f"{host.name}-map-{m.service}" + ("" if _one_map(s, m.service) else f"-{_slug(m.path)}"),
+                        FileInputs(host=target, path=m.path, mode=m.mode,
+                                   content=render_map(m.format, {u: port for u, port in held.items() if u in active})))
+    return units
+
+
+def _one_map(s: StackSettings, service: str) -> bool:
+    return sum(1 for m in s.workstation.maps if m.service == service) == 1
+
+
+def _slug(path: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in path.strip("/"))

@@ -1,0 +1,164 @@
+"""Managed host files: desired file + what is at its path in, commands out (pure).
+
+* a plain managed file (a map, a template unit) is authoritative: written whenever its content,
+  mode or owner differ, atomically (temporary file + rename, so a reader never sees half of it);
+* a **seeded** file (``seed: true``, files in a person's home) is written only if nothing is at its
+  path; a file that differs — the person changed it — is left untouched, and one copy of the seed is
+  kept beside it (``<path>.keystone-seed``, replaced in place: never more than one) and reported;
+* a file with ``as_owner`` (everything in a home) is read and written **as its owner** (``setpriv``),
+  so a symlink or directory planted in the home cannot redirect a root write or read.
+"""
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from providers.scripts import script
+from providers.transport import Command, HostTarget
+
+WRITE = script(__file__, "write.sh")
+READ = script(__file__, "read.sh")
+SEED_SUFFIX = ".keystone-seed"
+EXISTS = 17  # write.sh "new": something is at the path already
+
+
+class FileConflict(RuntimeError):
+    """Something that is not a file is where a managed file goes."""
+
+
+class FileInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: HostTarget
+    path: str = Field(description="Absolute path (identity).")
+    content: str = Field(description="The file's content.")
+    mode: str = Field("0644", description="Octal mode.")
+    owner: int = Field(0, ge=0, description="Owner uid.")
+    group: int = Field(0, ge=0, description="Group gid.")
+    as_owner: bool = Field(False, description="Read and write as the owner (files in a home).")
+    seed: bool = Field(False, description="Only if absent: never overwrite a file that is there.")
+    reload: Literal["none", "systemd"] = Field("none", description="systemd: daemon-reload after a change.")
+    private: bool = Field(False, description="The file must never be readable by others (for policy).")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/") or posixpath.normpath(v) != v or any(c in v for c in "\n\0"):
+            raise ValueError("an absolute, normalized path")
+        return v
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        if not re.fullmatch(r"0?[0-7]{3}", v):
+            raise ValueError('an octal mode like "0644"')
+        return v.zfill(4)
+
+    @property
+    def digest(self) -> str:
+        return sha256(self.content)
+
+    @property
+    def backup(self) -> str:
+        return self.path + SEED_SUFFIX
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PathState:
+    """What is at a path: ``kind`` absent | link | other | file; for a file its digest ("-" when
+    unreadable), mode (octal, e.g. "644") and owner."""
+
+    kind: str
+    digest: str = ""
+    mode: str = ""
+    uid: int = -1
+    gid: int = -1
+
+    @property
+    def present(self) -> bool:
+        return self.kind != "absent"
+
+
+def parse_read(text: str) -> dict[str, PathState]:
+    out: dict[str, PathState] = {}
+    for line in text.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind in ("absent", "link", "other"):
+            out[rest] = PathState(kind)
+        elif kind == "file":
+            parts = rest.split(" ", 3)
+            if len(parts) == 4:
+                digest, mode, owner, path = parts
+                uid, _, gid = owner.partition(":")
+                out[path] = PathState("file", digest, mode, int(uid) if uid.isdigit() else -1,
+                                      int(gid) if gid.isdigit() else -1)
+    return out
+
+
+def _as(desired: FileInputs, *argv: str, stdin: str | None = None, check: bool = True) -> Command:
+    if desired.as_owner:
+        argv = ("setpriv", f"--reuid={desired.owner}", f"--regid={desired.group}", "--clear-groups", "--", *argv)
+    return Command.of(*argv, stdin=stdin, check=check)
+
+
+def read_command(desired: FileInputs) -> Command:
+    paths = [desired.path] + ([desired.backup] if desired.seed else [])
+    return _as(desired, "sh", "-c", READ, "keystone-read", *paths, check=False)
+
+
+def write_command(desired: FileInputs, path: str, content: str, new_only: bool = False) -> Command:
+    owner = "" if desired.as_owner else f"{desired.owner}:{desired.group}"
+    return _as(desired, "sh", "-c", WRITE, "keystone-write", path, desired.mode, "new" if new_only else "replace",
+               owner, stdin=content)
+
+
+def _same(desired: FileInputs, st: PathState) -> bool:
+    return (st.kind == "file" and st.digest == desired.digest and st.mode.zfill(4) == desired.mode
+            and (desired.as_owner or (st.uid, st.gid) == (desired.owner, desired.group)))
+
+
+def observed(desired: FileInputs, state: dict[str, PathState]) -> dict:
+    """Outputs: the digest found, whether a seeded file diverged, and its seed copy."""
+    st = state.get(desired.path, PathState("absent"))
+    diverged = desired.seed and st.present and st.digest != desired.digest
+    return {"digest": st.digest or None, "kind": st.kind, "diverged": diverged,
+            "backup": desired.backup if diverged and _same_seed_copy(desired, state) else None}
+
+
+def _same_seed_copy(desired: FileInputs, state: dict[str, PathState]) -> bool:
+    st = state.get(desired.backup, PathState("absent"))
+    return st.kind == "file" and st.digest == desired.digest
+
+
+def plan_file(desired: FileInputs, state: dict[str, PathState], ensure: str = "present") -> list[Command]:
+    """Commands that bring the path to ``desired`` (empty when nothing is to do)."""
+    st = state.get(desired.path, PathState("absent"))
+    if ensure == "absent":
+        if desired.seed or not st.present:
+            return []  # a seeded file belongs to the person once written: never removed
+        return [_as(desired, "rm", "-f", "--", desired.path)] + _reload(desired)
+    if desired.seed:
+        if not st.present:
+            return [write_command(desired, desired.path, desired.content, new_only=True)]
+        if st.digest == desired.digest or _same_seed_copy(desired, state):
+            return []
+        return [write_command(desired, desired.backup, desired.content)]
+    if st.kind == "other":
+        raise FileConflict(f"host {desired.host.name}: {desired.path} is not a regular file (a directory?): "
+                           f"move it away; Keystone does not replace it")
+    if _same(desired, st):
+        return []
+    return [write_command(desired, desired.path, desired.content)] + _reload(desired)
+
+
+def _reload(desired: FileInputs) -> list[Command]:
+    return [Command.of("systemctl", "daemon-reload")] if desired.reload == "systemd" else []

@@ -1,0 +1,1 @@
+"""Workstation: each person's own service instances (sticky ports), derived maps and workspace."""

@@ -1,0 +1,239 @@
+"""Workstation providers through the real dynamic-provider gRPC host on the guest's real systemd and
+logind: the instance runs as the person on their port, offboarding stops it, re-activation brings it
+back, an open SSH session defers a restart that the next run makes once the person has left; seeded
+files are never clobbered and never written through a planted symlink; the workspace is cloned as
+the person only if absent."""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import time
+
+import pytest
+
+from providers.hostfile.file import ManagedFileProvider
+from providers.workstation.instance import ServiceInstanceProvider
+from providers.workstation.workspace import WorkspaceProvider
+from tests.harness.provider_host import ProviderError
+
+pytestmark = pytest.mark.guest
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+UNIT = (ROOT / "workstation/units/keystone-echo@.service").read_text()
+USER, UID = "wsa", 24001
+
+
+@pytest.fixture(scope="module")
+def person(guest, tmp_path_factory):
+    """A person with a home and an SSH key of their own (as os:Account would leave them)."""
+    key = tmp_path_factory.mktemp("wskey") / "id"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    pub = key.with_suffix(".pub").read_text()
+    guest.ssh(f"getent passwd {USER} >/dev/null || {{ groupadd -g {UID} {USER} && "
+              f"useradd -u {UID} -g {USER} -m -d /home/{USER} -s /bin/sh {USER}; }}; "
+              f"install -d -m 0700 -o {UID} -g {UID} /home/{USER}/.ssh && "
+              f"cat > /home/{USER}/.ssh/authorized_keys && chown {UID}:{UID} /home/{USER}/.ssh/authorized_keys",
+              input=pub)
+    return key
+
+
+def answer(guest, port: int) -> str:
+    return guest.ssh(f"perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(\"127.0.0.1:{port}\") or exit 3; "
+                     f"print scalar <$s>'", check=False).stdout.strip()
+
+
+def main_pid(guest, unit: str) -> str:
+    return guest.ssh(f"systemctl show -p MainPID --value {unit}").stdout.strip()
+
+
+def instance(target, **over):
+    base = {"host": target.model_dump(), "service": "echo", "unit": "keystone-echo", "user": USER, "uid": UID,
+            "port": 20100, "environment": "PORT=20100\nGREETING=one\n"}
+    return {**base, **over}
+
+
+def logged_in(guest) -> set[str]:
+    """Users in logind's session list."""
+    rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
+    return {r[2] for r in rows if len(r) > 2}
+
+
+def wait_until(what, predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host, person):
+    files = provider_host.resource(ManagedFileProvider())
+    unit_in, _ = files.check({"host": guest_target.model_dump(), "path": "/etc/systemd/system/keystone-echo@.service",
+                              "content": UNIT, "reload": "systemd"})
+    files.create(unit_in)
+    r = provider_host.resource(ServiceInstanceProvider())
+    u = f"keystone-echo@{USER}.service"
+
+    # active: enabled, running as the person, listening on the port with its environment
+    checked, failures = r.check(instance(guest_target))
+    assert failures == []
+    id_, outs = r.create(checked)
+    assert id_ == f"guest/keystone-echo@{USER}"
+    assert outs["running"] and outs["unit_enabled"] and outs["pending_restart"] is False
+    assert answer(guest, 20100) == f"{USER} 20100 one"
+    pid = main_pid(guest, u)
+    assert guest.ssh(f"ps -o user= -p {pid}").stdout.strip() == USER
+    assert guest.ssh(f"stat -c '%U:%G %a' /etc/keystone/workstation/keystone-echo/{USER}.env").stdout.strip() == \
+        f"root:{USER} 640"
+    assert r.diff(id_, outs, checked).changes is False
+    _, read_outs, read_in = r.read(id_, outs)
+    assert read_in["enabled"] is True and read_outs["env_digest"] == outs["env_digest"]
+
+    # unchanged environment: an update never restarts
+    outs = r.update(id_, outs, checked)
+    assert main_pid(guest, u) == pid
+
+    # an open SSH session of the person defers the restart of a changed environment
+    session = subprocess.Popen(guest.ssh_argv(USER, person) + ["read line"], stdin=subprocess.PIPE)
+    try:
+        wait_until("the person's logind session", lambda: USER in logged_in(guest))
+        changed, _ = r.check(instance(guest_target, environment="PORT=20100\nGREETING=two\n"))
+        assert r.diff(id_, outs, changed).changes is True
+        outs = r.update(id_, outs, changed)
+        assert outs["pending_restart"] is True and outs["sessions"] >= 1
+        assert main_pid(guest, u) == pid and answer(guest, 20100) == f"{USER} 20100 one"
+        assert "GREETING=two" in guest.ssh(f"cat /etc/keystone/workstation/keystone-echo/{USER}.env").stdout
+        # the next run sees it pending (the preview shows an update) and still waits while they are here
+        assert r.diff(id_, outs, changed).changes is True
+        outs = r.update(id_, outs, changed)
+        assert outs["pending_restart"] is True and main_pid(guest, u) == pid
+    finally:
+        session.stdin.close()  # EOF: the remote shell's `read` returns, the login session ends
+        session.wait(timeout=30)
+    wait_until("the session to end", lambda: USER not in logged_in(guest))
+    outs = r.update(id_, outs, changed)  # the person is idle: restarted once
+    assert outs["pending_restart"] is False
+    assert main_pid(guest, u) != pid and answer(guest, 20100) == f"{USER} 20100 two"
+    assert r.diff(id_, outs, changed).changes is False
+
+    # offboard: disabled and stopped, port closed, environment file kept
+    off, _ = r.check(instance(guest_target, environment="PORT=20100\nGREETING=two\n", enabled=False,
+                              person_state="offboarded"))
+    outs = r.update(id_, outs, off)
+    assert not outs["running"] and not outs["unit_enabled"]
+    assert guest.ssh(f"systemctl is-enabled {u}", check=False).stdout.strip() == "disabled"
+    assert answer(guest, 20100) == ""
+    assert guest.ssh(f"test -f /etc/keystone/workstation/keystone-echo/{USER}.env").returncode == 0
+
+    # re-activate: the same port again
+    outs = r.update(id_, outs, changed)
+    assert outs["running"] and answer(guest, 20100) == f"{USER} 20100 two"
+
+    # drift: stopped out of band shows in refresh
+    guest.ssh(f"systemctl stop {u}")
+    _, _, drifted = r.read(id_, outs)
+    assert drifted["enabled"] is False and r.diff(id_, drifted, changed).changes is True
+    outs = r.update(id_, drifted, changed)
+    assert answer(guest, 20100) == f"{USER} 20100 two"
+
+    # delete (purge): stopped, disabled, environment file removed
+    r.delete(id_, outs)
+    assert guest.ssh(f"systemctl is-active {u}", check=False).stdout.strip() == "inactive"
+    assert guest.ssh(f"test -e /etc/keystone/workstation/keystone-echo/{USER}.env", check=False).returncode == 1
+
+
+def test_a_port_held_by_something_else_is_refused_naming_it(guest, guest_target, provider_host, person):
+    # root's listener on the port (no '$' in it: systemd-run would expand it)
+    guest.ssh("systemctl is-active keystone-squatter >/dev/null 2>&1 || systemd-run --unit keystone-squatter "
+              "python3 -c 'import socket, time; s = socket.socket(); s.bind((\"127.0.0.1\", 20109)); s.listen(1); "
+              "time.sleep(600)'")
+    wait_until("the squatter", lambda: ":20109" in guest.ssh("ss -ltnH").stdout)
+    r = provider_host.resource(ServiceInstanceProvider())
+    checked, _ = r.check(instance(guest_target, port=20109, environment="PORT=20109\n"))
+    try:
+        with pytest.raises(ProviderError) as e:
+            r.create(checked)
+        assert "host guest: port 20109 of keystone-echo@wsa.service is already in use by python3 (pid" in e.value.details
+        assert "of uid 0" in e.value.details
+    finally:
+        guest.ssh("systemctl stop keystone-squatter", check=False)
+
+
+def test_seeded_files_are_never_clobbered_nor_written_through_a_symlink(guest, guest_target, provider_host, person):
+    r = provider_host.resource(ManagedFileProvider())
+
+    def seed(path, content, **over):
+        props = {"host": guest_target.model_dump(), "path": path, "content": content, "mode": "0600",
+                 "owner": UID, "group": UID, "as_owner": True, "seed": True, "private": True, **over}
+        checked, failures = r.check(props)
+        assert failures == []
+        return checked
+
+    # absent: written as the person, private, directories made as the person
+    first = seed(f"/home/{USER}/.config/keystone/env.sh", "export A=1\n")
+    id_, outs = r.create(first)
+    assert guest.ssh(f"stat -c '%U %a' /home/{USER}/.config/keystone/env.sh /home/{USER}/.config/keystone"
+                     ).stdout.split("\n")[:2] == [f"{USER} 600", f"{USER} 700"]
+    assert outs["diverged"] is False and outs.get("backup") is None  # a None output is not sent
+
+    # the person edits it; a new seed leaves their file alone and keeps one copy of the seed beside it
+    guest.ssh(f"runuser -u {USER} -- sh -c 'echo mine > /home/{USER}/.config/keystone/env.sh'")
+    second = seed(f"/home/{USER}/.config/keystone/env.sh", "export A=2\n")
+    outs = r.update(id_, outs, second)
+    assert guest.ssh(f"cat /home/{USER}/.config/keystone/env.sh").stdout == "mine\n"
+    assert guest.ssh(f"cat /home/{USER}/.config/keystone/env.sh.keystone-seed").stdout == "export A=2\n"
+    assert outs["diverged"] is True and outs["backup"] == f"/home/{USER}/.config/keystone/env.sh.keystone-seed"
+    _, _, read_in = r.read(id_, outs)
+    assert r.diff(id_, outs, second).changes is False and read_in["content"] == "export A=2\n"  # never drift
+
+    # a symlink to /etc/shadow planted at a seeded path: neither followed nor replaced
+    shadow = guest.ssh("sha256sum /etc/shadow; stat -c %a /etc/shadow").stdout
+    guest.ssh(f"runuser -u {USER} -- ln -sfn /etc/shadow /home/{USER}/.keystone-hook")
+    linked = seed(f"/home/{USER}/.keystone-hook", "pwned::0:0:::::\n")
+    _, louts = r.create(linked)
+    assert guest.ssh("sha256sum /etc/shadow; stat -c %a /etc/shadow").stdout == shadow
+    assert guest.ssh(f"readlink /home/{USER}/.keystone-hook").stdout.strip() == "/etc/shadow"
+    assert louts["diverged"] is True and louts["kind"] == "link"
+    assert guest.ssh(f"stat -c %U /home/{USER}/.keystone-hook.keystone-seed").stdout.strip() == USER
+
+    # a directory of the home replaced by a symlink to /etc: the write, as the person, is refused
+    guest.ssh(f"runuser -u {USER} -- ln -sfn /etc /home/{USER}/.cfg")
+    with pytest.raises(ProviderError) as e:
+        r.create(seed(f"/home/{USER}/.cfg/keystone-planted", "x\n"))
+    assert "Permission denied" in e.value.details
+    assert guest.ssh("test -e /etc/keystone-planted", check=False).returncode == 1
+
+
+def test_plain_files_are_authoritative_and_refresh_sees_drift(guest, guest_target, provider_host):
+    r = provider_host.resource(ManagedFileProvider())
+    props, _ = r.check({"host": guest_target.model_dump(), "path": "/etc/keystone/test.map",
+                        "content": "wsa\t20100\n"})
+    id_, outs = r.create(props)
+    assert guest.ssh("stat -c '%U %a' /etc/keystone/test.map /etc/keystone; cat /etc/keystone/test.map").stdout == \
+        "root 644\nroot 755\nwsa\t20100\n"
+    guest.ssh("echo intruder >> /etc/keystone/test.map")
+    _, drifted_outs, drifted = r.read(id_, outs)
+    assert drifted["content"].startswith("(changed on the host") and r.diff(id_, drifted_outs, props).changes is True
+    r.update(id_, drifted_outs, props)
+    assert guest.ssh("cat /etc/keystone/test.map").stdout == "wsa\t20100\n"
+    r.delete(id_, outs)
+    assert guest.ssh("test -e /etc/keystone/test.map", check=False).returncode == 1
+
+
+def test_workspace_is_cloned_as_the_person_only_if_absent(guest, guest_target, provider_host, person):
+    guest.ssh("rm -rf /srv/git/code.git /tmp/seed && git init -q -b main /tmp/seed && cd /tmp/seed && "
+              "echo hello > README && git -c user.email=a@b -c user.name=a add README && "
+              "git -c user.email=a@b -c user.name=a commit -qm init && git clone -q --bare /tmp/seed /srv/git/code.git "
+              "&& chown -R wsa: /srv/git/code.git")  # the person's own: git refuses a repository of another owner
+    r = provider_host.resource(WorkspaceProvider())
+    props, failures = r.check({"host": guest_target.model_dump(), "user": USER, "uid": UID, "home": f"/home/{USER}",
+                               "path": "code", "repository": "/srv/git/code.git", "branch": "main"})
+    assert failures == []
+    id_, outs = r.create(props)
+    assert outs["cloned"] is True
+    assert guest.ssh(f"stat -c %U /home/{USER}/code/README; cat /home/{USER}/code/README").stdout == f"{USER}\nhello\n"
+    guest.ssh(f"runuser -u {USER} -- sh -c 'echo work >> /home/{USER}/code/README'")
+    outs = r.update(id_, outs, props)
+    assert outs["cloned"] is False  # there already: left as it is
+    assert guest.ssh(f"cat /home/{USER}/code/README").stdout == "hello\nwork\n"
+    r.delete(id_, outs)
+    assert guest.ssh(f"test -d /home/{USER}/code/.git").returncode == 0

@@ -1,0 +1,39 @@
+"""The workstation gather's parser, on output captured on the guest (gather.sh with a running
+instance of a person's listener (wsa), a stopped one, and root's own SSH login session)."""
+from __future__ import annotations
+
+import pathlib
+
+from providers.workstation.facts import Listener, UnitState, parse_gather, parse_listen_line
+
+FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "gather.txt"
+
+
+def test_captured_gather():
+    f = parse_gather(FIXTURE.read_text())
+    assert f.sessions == {"root": 1}
+    assert set(f.env_digests) == {"/etc/keystone/workstation/keystone-echo/wsa.env",
+                                  "/etc/keystone/workstation/keystone-echo/wsb.env"}
+    assert f.units == {"keystone-echo@wsa.service": UnitState("active", "enabled", 610),
+                       "keystone-echo@wsb.service": UnitState("inactive", "disabled", 0)}
+    assert f.units["keystone-echo@wsa.service"].running and not f.units["keystone-echo@wsb.service"].is_enabled
+    assert f.listeners[20100] == [Listener(20100, 24001, "perl", 610)]
+    assert [ln.uid for ln in f.listeners[22]] == [0, 0]  # root's sockets carry no uid: field
+
+
+def test_odd_lines_are_ignored():
+    assert parse_listen_line("") is None and parse_listen_line("ESTAB 0 0 1.2.3.4:22 5.6.7.8:1 x") is None
+    assert parse_listen_line("LISTEN 0 5 [::1]:8080 [::]:*") == Listener(8080, 0, "", 0)
+    assert parse_gather("garbage\n@@sessions\n\n@@env\nshort  /x\n").sessions == {}
+
+
+def test_the_workstation_read_joins_the_host_gather():
+    from providers.hoststate import HostState, Scope, gather_scope, read_commands
+    from providers.workstation.facts import GATHER
+
+    account_read = gather_scope(mount_dirs=("/home",))
+    joined = account_read.union(Scope(workstation=True))
+    cmds = read_commands(joined)
+    assert [c.argv[2] for c in cmds if c.argv[:2] == ("sh", "-c")].count(GATHER) == 1 and len(cmds) == 3
+    assert joined.covers(Scope(workstation=True), HostState()) and joined.covers(account_read, HostState())
+    assert not account_read.covers(Scope(workstation=True), HostState())

@@ -58,6 +58,10 @@ def test_hosts_dropped_and_home_parent_moved(guest, workspace, keys):
     assert ws.up("hosts").changed(DYNAMIC) == {f"ana-guest-{p}": "create" for p in ("home", "account", "delegation")}
     assert can_login(guest, "ana", keys["ana"][0])
 
+    # Moving a home needs the person logged out: usermod refuses while they have processes (a
+    # lingering `systemd --user` after an SSH login counts), and says so naming the process.
+    guest.ssh("loginctl terminate-user ana 2>/dev/null; for _ in $(seq 100); do pgrep -u ana >/dev/null || exit 0; "
+              "sleep 0.2; done; exit 1")
     guest.ssh(f"zfs create -o mountpoint={NEW_MOUNT} {NEW_PARENT} && zfs rename {HOME}/ana {NEW_PARENT}/ana")
     moved = stack_config(guest, str(roster), zfs={"homeParent": NEW_PARENT, "archiveParent": "rpool/crypt/archive",
                                                    "homeMountpoint": NEW_MOUNT})

@@ -19,7 +19,7 @@ from tests.harness.provider_host import ProviderError
 pytestmark = pytest.mark.guest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 UNIT = (ROOT / "workstation/units/keystone-echo@.service").read_text()
-USER, UID = "wsa", 24001
+USER, UID = "wsa", 24901  # no other test of the shared guest uses this uid
 
 
 @pytest.fixture(scope="module")

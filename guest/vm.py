@@ -332,6 +332,17 @@ zfs create -o mountpoint=/home rpool/crypt/home
 """
 
 
+
+@contextlib.contextmanager
+def running(log=print):
+    """A started guest with the pool layout Keystone expects, stopped on exit."""
+    g = start(log=log)
+    try:
+        prepare_pool(g)
+        yield g
+    finally:
+        g.stop()
+
 def prepare_pool(guest: Guest, passphrase: str = "keystone-test-passphrase") -> None:
     """The layout Keystone expects on a workstation: rpool/crypt (encrypted) / home, mounted on /home.
     On real hosts this exists already (or a one-off pulumi-command step makes it)."""

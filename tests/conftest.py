@@ -11,12 +11,8 @@ from providers.transport import HostTarget
 def guest():
     from guest import vm
 
-    g = vm.start(log=lambda m: print(f"[guest] {m}"))
-    try:
-        vm.prepare_pool(g)
+    with vm.running(log=lambda m: print(f"[guest] {m}")) as g:
         yield g
-    finally:
-        g.stop()
 
 
 @pytest.fixture(scope="session")

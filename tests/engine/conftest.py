@@ -14,12 +14,8 @@ def guest():
     engine tier creates and removes real people, which must not leak into another test or tier."""
     from guest import vm
 
-    g = vm.start(log=lambda m: print(f"[guest] {m}"))
-    try:
-        vm.prepare_pool(g)
+    with vm.running(log=lambda m: print(f"[guest] {m}")) as g:
         yield g
-    finally:
-        g.stop()
 
 
 @pytest.fixture(scope="session")

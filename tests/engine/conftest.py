@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import paths
+from tests.engine.people import keys  # noqa: F401 (the people's SSH keys: a fixture for every engine test)
 from tests.harness.engine import Workspace
 
 

@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from tests.engine.conftest import stack_config
-from tests.harness.engine import REPO, wait_for
+from tests.harness.engine import REPO
+from tests.live.conftest import wait_for
 
 pytestmark = pytest.mark.engine
 

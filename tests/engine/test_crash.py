@@ -4,16 +4,16 @@
 and nothing is left half-done on the host."""
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 import signal
 
 import pytest
 
-from tests.engine.people import HOME, can_login, keys, roster_text  # noqa: F401 (keys is a fixture)
+from tests.engine.people import HOME, can_login, roster_text
 from tests.engine.conftest import stack_config
-from tests.harness.engine import wait_for
+from tests.harness.engine import read_events
+from tests.live.conftest import wait_for
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
@@ -39,13 +39,13 @@ def test_sigkill_in_the_middle_of_up_then_refresh_and_up_converge(guest, workspa
 
     log = tmp_path / "events.jsonl"
     runner = ws.spawn("up", "--yes", "--skip-preview", stack="e2e", events=log)
-    wait_for("the first creates", lambda: len(created(read_events_safely(log))) >= 2, timeout=300)
+    wait_for("the first creates", lambda: len(created(read_events(log))) >= 2, timeout=300)
     cli = [c for c in children(runner.pid) if os.path.basename(os.readlink(f"/proc/{c}/exe")) == "pulumi"]
     assert len(cli) == 1
     os.kill(cli[0], signal.SIGKILL)
     runner.communicate(timeout=60)
     assert runner.returncode != 0
-    done = created(read_events_safely(log))
+    done = created(read_events(log))
     assert 2 <= len(done) < 9, done  # killed in the middle
 
     state = ws.export("e2e")["deployment"]
@@ -63,12 +63,3 @@ def test_sigkill_in_the_middle_of_up_then_refresh_and_up_converge(guest, workspa
     for user in ("ana", "ben", "cyd"):
         assert can_login(guest, user, keys[user][0])
         assert f"user {user} " in guest.ssh(f"zfs allow {HOME}/{user}").stdout
-
-
-def read_events_safely(path: pathlib.Path) -> list[dict]:
-    """The event log while the CLI is still writing it: complete lines only."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    complete = text[:text.rfind("\n") + 1]
-    return [json.loads(line) for line in complete.splitlines() if line.strip()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.engine.conftest import stack_config
-from tests.engine.people import HOME, can_login, keys, roster_text  # noqa: F401 (keys is a fixture)
+from tests.engine.people import HOME, can_login, roster_text
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.people import HOME, can_login, keys, roster_text  # noqa: F401 (keys is a fixture)
+from tests.engine.people import HOME, can_login, roster_text
 from tests.engine.conftest import stack_config
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]

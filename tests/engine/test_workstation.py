@@ -12,7 +12,6 @@ import time
 import pytest
 
 from tests.engine.conftest import stack_config
-from tests.engine.people import keys  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"

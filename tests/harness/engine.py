@@ -16,9 +16,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -210,24 +209,8 @@ class Workspace:
 
 
 def read_events(path: pathlib.Path) -> list[dict[str, Any]]:
+    """The engine's events, one JSON object a line; while the CLI is still writing, complete lines only."""
     if not path.exists():
         return []
-    events = []
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line:
-            events.append(json.loads(line))
-    return events
-
-
-def wait_for(what: str, predicate, timeout: float = 120, interval: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def names(items: Iterable[str]) -> set[str]:
-    return set(items)
+    text = path.read_text()
+    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines() if line.strip()]

@@ -3,10 +3,10 @@
 Steps, each collecting issues rather than stopping at the first:
 
 1. bytes -> text: strictly UTF-8 (a leading BOM is tolerated), not empty, at most ``MAX_BYTES``;
-2. text -> YAML node tree with PyYAML's ``SafeLoader`` (``_MarkedLoader``), refusing anchors,
-   aliases and explicit tags;
-3. node tree -> plain data plus the mark of every key and value (``_Walker``), refusing duplicate
-   keys (PyYAML would silently keep the last one), non-scalar keys and merge keys (``<<``);
+2. text -> plain data plus the position of every key and value (``marked_yaml.read``, strict:
+   anchors, aliases, explicit tags and merge keys refused; duplicate keys reported, where PyYAML
+   would silently keep the last one);
+3. the entry's own key written as a field (``username:``/``asn:``) reported;
 4. data -> ``Roster`` with pydantic (every field error, each mapped back to its line via the marks);
 5. cross-entry checks (unique uids, identities, keys, ZeroTier members, addresses), run on the
    raw data so they are reported even when other fields are invalid.
@@ -19,10 +19,10 @@ import difflib
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+import marked_yaml
+from marked_yaml import Position
 
 from .errors import Issue, PathElement, RosterError
 from .model import MaxPrefixes, Peer, Person, Roster, RosterContext, ZfsProperties, cross_check, show, validation_context
@@ -32,154 +32,31 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 16
 """Deepest nesting accepted (the format needs 4)."""
 
-_STANDARD_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
-)
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 _INJECTED = {"people": "username", "peers": "asn"}
 """Fields the file gives as the entry's key; ``Roster`` injects them into each entry."""
 
-Marks = dict[tuple[PathElement, ...], tuple[yaml.Mark | None, yaml.Mark]]
-"""Path -> (mark of its key, or None for list items and the root; mark of its value)."""
+Marks = dict[tuple[PathElement, ...], tuple[Position | None, Position]]
+"""Path -> (position of its key, or None for list items and the root; position of its value)."""
 
 
 class _Problems:
-    """Collects issues for one file, turning 0-based PyYAML marks into 1-based positions."""
+    """Collects issues for one file (positions are 1-based)."""
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.issues: list[Issue] = []
 
-    def add(self, line0: int, col0: int, path: Iterable[PathElement], message: str, hint: str | None = None) -> None:
-        self.issues.append(Issue(self.filename, line0 + 1, col0 + 1, tuple(path), message, hint))
+    def at(self, pos: Position | None, path: Iterable[PathElement], message: str, hint: str | None = None) -> None:
+        line, col = pos or (1, 1)
+        self.issues.append(Issue(self.filename, line, col, tuple(path), message, hint))
 
-    def at(self, mark: yaml.Mark | None, path: Iterable[PathElement], message: str, hint: str | None = None) -> None:
-        self.add(mark.line if mark else 0, mark.column if mark else 0, path, message, hint)
+    def extend(self, problems: Iterable[marked_yaml.Problem]) -> None:
+        for p in problems:
+            self.at((p.line, p.col), p.path, p.message, p.hint)
 
     def fail(self) -> None:
         if self.issues:
             raise RosterError(self.issues)
-
-
-class _MarkedLoader(yaml.SafeLoader):
-    """``SafeLoader`` that records anchors, aliases and explicit tags as problems.
-
-    An alias is replaced by an empty scalar, so an alias bomb ("billion laughs") never expands.
-    """
-
-    def __init__(self, stream: str, problems: _Problems) -> None:
-        super().__init__(stream)
-        self.problems = problems
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(AliasEvent):
-            event = self.get_event()
-            self.problems.at(event.start_mark, (), f"YAML alias *{event.anchor} is not allowed",
-                             "write the value out in full: anchors and aliases are not supported")
-            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
-        event = self.peek_event()
-        if getattr(event, "anchor", None) is not None:
-            self.problems.at(event.start_mark, (), f"YAML anchor &{event.anchor} is not allowed",
-                             "write each value out in full: anchors and aliases are not supported")
-        tag = getattr(event, "tag", None)
-        if tag not in (None, "!"):
-            self.problems.at(event.start_mark, (), f"YAML tag {show(tag)} is not allowed",
-                             "remove the tag; quote the value if it should be a string")
-        return super().compose_node(parent, index)
-
-
-class _Walker:
-    """Turns a node tree into plain data, recording marks and structural problems."""
-
-    def __init__(self, loader: _MarkedLoader, problems: _Problems) -> None:
-        self.loader, self.problems, self.marks = loader, problems, Marks()
-
-    def value(self, node: Node, path: tuple[PathElement, ...], key_mark: yaml.Mark | None = None) -> Any:
-        self.marks[path] = (key_mark, node.start_mark)
-        if len(path) > MAX_DEPTH:
-            self.problems.at(node.start_mark, path, "the value is nested too deeply")
-            return None
-        if isinstance(node, MappingNode):
-            return self.mapping(node, path)
-        if isinstance(node, SequenceNode):
-            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.scalar(node, path)
-
-    def scalar(self, node: Node, path: tuple[PathElement, ...]) -> Any:
-        if node.tag not in _STANDARD_TAGS:
-            return node.value  # an explicit tag: already reported
-        try:
-            return self.loader.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError) as e:
-            self.problems.at(node.start_mark, path, f"cannot read {show(node.value)}: {e}", "quote the value")
-            return node.value
-
-    def mapping(self, node: MappingNode, path: tuple[PathElement, ...]) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                self.problems.at(key_node.start_mark, path, "YAML merge keys (<<) are not allowed",
-                                 "write each entry out in full")
-                continue
-            if not isinstance(key_node, ScalarNode):
-                self.problems.at(key_node.start_mark, path, "a key must be a plain name or number")
-                continue
-            key = self.scalar(key_node, path)
-            name = str(key)  # 213001, "213001" and 0x34009 are one ASN: one key
-            if name in first_line:
-                self.problems.at(key_node.start_mark, (*path, name),
-                                 f"duplicate key {show(key)} (first on line {first_line[name]})",
-                                 "PyYAML would silently keep only the last one: remove or rename one")
-                continue
-            first_line[name] = key_node.start_mark.line + 1
-            result[key] = self.value(value_node, (*path, name), key_node.start_mark)
-        return result
-
-
-def _decode(raw: bytes, problems: _Problems) -> str | None:
-    if len(raw) > MAX_BYTES:
-        problems.add(0, 0, (), f"the file is {len(raw)} bytes, more than {MAX_BYTES}", "is this really a roster?")
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start)
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1)
-        problems.add(line, col, (), f"the file is not valid UTF-8 (byte 0x{raw[e.start]:02x})", "save it as UTF-8")
-        return None
-    return text.removeprefix("\ufeff")
-
-
-def _position(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index)
-    return line, index - (text.rfind("\n", 0, index) + 1)
-
-
-def _read_yaml(text: str, problems: _Problems) -> tuple[Any, Marks] | None:
-    """Parse ``text``; None if it cannot be read at all (the reason is in ``problems``)."""
-    loader: _MarkedLoader | None = None
-    try:
-        loader = _MarkedLoader(text, problems)
-        node = loader.get_single_node()
-        if node is None:
-            problems.add(0, 0, (), "the roster is empty", "it needs at least `people: {}`")
-            return None
-        walker = _Walker(loader, problems)
-        return walker.value(node, ()), walker.marks
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        problems.at(mark, (), f"YAML syntax error: {e.problem or e.context}",
-                    str(e.context) if e.context and e.problem else None)
-    except yaml.reader.ReaderError as e:
-        problems.add(*_position(text, e.position), (), f"character U+{e.character:04X} is not allowed in YAML"
-                     if isinstance(e.character, int) else f"unreadable character: {e.reason}", "remove it")
-    except RecursionError:
-        problems.add(0, 0, (), "the YAML is nested too deeply")
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,18 +199,23 @@ def parse_roster_text(
     """
     problems = _Problems(filename)
     if isinstance(text, bytes):
-        decoded = _decode(text, problems)
-        if decoded is None:
+        decoded, problem = marked_yaml.decode(text, MAX_BYTES)
+        if problem:
+            problems.extend([problem])
             problems.fail()
         text = decoded or ""
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        problems.add(0, 0, (), f"the roster is larger than {MAX_BYTES} bytes")
+        problems.at(None, (), f"the roster is larger than {MAX_BYTES} bytes")
         problems.fail()
-    parsed = _read_yaml(text.removeprefix("\ufeff"), problems)
-    if parsed is None:
+    doc = marked_yaml.read(
+        text, strict=True, max_depth=MAX_DEPTH,
+        duplicate_hint="PyYAML would silently keep only the last one: remove or rename one")
+    problems.extend(doc.problems)
+    if doc.empty:
+        problems.at(None, (), "the roster is empty", "it needs at least `people: {}`")
+    if doc.data is None and (doc.empty or problems.issues):
         problems.fail()
-        raise AssertionError("unreachable")  # pragma: no cover
-    data, marks = parsed
+    data, marks = doc.data, doc.marks
     if not isinstance(data, dict):
         problems.at(marks[()][1], (), f"the roster must be a mapping with `people:` and `peers:`, got {show(data)}",
                     "start the file with `people:`")

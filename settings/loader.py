@@ -16,7 +16,7 @@ import re
 from typing import Any, Iterable
 
 import pydantic
-import yaml
+import marked_yaml
 
 from .model import ERROR_TYPE, StackSettings, duplicate_host_names
 
@@ -47,69 +47,36 @@ class SettingsError(Exception):
         super().__init__("invalid stack settings:\n" + "\n".join(f"  {i}" for i in self.issues))
 
 
-Marks = dict[tuple, tuple[int, int]]
-
-
-def _compose(path: pathlib.Path) -> tuple[yaml.Node | None, list[str]]:
-    """The stack file's node tree, or None and why it cannot be read."""
+def _read(path: pathlib.Path) -> tuple[marked_yaml.Document | None, list[str]]:
+    """The stack file read with the position of every key, or None and why it cannot be read.
+    Duplicate keys and unreadable values are problems at their line (the data still returned)."""
     try:
-        return yaml.compose(path.read_text(encoding="utf-8")), []
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         return None, [f"{path.name}: cannot read the stack file: {e.strerror or e}"]
     except UnicodeDecodeError as e:
         return None, [f"{path.name}: the stack file is not valid UTF-8 (byte {e.start})"]
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
-        return None, [f"{where}: YAML syntax error: {e.problem or e.context}"]
-    except yaml.YAMLError as e:
-        return None, [f"{path.name}: YAML error: {str(e).splitlines()[0] if str(e) else type(e).__name__}"]
-
-
-def _walk(root: yaml.Node | None, name: str) -> tuple[Marks, list[str]]:
-    """(key, sub-key, index, ...) -> (line, col) for every node, and the duplicate keys found
-    (PyYAML would silently keep the last one; Pulumi's own reader refuses them)."""
-    marks: Marks = {}
-    duplicates: list[str] = []
-
-    def walk(node, prefix: tuple) -> None:
-        marks[prefix] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for k, v in node.value:
-                if not isinstance(k, yaml.ScalarNode):
-                    continue
-                line = k.start_mark.line + 1
-                if k.value in seen:
-                    field = ".".join(str(p) for p in prefix[1:] + (k.value,)) or k.value
-                    duplicates.append(f"{name}:{line}:{k.start_mark.column + 1}: {field}: duplicate key "
-                                      f"(first on line {seen[k.value]}; only one would count)")
-                    continue
-                seen[k.value] = line
-                key = (k.value,)
-                marks[prefix + key] = (line, k.start_mark.column + 1)
-                walk(v, prefix + key)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, prefix + (i,))
-
-    if root is not None:
-        walk(root, ())
-    return marks, duplicates
+    doc = marked_yaml.read(text, strict=False)
+    issues = []
+    for p in doc.problems:
+        field = ".".join(str(x) for x in p.path[1:]) if p.path[:1] == ("config",) else ""
+        issues.append(f"{path.name}:{p.line}:{p.col}: " + (f"{field}: " if field else "") + p.message
+                      + (f" ({p.hint})" if p.hint else ""))
+    return (None if doc.data is None and issues else doc), issues
 
 
 def _field_name(loc: tuple) -> str:
     return f"{NAMESPACE}:" + ".".join(str(p) for p in loc) if loc else NAMESPACE
 
 
-def _where(source: pathlib.Path | None, marks: Marks, loc: tuple) -> str:
-    where = source.name if source else "stack config"
+def _where(source: pathlib.Path | None, doc: marked_yaml.Document | None, loc: tuple) -> str:
+    """``Pulumi.<stack>.yaml:line:col`` of the setting at ``loc`` (or of its nearest ancestor in the file)."""
+    if source is None:
+        return "stack config"
+    if doc is None:
+        return source.name
     full = ("config", f"{NAMESPACE}:{loc[0]}", *loc[1:]) if loc else ("config",)
-    while full and full not in marks:
-        full = full[:-1]
-    if full in marks:
-        where += ":%d:%d" % marks[full]
-    return where
+    return "%s:%d:%d" % (source.name, *doc.position(full))
 
 
 def _show(value: Any) -> str:
@@ -176,22 +143,22 @@ def _describe(err: dict[str, Any]) -> tuple[str, str | None]:
     return message, None
 
 
-def _issues(e: pydantic.ValidationError, values: dict[str, Any], source, marks: Marks) -> list[str]:
+def _issues(e: pydantic.ValidationError, values: dict[str, Any], source, doc: marked_yaml.Document | None) -> list[str]:
     issues = []
     hosts = values.get("hosts")
     if isinstance(hosts, list):  # the model's own check does not run when a host is invalid
         dup = duplicate_host_names([h.get("name") for h in hosts if isinstance(h, dict)])
         if dup and not any("must be unique" in str(err["msg"]) for err in e.errors()):
-            issues.append(f"{_where(source, marks, ('hosts',))}: {NAMESPACE}:hosts: host names must be unique: "
+            issues.append(f"{_where(source, doc, ('hosts',))}: {NAMESPACE}:hosts: host names must be unique: "
                           f"{', '.join(dup)} (each host once, under its own name)")
     for err in e.errors(include_url=False):
         loc = tuple(err["loc"])
         message, hint = _describe(err)
-        issues.append(f"{_where(source, marks, loc)}: {_field_name(loc)}: {message}" + (f" ({hint})" if hint else ""))
+        issues.append(f"{_where(source, doc, loc)}: {_field_name(loc)}: {message}" + (f" ({hint})" if hint else ""))
     return issues
 
 
-def _unexpected(values: dict[str, Any], source, marks: Marks, context: dict[str, Any]) -> list[str]:
+def _unexpected(values: dict[str, Any], source, doc: marked_yaml.Document | None, context: dict[str, Any]) -> list[str]:
     """A check that failed in an unexpected way: validate key by key to name the setting, and say so
     in one line (never a traceback)."""
     issues = []
@@ -201,37 +168,35 @@ def _unexpected(values: dict[str, Any], source, marks: Marks, context: dict[str,
         except pydantic.ValidationError:
             continue  # reported with the others
         except Exception as e:  # noqa: BLE001  (whatever it is, the admin gets one line)
-            issues.append(f"{_where(source, marks, (key,))}: {_field_name((key,))}: this value cannot be checked "
+            issues.append(f"{_where(source, doc, (key,))}: {_field_name((key,))}: this value cannot be checked "
                           f"({type(e).__name__}); correct it or report it as a Keystone bug")
     return issues or [f"{source.name if source else 'stack config'}: {NAMESPACE}: the settings cannot be checked; "
                       "report it as a Keystone bug"]
 
 
-def _file_problems(values: dict[str, Any], source: pathlib.Path, root: yaml.Node | None, marks: Marks) -> list[str]:
+def _file_problems(values: dict[str, Any], source: pathlib.Path, doc: marked_yaml.Document | None) -> list[str]:
     """What only the file shows: plain-text secrets and ``keystone:`` keys the program does not read."""
-    issues = []
-    if root is None or not isinstance(root, yaml.MappingNode):
-        return issues
-    config = next((v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "config"), None)
-    if not isinstance(config, yaml.MappingNode):
+    issues: list[str] = []
+    config = doc.data.get("config") if doc and isinstance(doc.data, dict) else None
+    if not isinstance(config, dict):
         return issues
     known = set(_keys_of(StackSettings))
-    for k, v in config.value:
-        if not isinstance(k, yaml.ScalarNode) or not k.value.startswith(NAMESPACE + ":"):
+    for name, v in config.items():
+        if not isinstance(name, str) or not name.startswith(NAMESPACE + ":"):
             continue
-        key = k.value.split(":", 1)[1]
-        where = f"{source.name}:{k.start_mark.line + 1}:{k.start_mark.column + 1}"
+        key = name.split(":", 1)[1]
+        where = "%s:%d:%d" % (source.name, *doc.position(("config", name), key=True))
         if key in SECRET_KEYS:
-            secure = isinstance(v, yaml.MappingNode) and [x.value for x, _ in v.value] == ["secure"]
+            secure = isinstance(v, dict) and list(v) == ["secure"]
             if not secure:  # never echo the value
                 issues.append(f"{where}: {NAMESPACE}:{key}: a secret in plain text in the stack file "
                               f"(remove it and run `pulumi config set --secret {NAMESPACE}:{key} ...`)")
         elif key in PROVIDER_KEYS:
-            if key not in values and isinstance(v, yaml.ScalarNode):
-                problem = _provider_key_problem(key, v.value)
+            if key not in values and not isinstance(v, (dict, list)):
+                problem = _provider_key_problem(key, v)
                 if problem:
-                    issues.append(f"{source.name}:{v.start_mark.line + 1}:{v.start_mark.column + 1}: "
-                                  f"{NAMESPACE}:{key}: {problem}")
+                    issues.append("%s:%d:%d: " % (source.name, *doc.position(("config", name)))
+                                  + f"{NAMESPACE}:{key}: {problem}")
         elif key not in known and key not in values:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             issues.append(f"{where}: {NAMESPACE}:{key}: unknown key "
@@ -247,24 +212,23 @@ def settings_from_config(values: dict[str, Any], source: pathlib.Path | None = N
     Raises ``SettingsError`` listing every problem.
     """
     values = dict(values)
-    root, unreadable = _compose(source) if source and source.exists() else (None, [])
-    marks, duplicates = _walk(root, source.name) if source else ({}, [])
+    doc, unreadable = _read(source) if source and source.exists() else (None, [])
     stack = source.name[len("Pulumi."):-len(".yaml")] if source and re.fullmatch(r"Pulumi\..+\.yaml", source.name) else None
     context = {"stack": stack}
-    issues = unreadable + duplicates + (_file_problems(values, source, root, marks) if source else [])
+    issues = unreadable + (_file_problems(values, source, doc) if source else [])
     for key in PROVIDER_KEYS:
         if key in values:
             problem = _provider_key_problem(key, values.pop(key))
             if problem:
-                issues.append(f"{_where(source, marks, (key,))}: {NAMESPACE}:{key}: {problem}")
+                issues.append(f"{_where(source, doc, (key,))}: {NAMESPACE}:{key}: {problem}")
     values = {k: v for k, v in values.items() if k not in SECRET_KEYS}
     settings = None
     try:
         settings = StackSettings.model_validate(values, context=context)
     except pydantic.ValidationError as e:
-        issues += _issues(e, values, source, marks)
+        issues += _issues(e, values, source, doc)
     except Exception:  # noqa: BLE001
-        issues += _unexpected(values, source, marks, context)
+        issues += _unexpected(values, source, doc, context)
     if issues:
         raise SettingsError(sorted(dict.fromkeys(issues), key=_position))
     return settings
@@ -278,13 +242,10 @@ def _position(issue: str) -> tuple[int, int]:
 def load_settings(stack_file: str | pathlib.Path) -> StackSettings:
     """Read ``Pulumi.<stack>.yaml`` directly (for tools and tests that run without the CLI)."""
     path = pathlib.Path(stack_file)
-    root, unreadable = _compose(path)
-    if unreadable:
+    doc, unreadable = _read(path)
+    if doc is None:
         raise SettingsError(unreadable)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:  # composed, but not constructible (e.g. a bad timestamp)
-        raise SettingsError([f"{path.name}: YAML error: {str(e).splitlines()[0]}"]) from None
+    data = doc.data or {}
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
         raise SettingsError([f"{path.name}:1:1: the stack file needs a `config:` mapping"]

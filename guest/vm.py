@@ -345,5 +345,5 @@ def running(log=print):
 
 def prepare_pool(guest: Guest, passphrase: str = "keystone-test-passphrase") -> None:
     """The layout Keystone expects on a workstation: rpool/crypt (encrypted) / home, mounted on /home.
-    On real hosts this exists already (or a one-off pulumi-command step makes it)."""
+    On real hosts the admin makes it once (README, host preparation)."""
     guest.ssh(f"KEYSTONE_PASSPHRASE={passphrase} sh -s", input=POOL_SCRIPT)

@@ -36,7 +36,8 @@ class KubeStack:
         self.kubeconfig = cp.write_kubeconfig(root / "kubeconfig")
         self.ws.init(STACK)
 
-    def write_roster(self, roster: dict[str, Any]) -> None:
+    def write_roster(self, roster: dict[str, Any], **kubernetes: Any) -> None:
+        """The roster and the stack file; ``kubernetes``: settings of ``keystone:kubernetes`` to override."""
         path = self.ws.write_roster(yaml.safe_dump(roster, sort_keys=False), "kube.yaml")
         self.ws.write_stack(STACK, {
             "roster": str(path),
@@ -44,7 +45,7 @@ class KubeStack:
             "hosts": [],
             "authentik": {"enabled": False},
             "kubernetes": {"enabled": True, "kubeconfig": str(self.kubeconfig), "oidcPrefix": "oidc:",
-                           "providerVersion": self.version},
+                           "providerVersion": self.version, **kubernetes},
         })
 
     def up(self, *extra: str, check: bool = True) -> Outcome:

@@ -63,10 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-floor-reads", action="store_true", help="skip the per-command/per-person read floors")
     ap.add_argument("--skip-program", action="store_true", help="skip the program evaluation under mocks")
     ap.add_argument("--program-sizes", default="250,500,1000")
-    ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview"],
-                    action="append")
+    ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview", "kube"],
+                    action="append", help="kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest)")
     args = ap.parse_args(argv)
     only = set(args.only or ["keystone", "engine", "floor", "ansible", "program", "engine-preview"])
+    if "kube" in only:  # its own control plane, no guest: run apart, first
+        from bench import kube
+
+        rc = kube.main(["--people", str(args.people)])
+        only.discard("kube")
+        if rc or not only:
+            return rc
     if args.skip_ansible:
         only.discard("ansible")
     if args.skip_program:

@@ -19,6 +19,10 @@ disabled and stopped when offboarded, removed when purged); while active, the se
 (``<name>-<host>-file-<n>``, ``host:ManagedFile`` written as the person only if absent) and the
 workspace (``<name>-<host>-workspace``).  Offboarding drops the files and workspace from the
 program but never from the home (their Delete keeps them); re-activation adopts them as they are.
+
+Kubernetes: while active, the tier's binding(s) (``<name>-k8s``, ``<name>-k8s-<namespace>``) and, when the
+stack sets ``kubernetes.peopleKubeconfig``, ``~/.kube/config`` on every host (``<name>-<host>-kubeconfig``,
+seeded like the files above; ``components/kubeconfig.py``).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import kubeconfig
 from providers.accounts.account import OsAccount
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
@@ -92,6 +97,8 @@ class WorkstationUser(pulumi.ComponentResource):
                 self.hosts[host.name]["summary"]["workstation"] = self._workstation(
                     name, p, host, s, self.hosts[host.name], args.ports.get(host.name, {}),
                     args.units.get(host.name, []))
+            if args.kubernetes and s.kubernetes.people_kubeconfig and p.state == PersonState.ACTIVE:
+                self.hosts[host.name]["summary"]["kubeconfig"] = self._kubeconfig(name, p, host, s, self.hosts[host.name])
 
         self.bindings: list[pulumi.CustomResource] = []
         if args.kubernetes and p.state == PersonState.ACTIVE:
@@ -190,6 +197,19 @@ class WorkstationUser(pulumi.ComponentResource):
                 "workspace": w.workspace.path if workspace else None}
 
     # -- Kubernetes ----------------------------------------------------------------------------
+    def _kubeconfig(self, name: str, p: Person, host: HostSettings, s: StackSettings, parts: dict) -> str:
+        """``~/.kube/config`` (``<name>-<host>-kubeconfig``): seeded — written as the person only if absent,
+        0600 in a 0700 ``~/.kube``; one already there is left untouched (its ``diverged`` output says so).
+        Offboarding drops it from the program, never from the home: it holds no secret, and the person's
+        access ends with their binding."""
+        home = f"{s.zfs.home_mountpoint.rstrip('/')}/{p.username}"
+        path = f"{home}/{kubeconfig.PATH}"
+        parts["kubeconfig"] = ManagedFile(f"{name}-{host.name}-kubeconfig", FileInputs(
+            host=host.target(), path=path, mode=kubeconfig.MODE, owner=p.uid, group=p.uid, as_owner=True,
+            seed=True, private=True, content=kubeconfig.render(s.kubernetes.people_kubeconfig, p.username),
+        ), pulumi.ResourceOptions(parent=self, depends_on=[parts["dataset"], parts["account"]]))
+        return path
+
     def _rbac(self, name: str, p: Person, kube: KubernetesRbac) -> list[pulumi.CustomResource]:
         subject = k8s.rbac.v1.SubjectArgs(kind="User", name=f"{kube.oidc_prefix}{p.kubernetes}",
                                           api_group="rbac.authorization.k8s.io")

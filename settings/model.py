@@ -158,11 +158,15 @@ class KubernetesSettings(_Model):
     provider_version: Annotated[str | None, checked(_pattern(
         r"\d{1,4}\.\d{1,4}\.\d{1,4}", "plugin version", "X.Y.Z, e.g. 4.25.0"), optional=True)] = Field(
         None, description="Version of the pulumi-kubernetes plugin to run; default: the Python package's.")
+    people_kubeconfig: "PeopleKubeconfigSettings | None" = Field(
+        None, description="Each active person's ~/.kube/config on their hosts (settings/kubeconfig.py).")
 
     @model_validator(mode="after")
     def _prefix(self) -> "KubernetesSettings":
         if self.oidc_prefix.lower().startswith("system:"):
             fail("oidcPrefix must not start with 'system:'", "system: user names belong to Kubernetes itself")
+        if self.people_kubeconfig is not None and not self.enabled:
+            fail("peopleKubeconfig needs enabled: true", "the kubeconfig logs people in to the bindings Keystone makes")
         return self
 
 
@@ -222,5 +226,7 @@ def duplicate_host_names(names: list[Any]) -> list[str]:
 # Peering settings live in their own module, which builds on HostSettings above: import it last.
 from .peering import PeeringSettings  # noqa: E402
 from .workstation import WorkstationSettings  # noqa: E402
+from .kubeconfig import PeopleKubeconfigSettings  # noqa: E402
 
+KubernetesSettings.model_rebuild()
 StackSettings.model_rebuild()

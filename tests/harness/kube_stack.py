@@ -36,15 +36,17 @@ class KubeStack:
         self.kubeconfig = cp.write_kubeconfig(root / "kubeconfig")
         self.ws.init(STACK)
 
-    def write_roster(self, roster: dict[str, Any]) -> None:
+    def write_roster(self, roster: dict[str, Any], hosts: list[dict[str, Any]] | None = None, **kubernetes: Any) -> None:
+        """The roster and the stack file; ``hosts``: ``keystone:hosts`` (default none); ``kubernetes``:
+        settings of ``keystone:kubernetes`` to override."""
         path = self.ws.write_roster(yaml.safe_dump(roster, sort_keys=False), "kube.yaml")
         self.ws.write_stack(STACK, {
             "roster": str(path),
             "minUid": 1000,
-            "hosts": [],
+            "hosts": hosts or [],
             "authentik": {"enabled": False},
             "kubernetes": {"enabled": True, "kubeconfig": str(self.kubeconfig), "oidcPrefix": "oidc:",
-                           "providerVersion": self.version},
+                           "providerVersion": self.version, **kubernetes},
         })
 
     def up(self, *extra: str, check: bool = True) -> Outcome:

@@ -1,8 +1,11 @@
 """The program's Kubernetes wiring under mocks: namespace reads before bindings, the plugin version."""
 from __future__ import annotations
 
+import pathlib
+
 import pulumi
 
+from components import kubeconfig
 from components.stack import owned_namespaces
 from tests.harness.program import RecordingMocks, run_program
 from tests.program import sample
@@ -48,3 +51,36 @@ def test_the_provider_plugin_version_is_the_stack_setting():
     pulumi.runtime.register_stack_transformation(capture)
     run_program(sample.inputs(kubernetes={"enabled": True, "providerVersion": "4.25.0"}), mocks)
     assert captured == {"kubernetes": "4.25.0"}
+
+
+PEOPLE_KUBECONFIG = {
+    "clusterName": "prod", "server": "https://k8s.example.org:6443",
+    "certificateAuthority": (pathlib.Path(__file__).parents[1] / "unit/kubeconfig/fixtures/ca.crt").read_text(),
+    "issuerUrl": "https://sso.example.org/application/o/kubernetes/", "clientId": "kubernetes",
+}
+
+
+def test_every_active_person_gets_their_kubeconfig_on_each_of_their_hosts():
+    inputs = sample.inputs(kubernetes={"enabled": True, "peopleKubeconfig": PEOPLE_KUBECONFIG})
+    run = run_program(inputs, RecordingMocks(authentik_users=sample.AUTHENTIK))
+    files = {r.name: r for r in run.of_type("host:ManagedFile") if r.name.endswith("-kubeconfig")}
+    # carol lives on ws1 only; dave (offboarded) and erin (purged) get none
+    assert sorted(files) == ["alice-ws1-kubeconfig", "alice-ws2-kubeconfig", "bob-ws1-kubeconfig",
+                             "bob-ws2-kubeconfig", "carol-ws1-kubeconfig"]
+    settings = inputs.settings.kubernetes.people_kubeconfig
+    for name, r in files.items():
+        user = name.split("-")[0]
+        uid = inputs.roster.people[user].uid
+        assert r.inputs["path"] == f"/home/{user}/.kube/config"
+        assert (r.inputs["mode"], r.inputs["owner"], r.inputs["group"]) == ("0600", uid, uid)
+        assert r.inputs["seed"] is True and r.inputs["as_owner"] is True and r.inputs["private"] is True
+        assert r.inputs["content"] == kubeconfig.render(settings, user)
+        assert r.options["parent"] == user
+    people = run.outputs["people"]
+    assert people["alice"]["hosts"]["ws2"]["kubeconfig"] == "/home/alice/.kube/config"
+    assert "kubeconfig" not in people["dave"]["hosts"]["ws1"]
+
+
+def test_no_kubeconfig_without_the_setting():
+    run = run_program(sample.inputs(), RecordingMocks(authentik_users=sample.AUTHENTIK))
+    assert [r.name for r in run.of_type("host:ManagedFile") if r.name.endswith("-kubeconfig")] == []

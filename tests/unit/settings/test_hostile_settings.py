@@ -48,6 +48,23 @@ config:
     context: prod-cluster
     oidcPrefix: "oidc:"
     providerVersion: 4.25.0
+    peopleKubeconfig:
+      clusterName: prod
+      server: https://k8s.example.org:6443
+      certificateAuthority: |
+        -----BEGIN CERTIFICATE-----
+        MIIBkzCCATmgAwIBAgIUWBMwSOx4Bz1K2OxDwVrVBmDw4aowCgYIKoZIzj0EAwIw
+        HjEcMBoGA1UEAwwTa2V5c3RvbmUtZXhhbXBsZS1jYTAgFw0yNjEyMDExODA4MTJa
+        GA8yMTI2MTEwNzE4MDgxMlowHjEcMBoGA1UEAwwTa2V5c3RvbmUtZXhhbXBsZS1j
+        YTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABAJtnYResPUo9jn7jOFjjQ+TN4n9
+        85IWTMuJAABg96snT+AMCHKnJiZRMfO9GzdBJg8ODnQ4ExZIShJjfLhacNCjUzBR
+        MB0GA1UdDgQWBBQ55mbZ5qbEQNQu6EoZQJo7TqnNpzAfBgNVHSMEGDAWgBQ55mbZ
+        5qbEQNQu6EoZQJo7TqnNpzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gA
+        MEUCIQCV9jd0bCaRSmOahtzvqUWkm8MLflsVNJCBgZWG/HyQtwIgT6o6yJCiqDLj
+        iF4PLd9iI4gXcQEazjjgz2+eXmnS9Lw=
+        -----END CERTIFICATE-----
+      issuerUrl: https://sso.example.org/application/o/kubernetes/
+      clientId: kubernetes
   keystone:promotion:
     after: staging
     organization: example-org
@@ -274,6 +291,25 @@ CASES = [
          "keystone:kubernetes.providerVersion", "invalid plugin version"),
     case("provider-version-shell", "    providerVersion: 4.25.0", '    providerVersion: "4.25.0; id"',
          "keystone:kubernetes.providerVersion", "invalid plugin version"),
+    case("people-kubeconfig-cluster-space", "      clusterName: prod", '      clusterName: "prod cluster"',
+         "keystone:kubernetes.peopleKubeconfig.clusterName", "invalid cluster name"),
+    case("people-kubeconfig-server-http", "      server: https://k8s.example.org:6443",
+         "      server: http://k8s.example.org:6443", "keystone:kubernetes.peopleKubeconfig.server", "is not https"),
+    case("people-kubeconfig-server-credentials", "      server: https://k8s.example.org:6443",
+         "      server: https://admin:hunter2@k8s.example.org", "keystone:kubernetes.peopleKubeconfig.server",
+         "must not contain credentials"),
+    case("people-kubeconfig-ca-private-key", "        -----BEGIN CERTIFICATE-----", "        -----BEGIN PRIVATE KEY-----",
+         "keystone:kubernetes.peopleKubeconfig.certificateAuthority", "holds a private key", "      certificateAuthority:"),
+    case("people-kubeconfig-ca-garbage", "        MIIBkzCCATmgAwIBAgIUWBMwSOx4Bz1K2OxDwVrVBmDw4aowCgYIKoZIzj0EAwIw", "        not base64 at all!",
+         "keystone:kubernetes.peopleKubeconfig.certificateAuthority", "holds no PEM certificate",
+         "      certificateAuthority:"),
+    case("people-kubeconfig-issuer-http", "      issuerUrl: https://sso.example.org/application/o/kubernetes/",
+         "      issuerUrl: http://sso.example.org/application/o/kubernetes/",
+         "keystone:kubernetes.peopleKubeconfig.issuerUrl", "is not https"),
+    case("people-kubeconfig-client-id-space", "      clientId: kubernetes", '      clientId: "kube rnetes"',
+         "keystone:kubernetes.peopleKubeconfig.clientId", "invalid client id"),
+    case("people-kubeconfig-unknown-key", "      clientId: kubernetes", "      clientSecret: hunter2",
+         "keystone:kubernetes.peopleKubeconfig.clientSecret", "unknown"),
     # --- workstation ----------------------------------------------------------------------------------
     case("ws-tier-group-space", "      admin: [sudo, adm]", '      admin: ["Bad Group"]', "keystone:workstation.tierGroups.admin.0",
          "not a group name"),

@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-only", type=int, metavar="N", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.eval_only:
-        from components.collector import pause_for_program
+        from program.gc_pause import pause_for_program
 
         pause_for_program()  # as the program's __main__ does
         print(json.dumps(evaluate(a.eval_only)))

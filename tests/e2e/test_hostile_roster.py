@@ -12,7 +12,7 @@ import pathlib
 
 import pytest
 
-from components.stack import ProgramInputs
+from program.stack import ProgramInputs
 from roster import RosterError, parse_roster_text
 from settings import settings_from_config
 from tests.harness.provider_host import DynamicProviderHost, ProviderError

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import dill
 import yaml
 
-from components.stack import load_inputs
+from program.stack import load_inputs
 from tests.harness.program import RecordingMocks, run_program
 from tests.harness.provider_host import PROVIDER_KEY
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pulumi
 from pulumi.runtime import settings as runtime_settings
 
-from components.stack import ProgramInputs, build
+from program.stack import ProgramInputs, build
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from components.stack import ProgramInputs
+from program.stack import ProgramInputs
 from tests.harness.program import ProgramRun, RecordingMocks, run_program, unwrap
 from tests.harness.provider_host import PROVIDER_KEY, DynamicProviderHost, ResourceClient
 

@@ -2,12 +2,12 @@
 
 Each ``*_problems`` function asks every question of its tier and returns the answers that differ
 from the promise, so one failing test names every wrong answer at once.  The resources a power user
-may read come from the program's own list (``components.stack.POWER_USER_RULES``): the promise is
+may read come from the program's own list (``program.stack.POWER_USER_RULES``): the promise is
 checked against what the engine created, not against a copy of it.
 """
 from __future__ import annotations
 
-from components.stack import POWER_USER_RULES
+from program.stack import POWER_USER_RULES
 from tests.harness.kube import ControlPlane
 
 READ = ("get", "list", "watch")

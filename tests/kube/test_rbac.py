@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from components.stack import POWER_USER_ROLE
+from program.stack import POWER_USER_ROLE
 from tests.harness.kube_stack import identities, sample_roster
 from tests.kube import authz
 

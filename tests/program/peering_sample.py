@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from components.stack import ProgramInputs
+from program.stack import ProgramInputs
 from roster import RosterContext, parse_roster_text
 from settings import settings_from_config
 

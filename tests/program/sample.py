@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from components.stack import ProgramInputs
+from program.stack import ProgramInputs
 from roster import RosterContext, parse_roster_text
 from settings import settings_from_config
 from tests.unit.roster import keys

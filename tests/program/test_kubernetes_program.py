@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.stack import owned_namespaces
+from program.stack import owned_namespaces
 from tests.harness.program import RecordingMocks, run_program
 from tests.program import sample
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.gate import GateError
+from program.gate import GateError
 from tests.harness.program import RecordingMocks, run_program
 from tests.program import sample
 

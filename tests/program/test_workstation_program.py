@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.gate import GateError
+from program.gate import GateError
 from tests.harness.program import RecordingMocks, run_program
 from tests.program import sample
 

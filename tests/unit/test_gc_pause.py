@@ -1,10 +1,10 @@
-"""The program process runs with the cyclic collector off (components/collector.py), switched off
+"""The program process runs with the cyclic collector off (program/gc_pause.py), switched off
 before the program's imports."""
 import ast
 import gc
 import pathlib
 
-from components.collector import pause_for_program
+from program.gc_pause import pause_for_program
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,6 +26,6 @@ def test_main_pauses_the_collector_before_importing_the_program():
              if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
              and getattr(s.value.func, "id", None) == "pause_for_program"]
     program_import = [i for i, s in enumerate(statements)
-                      if isinstance(s, ast.ImportFrom) and s.module == "components.stack"]
-    assert calls and program_import, "__main__.py must call pause_for_program() and import components.stack"
+                      if isinstance(s, ast.ImportFrom) and s.module == "program.stack"]
+    assert calls and program_import, "__main__.py must call pause_for_program() and import program.stack"
     assert calls[0] < program_import[0]

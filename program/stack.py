@@ -7,10 +7,10 @@ from typing import Any
 
 import pulumi
 
-from components.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
-from components.peer_asn import peering_problems, register_peering
-from components.workstation_host import port_allocation, register_host_files, workstation_problems
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
+from program.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
+from program.peering import peering_problems, register_peering
+from program.workstation import port_allocation, register_host_files, workstation_problems
 from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
 from settings import SettingsError, StackSettings, settings_from_config
 
@@ -123,7 +123,7 @@ def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[st
     peering = inputs.settings.peering
     problems = peering_removal_problems(deployed_peers, peering.enabled)
     if peering.enabled:
-        problems += peering_problems(inputs)[0]
+        problems += peering_problems(inputs.roster.peers, peering)[0]
     return problems
 
 
@@ -169,7 +169,7 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
         authentik.Group("gate-group", name=s.authentik.gate_group, users=sorted(members),
                         opts=pulumi.ResourceOptions(provider=authentik_provider))
     result = {"people": people, "rosterDigest": roster.digest()}
-    result.update(register_peering(inputs))  # peers: ZeroTier members and BIRD files (components/peer_asn.py)
+    result.update(register_peering(roster.peers, s.peering))  # peers: ZeroTier members and BIRD files (program/peering.py)
     return result
 
 

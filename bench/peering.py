@@ -135,7 +135,7 @@ def snapshot(lab) -> dict[str, tuple[int, str]]:
 # --- program evaluation ------------------------------------------------------------------------------------
 
 def evaluate(n: int) -> dict[str, Any]:
-    from tests.harness.program import RecordingMocks, run_program
+    from program.mocks import RecordingMocks, run_program
     from tests.program import peering_sample as ps
 
     t0 = time.perf_counter()

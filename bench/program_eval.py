@@ -28,7 +28,7 @@ def run(n: int) -> dict:
     from program.stack import ProgramInputs
     from roster import RosterContext, parse_roster_text
     from settings import settings_from_config
-    from tests.harness.program import RecordingMocks, run_program
+    from program.mocks import RecordingMocks, run_program
 
     started = time.perf_counter()
     s = settings_from_config({"hosts": HOSTS})
@@ -47,7 +47,7 @@ def sdk_floor(n: int) -> dict:
     program cannot beat this."""
     import pulumi
 
-    from tests.harness.program import RecordingMocks
+    from program.mocks import RecordingMocks
 
     shapes = _registered_shapes()
     started = time.perf_counter()
@@ -103,7 +103,7 @@ def _registered_shapes() -> list[tuple[str, dict]]:
     from program.stack import ProgramInputs
     from roster import RosterContext, parse_roster_text
     from settings import settings_from_config
-    from tests.harness.program import RecordingMocks, run_program
+    from program.mocks import RecordingMocks, run_program
 
     s = settings_from_config({"hosts": HOSTS[:1]})
     roster = parse_roster_text(roster_text(1), RosterContext(min_uid=s.min_uid, hosts=[h.name for h in s.hosts]))

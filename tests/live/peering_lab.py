@@ -33,7 +33,7 @@ from typing import Any, Iterator
 from pulumi.runtime import mocks as pulumi_mocks
 
 from program.stack import ProgramInputs
-from tests.harness.program import RecordingMocks, run_program
+from program.mocks import RecordingMocks, run_program
 from tests.harness.provider_host import PROVIDER_KEY, DynamicProviderHost, ProviderError, ResourceClient
 from tests.harness.up import DYNAMIC, Entry
 from tests.live.conftest import Bird, bring_up_node, require_lab, sh

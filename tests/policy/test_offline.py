@@ -224,9 +224,9 @@ def fake_harness(monkeypatch):
         calls.append((stack, roster_path))
         return faulty_stack() if stack == "dev" else b.baseline()
 
-    module = types.ModuleType("tests.harness.collect")
+    module = types.ModuleType("policy.collect")
     module.collect_resources = collect_resources
-    monkeypatch.setitem(sys.modules, "tests.harness.collect", module)
+    monkeypatch.setitem(sys.modules, "policy.collect", module)
     return calls
 
 
@@ -238,10 +238,33 @@ def test_main_prints_and_fails_on_mandatory(fake_harness, capsys) -> None:
     assert "5 mandatory and 1 advisory" in err
 
 
-def test_main_without_the_harness_is_a_usage_error(monkeypatch, capsys) -> None:
-    monkeypatch.setitem(sys.modules, "tests.harness.collect", None)  # import fails
+def test_main_without_the_collector_is_a_usage_error(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "policy.collect", None)  # import fails
     assert offline.main(["--stack", "dev"]) == 2
-    assert "cannot load tests.harness.collect.collect_resources" in capsys.readouterr().err
+    assert "cannot load policy.collect.collect_resources" in capsys.readouterr().err
+
+
+def test_the_config_check_is_never_skipped(fake_harness, monkeypatch, capsys) -> None:
+    """Without jsonschema the config cannot be checked: that is an error, not a silent pass."""
+    from policy import pack_config
+
+    monkeypatch.setattr(pack_config, "jsonschema", None)
+    with pytest.raises(ConfigError, match="jsonschema package is missing"):
+        resolve_config({}, POLICIES)
+    assert offline.main(["--stack", "staging"]) == 2
+    assert "jsonschema package is missing" in capsys.readouterr().err
+
+
+def test_the_runner_does_not_depend_on_the_test_tree() -> None:
+    """``python -m policy.offline`` is production code: none of its modules imports ``tests``."""
+    import ast
+    import pathlib
+
+    for path in sorted(pathlib.Path(offline.PACK_DIR).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n == "tests" or n.startswith("tests.")], path
 
 
 def test_main_passes_clean_stack_and_reads_policy_config(fake_harness, capsys, tmp_path) -> None:

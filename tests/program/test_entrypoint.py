@@ -9,7 +9,7 @@ import pulumi
 import pytest
 import yaml
 
-from tests.harness.program import RecordingMocks
+from program.mocks import RecordingMocks
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pulumi
 
 from program.stack import owned_namespaces
-from tests.harness.program import RecordingMocks, run_program
+from program.mocks import RecordingMocks, run_program
 from tests.program import sample
 
 

@@ -15,7 +15,7 @@ from components.peer_asn import TYPE as PEER_ASN
 from policy import contract as c
 from policy.offline import ResourceRecord, evaluate
 from settings import SettingsError, load_settings
-from tests.harness.program import ProgramRun, RecordingMocks, run_program
+from program.mocks import ProgramRun, RecordingMocks, run_program
 from tests.program import peering_sample as ps
 from tests.program import sample
 

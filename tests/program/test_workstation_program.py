@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from program.gate import GateError
-from tests.harness.program import RecordingMocks, run_program
+from program.mocks import RecordingMocks, run_program
 from tests.program import sample
 
 

@@ -15,11 +15,11 @@ from typing import Any, Iterator
 import dill
 import yaml
 
+from program.mocks import RecordingMocks, run_program
 from program.stack import load_inputs
-from tests.harness.program import RecordingMocks, run_program
-from tests.harness.provider_host import PROVIDER_KEY
+from providers.base import PROVIDER_KEY
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 class StackFileConfig:
@@ -55,8 +55,7 @@ def checked_inputs(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def collect_resources(stack: str, roster_path: str | None = None) -> Iterator[dict[str, Any]]:
-    """Records as plain dicts (``policy.offline.ResourceRecord`` fields): under ``python -m policy.offline``
-    that module is ``__main__``, so its class could not be shared."""
+    """Records as plain dicts (``policy.records.ResourceRecord`` fields; ``evaluate`` coerces them)."""
     overrides = {"roster": str(pathlib.Path(roster_path).resolve())} if roster_path else {}
     inputs = load_inputs(stack, StackFileConfig(stack, overrides), ROOT)
     s = inputs.settings

@@ -1,4 +1,5 @@
-"""Run the whole Keystone program under ``pulumi.runtime.set_mocks`` and record what it registers.
+"""Run the whole Keystone program under ``pulumi.runtime.set_mocks`` and record what it registers
+(the offline policy run, ``policy/collect.py``, the program tests and the bench use it).
 
 ``RecordingMocks`` answers the engine's calls (stack references, Authentik look-ups) and records
 every resource with its type, name, inputs and options; ``forward`` (optional) hands each resource

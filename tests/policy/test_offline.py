@@ -15,29 +15,10 @@ from policy import contract as c
 from policy import offline
 from policy.offline import ConfigError, ResourceRecord, evaluate, format_violations, print_violations, resolve_config
 from policy.rules import POLICIES
-from tests.policy import builders as b
-from tests.policy.builders import with_props
+from tests.harness import policy_records as b
+from tests.harness.policy_records import faulty_stack, with_props
 
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
-
-
-def faulty_stack() -> list[ResourceRecord]:
-    """The baseline with one fault per area, plus an advisory one."""
-    recs = []
-    for r in b.baseline():
-        if r.name == "alice-account-ws2":
-            r = with_props(r, password_hash="hunter2")
-        elif r.name == "bob-delegation-ws2":
-            r = with_props(r, permissions=b.DEFAULT_LOCAL + ["destroy"])
-        elif r.name == "as64512-peer-rs2":
-            r = with_props(r, import_limit_v6=0)
-        elif r.name == "bob-clusterrolebinding-keystone-power-user-readonly":
-            r = b.binding(tier="power-user", person="bob")
-        elif r.name == "group-keystone":
-            r = b.group(users=["101", "102", "103", "104"])
-        recs.append(r)
-    recs.append(b.account("carol", 1002, "ws1", tier="namespace-owner"))
-    return recs
 
 
 EXPECTED = """\

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pulumi
 
-from program.stack import owned_namespaces
 from program.mocks import RecordingMocks, run_program
-from tests.program import sample
+from program.stack import owned_namespaces
+from tests.harness import sample
 
 
 class ReadRecordingMocks(RecordingMocks):

@@ -5,7 +5,7 @@ import pytest
 
 from program.gate import GateError
 from program.mocks import RecordingMocks, run_program
-from tests.program import sample
+from tests.harness import sample
 
 DYN = "pulumi-python:dynamic/"
 

@@ -6,7 +6,7 @@ import yaml
 
 from program.gate import GateError
 from program.mocks import RecordingMocks, run_program
-from tests.program import sample
+from tests.harness import sample
 
 
 def run(roster=sample.ROSTER, previous=None, **ws_over):

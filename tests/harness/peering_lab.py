@@ -32,11 +32,12 @@ from typing import Any, Iterator
 
 from pulumi.runtime import mocks as pulumi_mocks
 
-from program.stack import ProgramInputs
 from program.mocks import RecordingMocks, run_program
+from program.stack import ProgramInputs
+from tests.harness.netns import Bird, bring_up_node, require_lab, sh
 from tests.harness.provider_host import PROVIDER_KEY, DynamicProviderHost, ProviderError, ResourceClient
 from tests.harness.up import DYNAMIC, Entry
-from tests.live.conftest import Bird, bring_up_node, require_lab, sh
+
 RS_ASN = 64511
 LAN_PREFIX = 16  # the sample's peering LAN 10.99.0.0/16, fd00:99::/64
 

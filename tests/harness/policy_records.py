@@ -205,3 +205,22 @@ def baseline() -> list[ResourceRecord]:
         recs += [server_config(rs), peer_file(64512, rs)]
     recs.append(zt_member(64512))
     return recs
+
+
+def faulty_stack() -> list[ResourceRecord]:
+    """The baseline with one fault per area, plus an advisory one."""
+    recs = []
+    for r in baseline():
+        if r.name == "alice-account-ws2":
+            r = with_props(r, password_hash="hunter2")
+        elif r.name == "bob-delegation-ws2":
+            r = with_props(r, permissions=DEFAULT_LOCAL + ["destroy"])
+        elif r.name == "as64512-peer-rs2":
+            r = with_props(r, import_limit_v6=0)
+        elif r.name == "bob-clusterrolebinding-keystone-power-user-readonly":
+            r = binding(tier="power-user", person="bob")
+        elif r.name == "group-keystone":
+            r = group(users=["101", "102", "103", "104"])
+        recs.append(r)
+    recs.append(account("carol", 1002, "ws1", tier="namespace-owner"))
+    return recs

@@ -6,7 +6,7 @@ import textwrap
 from program.stack import ProgramInputs
 from roster import RosterContext, parse_roster_text
 from settings import settings_from_config
-from tests.unit.roster import keys
+from tests.harness import keys
 
 HOSTS = [{"name": "ws1", "address": "ws1.example.org"}, {"name": "ws2", "address": "ws2.example.org", "port": 2222}]
 

@@ -44,6 +44,12 @@ def peer_address(i: int) -> tuple[str, str]:
     return str(v4), str(v6)
 
 
+def sessions(asn: int, i: int) -> set[str]:
+    """The BIRD protocol names of the i-th peer's two sessions (IPv4 and IPv6) on a route server."""
+    v4, v6 = peer_address(i)
+    return {f"as{asn}_{v4.replace('.', '_')}", f"as{asn}_{v6.replace(':', '_')}"}
+
+
 def member_id(i: int) -> str:
     return f"{0xa000000000 + i:010x}"
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from providers.accounts.facts import GroupEntry, PasswdEntry, ShadowEntry
+from providers.hostfile.plan import PathState, sha256
 from providers.hoststate import HostState
+from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.zfs.facts import SIZE_PROPERTIES, DatasetState, Grants, PropertyValue, size_bytes
 
 
@@ -214,3 +216,90 @@ def apply_grants(grants: Grants, user: str, commands: Iterable[Any]) -> Grants:
             else:
                 scope -= perms
     return g
+
+
+# --- host files (providers/hostfile/plan.py: plan_file) ----------------------------------------------
+
+def _writer(argv: Sequence[str]) -> tuple[int | None, int | None]:
+    """The uid and gid a command runs as under ``setpriv``, or (None, None) for root."""
+    if argv[0] != "setpriv":
+        return None, None
+    ids = {a.split("=", 1)[0]: int(a.split("=", 1)[1]) for a in argv if a.startswith(("--reuid=", "--regid="))}
+    return ids["--reuid"], ids["--regid"]
+
+
+def _without_setpriv(argv: Sequence[str]) -> list[str]:
+    return list(argv[argv.index("--") + 1:]) if argv[0] == "setpriv" else list(argv)
+
+
+def written(argv: Sequence[str], stdin: str | None) -> tuple[str, PathState]:
+    """What ``write.sh`` (``keystone-write PATH MODE new|replace OWNER``, content on stdin) leaves at PATH."""
+    path, mode, how, owner = script_args(argv)
+    uid, gid = _writer(argv)
+    if owner:
+        uid, gid = (int(x) for x in owner.split(":"))
+    if how not in ("new", "replace"):
+        raise UnknownCommand("keystone-write", argv)
+    return path, PathState("file", sha256(stdin or ""), mode.lstrip("0") or "0", 0 if uid is None else uid,
+                           0 if gid is None else gid)
+
+
+def apply_files(paths: dict[str, PathState], commands: Iterable[Any]) -> dict[str, PathState]:
+    """``keystone-write`` (``new`` only where nothing is), ``rm -f``, ``systemctl daemon-reload``."""
+    out = dict(paths)
+    for c in commands:
+        argv = list(c.argv)
+        plain = _without_setpriv(argv)
+        if script_name(argv) == "keystone-write":
+            path, state = written(argv, c.stdin)
+            if script_args(argv)[2] == "new" and out.get(path, PathState("absent")).present:
+                raise AssertionError(f"write.sh new: something is at {path} already (exit 17)")
+            out[path] = state
+        elif plain[:3] == ["rm", "-f", "--"]:
+            for path in plain[3:]:
+                out[path] = PathState("absent")
+        elif argv == ["systemctl", "daemon-reload"]:
+            pass  # systemd rereads unit files: nothing at any path changes
+        else:
+            raise UnknownCommand("host files", argv)
+    return out
+
+
+# --- service instances (providers/workstation/plan.py: plan_instance) ---------------------------------
+
+@dataclass
+class InstanceHost:
+    """An instance's host as its planner sees it: the workstation facts, and whether the last run
+    deferred a restart (what the provider keeps in its outputs)."""
+
+    facts: WorkstationFacts
+    pending: bool = False
+
+
+def apply_instance(host: InstanceHost, commands: Iterable[Any], pending_restart: bool) -> InstanceHost:
+    """``keystone-write`` of the environment file, ``rm -f`` of it, and ``systemctl enable|start|
+    restart|disable --now``; ``pending_restart`` is what the planner reported with the commands."""
+    f = copy.deepcopy(host.facts)
+    for c in commands:
+        argv = list(c.argv)
+        if script_name(argv) == "keystone-write":
+            path, _ = written(argv, c.stdin)
+            f.env_digests[path] = sha256(c.stdin or "")
+        elif argv[:3] == ["rm", "-f", "--"]:
+            for path in argv[3:]:
+                f.env_digests.pop(path, None)
+        elif argv[:1] == ["systemctl"]:
+            verb, unit = argv[1], argv[-1]
+            flags = set(argv[2:-1])
+            was = f.units.get(unit, UnitState("inactive", ""))
+            if verb == "enable" and flags <= {"--no-reload"}:
+                f.units[unit] = replace(was, enabled="enabled")
+            elif verb in ("start", "restart") and not flags:
+                f.units[unit] = replace(was, active="active")
+            elif verb == "disable" and flags == {"--now", "--no-reload"}:
+                f.units[unit] = replace(was, active="inactive", enabled="disabled")
+            else:
+                raise UnknownCommand("service instances", argv)
+        else:
+            raise UnknownCommand("service instances", argv)
+    return InstanceHost(f, pending_restart)

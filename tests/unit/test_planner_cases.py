@@ -9,6 +9,7 @@ import pytest
 
 from providers.hoststate import HostState
 from providers.transport import Command
+from providers.workstation.facts import WorkstationFacts
 from providers.zfs.facts import Grants
 from tests.harness import transitions
 from tests.harness.planner_cases import PLANNERS, cases, load, shown
@@ -26,20 +27,29 @@ def test_planner_case(name: str, path: pathlib.Path) -> None:
             planner.plan(desired, state, case)
         assert case["error"] in str(refused.value)
         return
-    commands = planner.plan(desired, state, case)
-    assert [shown(c) for c in commands] == case["commands"]
-    for c in commands:
+    step = planner.plan(desired, state, case)
+    assert [shown(c) for c in step.commands] == case["commands"]
+    for key, default in planner.reports.items():
+        assert step.report[key] == case.get(key, default), key
+    for c in step.commands:
         for secret in c.secrets:
             assert secret not in c.display() and all(secret not in a for a in c.argv)
-    after = planner.apply(state, commands, desired)
-    assert planner.plan(desired, after, case) == [], f"{path.name}: not idempotent"
+    after = planner.apply(state, step, desired)
+    if "after" in case:
+        assert after == planner.state(case["after"]), f"{path.name}: the commands leave another state"
+    again = planner.plan(desired, after, case)
+    assert again.commands == [], f"{path.name}: not idempotent"
+    for key in planner.reports:
+        assert again.report[key] == case.get(f"after_{key}", step.report[key]), key
 
 
 @pytest.mark.parametrize("apply", [
     lambda cmds: transitions.apply_accounts(HostState(), cmds),
     lambda cmds: transitions.apply_datasets(HostState(), cmds),
     lambda cmds: transitions.apply_grants(Grants(), "alice", cmds),
-], ids=["accounts", "datasets", "delegations"])
+    lambda cmds: transitions.apply_files({}, cmds),
+    lambda cmds: transitions.apply_instance(transitions.InstanceHost(WorkstationFacts()), cmds, False),
+], ids=["accounts", "datasets", "delegations", "files", "instances"])
 def test_a_transition_refuses_a_command_it_does_not_know(apply) -> None:
     with pytest.raises(transitions.UnknownCommand, match="no state transition for `chmod 777 /`"):
         apply([Command.of("chmod", "777", "/")])

@@ -96,31 +96,27 @@ def evaluate(resources: list[ResourceRecord], config: Optional[dict] = None, *,
                              f"can't run policy '{policy.name}' from policy pack '{POLICY_PACK_NAME}@v{version}' "
                              f"during preview: {e.message}", "advisory", urn, None, POLICY_PACK_NAME, version))
 
+    def run(policy: Policy, level: EnforcementLevel, args: Any, urn: Optional[str]) -> None:
+        """One policy over one resource (``urn``) or the stack (None), as the servicer calls it."""
+        try:
+            _run(policy.validate(args, reporter(policy, level, urn)))
+        except UnknownValueError as e:
+            cannot_run(policy, urn or "", e)
+        except Exception as e:  # noqa: BLE001
+            if not _is_not_applicable(e):
+                raise
+
     deserialized = [analyzer_properties(r) for r in records]
     for record, props in zip(records, deserialized):
         for policy in policies:
             level = levels[policy.name]
             if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
                 continue
-            args = resource_args(record, props_by_policy.get(policy.name), deserialized=props)
-            try:
-                _run(policy.validate(args, reporter(policy, level, record.urn)))
-            except UnknownValueError as e:
-                cannot_run(policy, record.urn, e)
-            except Exception as e:  # noqa: BLE001
-                if not _is_not_applicable(e):
-                    raise
+            run(policy, level, resource_args(record, props_by_policy.get(policy.name), deserialized=props), record.urn)
 
     for policy in policies:
         level = levels[policy.name]
         if level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
             continue
-        args = stack_args(records, props_by_policy.get(policy.name), deserialized=deserialized)
-        try:
-            _run(policy.validate(args, reporter(policy, level, None)))
-        except UnknownValueError as e:
-            cannot_run(policy, "", e)
-        except Exception as e:  # noqa: BLE001
-            if not _is_not_applicable(e):
-                raise
+        run(policy, level, stack_args(records, props_by_policy.get(policy.name), deserialized=deserialized), None)
     return out

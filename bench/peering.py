@@ -2,7 +2,7 @@
 network namespaces and bird2).
 
 Route servers: two local bird2 daemons, each in its own network namespace, run as the ``bird`` user
-(``tests/live/peering_lab.py``), reached through their control sockets with the local transport —
+(``tests/harness/peering_lab.py``), reached through their control sockets with the local transport —
 so a "round trip" here is one transport batch (one ``ssh`` invocation on a remote route server).
 
 In one run, side by side:
@@ -135,8 +135,8 @@ def snapshot(lab) -> dict[str, tuple[int, str]]:
 # --- program evaluation ------------------------------------------------------------------------------------
 
 def evaluate(n: int) -> dict[str, Any]:
-    from tests.harness.program import RecordingMocks, run_program
-    from tests.program import peering_sample as ps
+    from program.mocks import RecordingMocks, run_program
+    from tests.harness import peering_sample as ps
 
     t0 = time.perf_counter()
     inputs = ps.inputs(n)
@@ -167,8 +167,8 @@ def configure_text(c: Counter) -> str:
 
 
 def run(asns: int, eval_asns: int) -> int:
-    from tests.live.peering_lab import Engine, peering_lab, plan
-    from tests.program import peering_sample as ps
+    from tests.harness.peering_lab import Engine, peering_lab, plan
+    from tests.harness import peering_sample as ps
 
     rows: list[tuple[str, str, str, str, str]] = []
     log = pathlib.Path(tempfile.mkstemp(prefix="keystone-bench-peering-", suffix=".jsonl")[1])
@@ -284,10 +284,10 @@ HEADER = ("measure", "keystone", "floor", "goal", "result")
 def engine_rows(asns: int, floor_s: float) -> list[tuple[str, str, str, str, str]]:
     """The whole program (ZeroTier members included, against the controller double) through the real
     CLI on fresh route servers: what an admin's `pulumi up` costs beside the same floor."""
-    from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
     from tests.harness.engine import Workspace
-    from tests.live.peering_lab import peering_lab
-    from tests.program import peering_sample as ps
+    from tests.harness.peering_lab import peering_lab
+    from tests.harness import peering_sample as ps
 
     rows = []
     rows += _engine_rows(asns, floor_s, skip_checkpoints=False)
@@ -299,10 +299,10 @@ def _engine_rows(asns: int, floor_s: float, skip_checkpoints: bool) -> list[tupl
     """One fresh lab.  The file backend saves the whole state after every step (quadratic in the
     resources; a cloud backend journals instead): ``PULUMI_SKIP_CHECKPOINTS=true`` saves only at the
     end, which Keystone's adopting creates make safe to re-run after a crash (docs/engine.md)."""
-    from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
     from tests.harness.engine import Workspace
-    from tests.live.peering_lab import peering_lab
-    from tests.program import peering_sample as ps
+    from tests.harness.peering_lab import peering_lab
+    from tests.harness import peering_sample as ps
 
     rows = []
     saved = os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-only", type=int, metavar="N", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.eval_only:
-        from components.collector import pause_for_program
+        from program.gc_pause import pause_for_program
 
         pause_for_program()  # as the program's __main__ does
         print(json.dumps(evaluate(a.eval_only)))

@@ -1,6 +1,6 @@
 """Program evaluation under mocks: the whole Keystone program for a generated roster of N people on 3
 hosts (Authentik and Kubernetes off), timed in a fresh interpreter per size so each run is cold, set
-up as the program's ``__main__`` sets itself up (collector off, components/collector.py).
+up as the program's ``__main__`` sets itself up (collector off, program/gc_pause.py).
 
 ``python -m bench.program_eval N`` prints one JSON line: people, resources, seconds, peak RSS.
 """
@@ -25,10 +25,10 @@ def roster_text(n: int) -> str:
 
 
 def run(n: int) -> dict:
-    from components.stack import ProgramInputs
+    from program.stack import ProgramInputs
     from roster import RosterContext, parse_roster_text
     from settings import settings_from_config
-    from tests.harness.program import RecordingMocks, run_program
+    from program.mocks import RecordingMocks, run_program
 
     started = time.perf_counter()
     s = settings_from_config({"hosts": HOSTS})
@@ -47,7 +47,7 @@ def sdk_floor(n: int) -> dict:
     program cannot beat this."""
     import pulumi
 
-    from tests.harness.program import RecordingMocks
+    from program.mocks import RecordingMocks
 
     shapes = _registered_shapes()
     started = time.perf_counter()
@@ -100,10 +100,10 @@ def register_floor_graph(n: int, shapes: list[tuple[str, dict]] | None = None):
 
 def _registered_shapes() -> list[tuple[str, dict]]:
     """The props of one person's resources on one host, as the program registers them."""
-    from components.stack import ProgramInputs
+    from program.stack import ProgramInputs
     from roster import RosterContext, parse_roster_text
     from settings import settings_from_config
-    from tests.harness.program import RecordingMocks, run_program
+    from program.mocks import RecordingMocks, run_program
 
     s = settings_from_config({"hosts": HOSTS[:1]})
     roster = parse_roster_text(roster_text(1), RosterContext(min_uid=s.min_uid, hosts=[h.name for h in s.hosts]))
@@ -126,7 +126,7 @@ def measure(sizes=(250, 500, 1000), python: str = sys.executable, floor: bool = 
 
 
 if __name__ == "__main__":
-    from components.collector import pause_for_program
+    from program.gc_pause import pause_for_program
 
     pause_for_program()  # as the program's __main__ does, before the program's imports
     if sys.argv[1] == "--sdk-floor":

@@ -1,6 +1,6 @@
 """``keystone:peering:PeerAsn`` — one roster peer (one ASN): its ZeroTier membership and one BIRD file
-per route server; plus ``register_peering``, which adds the route servers' main configs and one
-``PeerAsn`` per peer to the program.
+per route server.  The program adds the route servers' main configs and one ``PeerAsn`` per peer
+(``program/peering.py``).
 
 Lifecycle (the roster's ``state``):
 
@@ -31,20 +31,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
-import pydantic
 
 from providers.bird import models as bird
 from providers.bird.peer_file import BirdPeerFile, PeerFileInputs
-from providers.bird.server_config import BirdServerConfig, SeedPeer
 from providers.zerotier.member import ZeroTierMember, ZeroTierMemberArgs
 from roster import Peer, PeerState
-from settings.peering import PeeringSettings, ZeroTierSettings
-
-if TYPE_CHECKING:
-    from components.stack import ProgramInputs
+from settings.peering import ZeroTierSettings
 
 TYPE = "keystone:peering:PeerAsn"
 
@@ -151,81 +146,3 @@ class PeerAsn(pulumi.ComponentResource):
             "asn": p.asn, "state": p.state.value, "member": self.member.id, "authorized": self.member.authorized,
             "routeServers": self.route_servers,
         })
-
-
-def peering_problems(inputs: "ProgramInputs") -> tuple[list[str], dict[int, dict[str, PeerFileInputs]]]:
-    """Every reason the roster's peers cannot go to this stack's route servers, and otherwise the
-    validated ``bird:PeerFile`` inputs (ASN → route server → inputs)."""
-    s: PeeringSettings = inputs.settings.peering
-    peers = inputs.roster.peers
-    problems: list[str] = []
-    if peers and s.zerotier is None:
-        problems.append(f"the roster has {len(peers)} peer(s) but keystone:peering.zerotier is not set: "
-                        "set mode, url and networkId of the peering network")
-    route_servers = s.bird_route_servers()
-    files: dict[int, dict[str, PeerFileInputs]] = {}
-    for asn, p in sorted(peers.items()):
-        if p.state != PeerState.ACTIVE:
-            continue
-        try:
-            spec = peer_spec(p)
-        except pydantic.ValidationError as e:
-            problems.append(f"peer AS{asn} ({p.name}): cannot be written for BIRD: {_errors(e)}")
-            continue
-        files[asn] = {}
-        for rs in route_servers:
-            try:
-                files[asn][rs.name] = peer_file_inputs(p, spec, rs)
-            except pydantic.ValidationError as e:
-                problems.append(f"peer AS{asn} ({p.name}) on route server {rs.name}: {_errors(e)}")
-    return problems, files
-
-
-def _errors(e: pydantic.ValidationError) -> str:
-    return "; ".join((".".join(map(str, err["loc"])) + ": " if err["loc"] else "")
-                     + err["msg"].removeprefix("Value error, ") for err in e.errors())
-
-
-def seed_peers(files: dict[int, dict[str, PeerFileInputs]], rs_name: str) -> list[dict[str, Any]]:
-    """What a route server's ``bird:ServerConfig`` lays down when it is created: each active peer's
-    file inputs for that route server, less the route server (see providers/bird/server_config.py)."""
-    return [SeedPeer.of(files[asn][rs_name]).model_dump(mode="json") for asn in sorted(files) if rs_name in files[asn]]
-
-
-def register_peering(inputs: "ProgramInputs") -> dict[str, Any]:
-    """The route servers' main configs and one ``PeerAsn`` per roster peer; returns the ``peers``
-    export (ASN → summary), or nothing when the stack has no peering."""
-    s: PeeringSettings = inputs.settings.peering
-    if not inputs.roster.peers and not s.route_servers:
-        return {}
-    if not s.enabled:
-        # No keystone:peering on this stack (e.g. a dev stack without route servers): peers are not
-        # applied here.  NB: removing the block from a stack that has peers deployed deletes them.
-        pulumi.log.warn(f"the roster has {len(inputs.roster.peers)} peer(s) but this stack has no keystone:peering "
-                        "(zerotier, routeServers): peers are not applied on this stack")
-        return {}
-    problems, files = peering_problems(inputs)
-    if problems:
-        raise pulumi.RunError("peering cannot be applied, nothing was registered for it:\n  - " + "\n  - ".join(problems))
-
-    configs: dict[str, pulumi.Resource] = {}
-    if s.route_servers:
-        assert s.rpki is not None  # PeeringSettings requires it with route servers
-        rpki, policy = s.rpki.source(), s.filter_policy.policy()
-        for rs_settings, rs in zip(s.route_servers, s.bird_route_servers()):
-            configs[rs.name] = BirdServerConfig(server_config_name(rs.name), {
-                "route_server": rs, "rpki": rpki, "filter_policy": policy,
-                "take_over_existing": rs_settings.take_over_existing,
-                "seed_peers": seed_peers(files, rs.name),
-            })
-
-    summaries: dict[str, Any] = {}
-    if inputs.roster.peers:
-        assert s.zerotier is not None
-        route_servers = s.bird_route_servers()
-        for asn, p in sorted(inputs.roster.peers.items()):
-            component = PeerAsn(component_name(asn), PeerAsnArgs(
-                peer=p, zerotier=s.zerotier, route_servers=route_servers, server_configs=configs,
-                files=files.get(asn)))
-            summaries[str(asn)] = component.summary
-    return {"peers": summaries}

@@ -8,7 +8,7 @@ import pathlib
 import pulumi
 
 from bench.program_eval import register_floor_graph
-from components.collector import pause_for_program
+from program.gc_pause import pause_for_program
 
 pause_for_program()  # as Keystone's __main__ does
 config = pulumi.Config("keystone")

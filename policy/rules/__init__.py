@@ -1,7 +1,8 @@
 """Every Keystone policy, as the pack registers them.
 
-Each rule is a plain ``validate(args, report_violation)`` function (pulumi_policy's callback
-signature) in one of the modules below; ``POLICIES`` wraps them in pulumi_policy's
+Each rule is a ``validate(args, report_violation)`` function (pulumi_policy's callback signature)
+in one of the modules below, opened the same way by ``policy.rules._rule`` (resource types, plain
+props, unknowns, fail closed); ``POLICIES`` wraps them in pulumi_policy's
 ``ResourceValidationPolicy``/``StackValidationPolicy``. ``policy/__main__.py`` hands this very list
 to ``PolicyPack``, and ``policy.offline`` calls ``policy.validate`` on the same objects, so the
 pack and the offline runner cannot drift apart.

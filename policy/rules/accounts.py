@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -15,7 +16,8 @@ from pulumi_policy import (
 )
 
 from policy import contract as c
-from policy.rules._support import as_int, display, fail_closed, is_unknown, one_of, props_of, unknown_message
+from policy.rules._rule import Props, report_unknown, resource_rule, resources_of, stack_rule
+from policy.rules._support import as_int, display, is_unknown, one_of, unknown_message
 
 # crypt(5): SHA-512 ($6$[rounds=N$]salt$86 chars) and yescrypt ($y$params$salt$43 chars).
 _B64 = r"[./0-9A-Za-z]"
@@ -31,12 +33,9 @@ def is_crypt_hash(value: str) -> bool:
     return any(r.match(value) for r in _CRYPT_RES)
 
 
-@fail_closed
-def validate_password_hash(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.OS_ACCOUNT)
+def validate_password_hash(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """``password_hash`` is None or a ``$6$``/``$y$`` crypt hash, and is declared a secret output."""
-    if args.resource_type != c.OS_ACCOUNT:
-        return
-    props = props_of(args)
     value = props.get(c.ACCOUNT_PASSWORD_HASH)
     if value is None:
         return
@@ -57,16 +56,11 @@ def validate_password_hash(args: ResourceValidationArgs, report_violation: Repor
                          "stack state.")
 
 
-@fail_closed
-def validate_lifecycle(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.OS_ACCOUNT)
+def validate_lifecycle(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Valid username/uid/ensure/person_state/tier; a person who is not active cannot log in."""
-    if args.resource_type != c.OS_ACCOUNT:
-        return
-    props = props_of(args)
-    unknown = [k for k in (c.ACCOUNT_USERNAME, c.ACCOUNT_UID, c.ACCOUNT_ENSURE, c.ACCOUNT_PERSON_STATE,
-                           c.ACCOUNT_TIER) if is_unknown(props.get(k))]
-    if unknown:
-        report_violation(unknown_message(*unknown))
+    report_unknown(report_violation, ((k, props.get(k)) for k in (
+        c.ACCOUNT_USERNAME, c.ACCOUNT_UID, c.ACCOUNT_ENSURE, c.ACCOUNT_PERSON_STATE, c.ACCOUNT_TIER)))
 
     username = props.get(c.ACCOUNT_USERNAME)
     if not is_unknown(username) and not (isinstance(username, str) and _USERNAME_RE.match(username)):
@@ -102,7 +96,7 @@ def validate_lifecycle(args: ResourceValidationArgs, report_violation: ReportVio
                              "to log in.")
 
 
-@fail_closed
+@stack_rule
 def validate_identity_unique(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """One username <-> one uid across the stack (the same person has one account per host, all
     with the same uid; two usernames never share a uid)."""
@@ -110,14 +104,9 @@ def validate_identity_unique(args: StackValidationArgs, report_violation: Report
     users_by_uid: dict[int, set[str]] = defaultdict(set)
     urns_by_user: dict[str, list[str]] = defaultdict(list)
     urns_by_uid: dict[int, list[str]] = defaultdict(list)
-    for res in args.resources:
-        if res.resource_type != c.OS_ACCOUNT:
-            continue
-        props = props_of(res)
+    for res, props in resources_of(args, c.OS_ACCOUNT):
         username, uid_raw = props.get(c.ACCOUNT_USERNAME), props.get(c.ACCOUNT_UID)
-        unknown = [k for k, v in ((c.ACCOUNT_USERNAME, username), (c.ACCOUNT_UID, uid_raw)) if is_unknown(v)]
-        if unknown:
-            report_violation(unknown_message(*unknown), res.urn)
+        if report_unknown(report_violation, ((c.ACCOUNT_USERNAME, username), (c.ACCOUNT_UID, uid_raw)), res.urn):
             continue
         uid = as_int(uid_raw)
         if not isinstance(username, str) or uid is None:

@@ -17,21 +17,18 @@ from pulumi_policy import (
 )
 
 from policy import contract as c
-from policy.rules._support import display, fail_closed, is_unknown, plain, props_of, unknown_message, unknown_paths
+from policy.rules._rule import config_of, resources_of, stack_rule
+from policy.rules._support import display, is_unknown, unknown_message, unknown_paths
 
 
-@fail_closed
+@stack_rule
 def validate_gate_group(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """A group named ``gate_group`` exists once, and its member count equals the active people."""
-    cfg = plain(args.get_config() or {})
-    gate = cfg.get(c.CFG_GATE_GROUP, c.DEFAULT_GATE_GROUP) if isinstance(cfg, dict) else c.DEFAULT_GATE_GROUP
+    gate = config_of(args).get(c.CFG_GATE_GROUP, c.DEFAULT_GATE_GROUP)
 
     active: set[str] = set()
     undetermined = 0
-    for res in args.resources:
-        if res.resource_type != c.OS_ACCOUNT:
-            continue
-        props = props_of(res)
+    for res, props in resources_of(args, c.OS_ACCOUNT):
         state, username = props.get(c.ACCOUNT_PERSON_STATE), props.get(c.ACCOUNT_USERNAME)
         if is_unknown(state) or is_unknown(username):
             undetermined += 1
@@ -39,10 +36,7 @@ def validate_gate_group(args: StackValidationArgs, report_violation: ReportViola
             active.add(username)
 
     groups = []
-    for res in args.resources:
-        if res.resource_type != c.AUTHENTIK_GROUP:
-            continue
-        props = props_of(res)
+    for res, props in resources_of(args, c.AUTHENTIK_GROUP):
         name = props.get(c.AUTHENTIK_GROUP_NAME)
         if is_unknown(name):
             report_violation(unknown_message(c.AUTHENTIK_GROUP_NAME), res.urn)

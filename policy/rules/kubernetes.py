@@ -16,14 +16,13 @@ from pulumi_policy import (
 )
 
 from policy import contract as c
+from policy.rules._rule import Props, resource_rule
 from policy.rules._support import (
     display,
-    fail_closed,
     get_path,
     is_unknown,
     labels_of,
     one_of,
-    props_of,
     unknown_message,
     unknown_paths,
 )
@@ -50,13 +49,10 @@ def _grants_secrets(groups: list[str], resources: list[str]) -> str | None:
     return None
 
 
-@fail_closed
-def validate_readonly_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.K8S_CLUSTER_ROLE)
+def validate_readonly_role(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """A ClusterRole labelled ``keystone.dev/role: power-user-readonly`` grants only get/list/watch,
     never on Secrets (explicitly or by wildcard), never wildcard non-resource URLs, no aggregation."""
-    if args.resource_type != c.K8S_CLUSTER_ROLE:
-        return
-    props = props_of(args)
     labels = labels_of(props)
     if is_unknown(labels) or (isinstance(labels, dict) and is_unknown(labels.get(c.K8S_LABEL_ROLE))):
         report_violation(unknown_message(f"metadata.labels[{c.K8S_LABEL_ROLE}]"))
@@ -94,15 +90,12 @@ def validate_readonly_role(args: ResourceValidationArgs, report_violation: Repor
             report_violation(f"rules[{i}] grants wildcard nonResourceURLs {wild_urls}.")
 
 
-@fail_closed
-def validate_binding(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.K8S_CLUSTER_ROLE_BINDING, c.K8S_ROLE_BINDING)
+def validate_binding(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """(Cluster)RoleBindings carry valid ``keystone.dev/tier`` and ``keystone.dev/person`` labels;
     ``cluster-admin`` is bound cluster-wide only for tier admin; namespace owners get no
     ClusterRoleBinding; no binding names everybody (system:authenticated, ...)."""
-    if args.resource_type not in (c.K8S_CLUSTER_ROLE_BINDING, c.K8S_ROLE_BINDING):
-        return
     cluster_wide = args.resource_type == c.K8S_CLUSTER_ROLE_BINDING
-    props = props_of(args)
     labels = labels_of(props)
     if not isinstance(labels, dict) and not is_unknown(labels):
         report_violation(f"metadata.labels must be an object, got {display(labels)}.")

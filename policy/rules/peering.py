@@ -24,14 +24,13 @@ from pulumi_policy import (
 )
 
 from policy import contract as c
+from policy.rules._rule import Props, report_unknown, resource_rule, resources_of, stack_rule
 from policy.rules._support import (
     as_int,
     display,
-    fail_closed,
     get_path,
     is_unknown,
     one_of,
-    props_of,
     unknown_message,
     unknown_paths,
 )
@@ -42,19 +41,14 @@ def _asn_ok(value: Any) -> bool:
     return asn is not None and 1 <= asn <= c.ASN_MAX
 
 
-@fail_closed
-def validate_peer_file(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.BIRD_PEER_FILE)
+def validate_peer_file(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Limits are integers > 0, ``rpki`` is true, ``base_config_id`` is set, route server and peer named."""
-    if args.resource_type != c.BIRD_PEER_FILE:
-        return
-    props = props_of(args)
     rs_name = get_path(props, c.PEER_ROUTE_SERVER, "name")
     asn = get_path(props, c.PEER_PEER, "asn")
     checked = [(f"{c.PEER_ROUTE_SERVER}.name", rs_name), (f"{c.PEER_PEER}.asn", asn)]
     checked += [(k, props.get(k)) for k in (*c.PEER_LIMITS, c.PEER_RPKI, c.PEER_BASE_CONFIG_ID)]
-    unknown = [k for k, v in checked if is_unknown(v)]
-    if unknown:
-        report_violation(unknown_message(*unknown))
+    report_unknown(report_violation, checked)
 
     if not is_unknown(rs_name) and not (isinstance(rs_name, str) and rs_name):
         report_violation(f"{c.PEER_ROUTE_SERVER}.name must name the route server, got {display(rs_name)}.")
@@ -91,12 +85,9 @@ def _seeds(props: dict[str, Any]) -> list[Any]:
     return seeds if isinstance(seeds, list) else []
 
 
-@fail_closed
-def validate_server_seeds(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.BIRD_SERVER_CONFIG)
+def validate_server_seeds(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Each of a ``bird:ServerConfig``'s ``seed_peers`` passes the peer-file checks (ASN, limits, RPKI)."""
-    if args.resource_type != c.BIRD_SERVER_CONFIG:
-        return
-    props = props_of(args)
     seeds = props.get(c.SERVER_SEEDS)
     if is_unknown(seeds) or unknown_paths(seeds):
         report_violation(unknown_message(*(unknown_paths(seeds) or [c.SERVER_SEEDS])))
@@ -113,20 +104,15 @@ def validate_server_seeds(args: ResourceValidationArgs, report_violation: Report
             report_violation(f"{where}: {message}")
 
 
-@fail_closed
+@stack_rule
 def validate_seeds_match_peer_files(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Each seed of a route server's ``bird:ServerConfig`` is exactly a ``bird:PeerFile`` of the stack for
     that route server and ASN (peer, limits, RPKI)."""
     files: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for res in args.resources:
-        if res.resource_type == c.BIRD_PEER_FILE:
-            props = props_of(res)
-            key = (get_path(props, c.PEER_ROUTE_SERVER, "name"), get_path(props, c.PEER_PEER, "asn"))
-            files[key] = {k: props.get(k) for k in c.SEED_FIELDS}
-    for res in args.resources:
-        if res.resource_type != c.BIRD_SERVER_CONFIG:
-            continue
-        props = props_of(res)
+    for _, props in resources_of(args, c.BIRD_PEER_FILE):
+        key = (get_path(props, c.PEER_ROUTE_SERVER, "name"), get_path(props, c.PEER_PEER, "asn"))
+        files[key] = {k: props.get(k) for k in c.SEED_FIELDS}
+    for res, props in resources_of(args, c.BIRD_SERVER_CONFIG):
         name = get_path(props, c.SERVER_ROUTE_SERVER, "name")
         for i, seed in enumerate(_seeds(props)):
             if not isinstance(seed, dict):
@@ -152,16 +138,13 @@ def rpki_enabled(value: Any) -> bool:
     return any(isinstance(value.get(k), list) and len(value[k]) > 0 for k in c.SERVER_RPKI_SOURCES)
 
 
-@fail_closed
+@stack_rule
 def validate_route_server_rpki(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Each route server with a peer file has a ``bird:ServerConfig`` in the stack, RPKI enabled on
     every ``bird:ServerConfig``, and each peer file's ``base_config_id`` is its server config's id
     (the route server's name)."""
     servers: dict[Any, list[Any]] = defaultdict(list)
-    for res in args.resources:
-        if res.resource_type != c.BIRD_SERVER_CONFIG:
-            continue
-        props = props_of(res)
+    for res, props in resources_of(args, c.BIRD_SERVER_CONFIG):
         name = get_path(props, c.SERVER_ROUTE_SERVER, "name")
         rpki = props.get(c.SERVER_RPKI)
         unknown = [f"{c.SERVER_ROUTE_SERVER}.name"] if is_unknown(name) else []
@@ -174,10 +157,7 @@ def validate_route_server_rpki(args: StackValidationArgs, report_violation: Repo
                              res.urn)
         if isinstance(name, str):
             servers[name].append(rpki)
-    for res in args.resources:
-        if res.resource_type != c.BIRD_PEER_FILE:
-            continue
-        props = props_of(res)
+    for res, props in resources_of(args, c.BIRD_PEER_FILE):
         name, base = get_path(props, c.PEER_ROUTE_SERVER, "name"), props.get(c.PEER_BASE_CONFIG_ID)
         if is_unknown(name):
             report_violation(unknown_message(f"{c.PEER_ROUTE_SERVER}.name"), res.urn)
@@ -190,12 +170,9 @@ def validate_route_server_rpki(args: StackValidationArgs, report_violation: Repo
                              res.urn)
 
 
-@fail_closed
-def validate_zerotier_member(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.ZEROTIER_MEMBER)
+def validate_zerotier_member(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """``authorized`` only when ``peer_state`` is active and the member has an ASN."""
-    if args.resource_type != c.ZEROTIER_MEMBER:
-        return
-    props = props_of(args)
     authorized = props.get(c.ZT_AUTHORIZED)
     if is_unknown(authorized):
         report_violation(unknown_message(c.ZT_AUTHORIZED))
@@ -207,9 +184,7 @@ def validate_zerotier_member(args: ResourceValidationArgs, report_violation: Rep
     if not authorized:
         return
     state, asn = props.get(c.ZT_PEER_STATE), props.get(c.ZT_ASN)
-    unknown = [k for k, v in ((c.ZT_PEER_STATE, state), (c.ZT_ASN, asn)) if is_unknown(v)]
-    if unknown:
-        report_violation(unknown_message(*unknown))
+    report_unknown(report_violation, ((c.ZT_PEER_STATE, state), (c.ZT_ASN, asn)))
     if not is_unknown(state) and state != c.PEER_STATE_ACTIVE:
         report_violation(f"member {display(props.get(c.ZT_MEMBER_ID))} is authorized but the peer is "
                          f"{display(state)}, not {c.PEER_STATE_ACTIVE!r}: deauthorize it.")

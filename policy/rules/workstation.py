@@ -15,23 +15,19 @@ from pulumi_policy import (
 )
 
 from policy import contract as c
-from policy.rules._support import as_int, display, fail_closed, get_path, is_unknown, props_of, unknown_message
+from policy.rules._rule import Props, report_unknown, resource_rule, resources_of, stack_rule
+from policy.rules._support import as_int, display, get_path
 
 
-@fail_closed
+@stack_rule
 def validate_port_unique(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """On each host, a port belongs to one person (whatever the service, whatever their state:
     an offboarded person keeps theirs)."""
     holders: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
-    for res in args.resources:
-        if res.resource_type != c.WORKSTATION_INSTANCE:
-            continue
-        props = props_of(res)
+    for res, props in resources_of(args, c.WORKSTATION_INSTANCE):
         host, user, port_raw = get_path(props, c.INSTANCE_HOST, "name"), props.get(c.INSTANCE_USER), props.get(c.INSTANCE_PORT)
-        unknown = [k for k, v in (("host.name", host), (c.INSTANCE_USER, user), (c.INSTANCE_PORT, port_raw))
-                   if is_unknown(v)]
-        if unknown:
-            report_violation(unknown_message(*unknown), res.urn)
+        if report_unknown(report_violation, (("host.name", host), (c.INSTANCE_USER, user), (c.INSTANCE_PORT, port_raw)),
+                          res.urn):
             continue
         port = as_int(port_raw)
         if not isinstance(host, str) or not isinstance(user, str) or port is None:
@@ -45,18 +41,14 @@ def validate_port_unique(args: StackValidationArgs, report_violation: ReportViol
                              "each person's port is their own.", sorted(users.values())[0])
 
 
-@fail_closed
-def validate_instance_active_only(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.WORKSTATION_INSTANCE)
+def validate_instance_active_only(props: Props, args: ResourceValidationArgs,
+                                  report_violation: ReportViolation) -> None:
     """An instance is enabled only for an active person; a purged person's instance is absent."""
-    if args.resource_type != c.WORKSTATION_INSTANCE:
-        return
-    props = props_of(args)
     state, enabled, ensure = (props.get(c.INSTANCE_PERSON_STATE), props.get(c.INSTANCE_ENABLED),
                               props.get(c.INSTANCE_ENSURE))
-    unknown = [k for k, v in ((c.INSTANCE_PERSON_STATE, state), (c.INSTANCE_ENABLED, enabled),
-                              (c.INSTANCE_ENSURE, ensure)) if is_unknown(v)]
-    if unknown:
-        report_violation(unknown_message(*unknown))
+    if report_unknown(report_violation, ((c.INSTANCE_PERSON_STATE, state), (c.INSTANCE_ENABLED, enabled),
+                                         (c.INSTANCE_ENSURE, ensure))):
         return
     if enabled is True and ensure != "absent" and state != c.PERSON_ACTIVE:
         report_violation(f"the instance is enabled but the person is {display(state)}: only active people's "
@@ -65,18 +57,13 @@ def validate_instance_active_only(args: ResourceValidationArgs, report_violation
         report_violation(f"the person is purged but the instance is {display(ensure)}: a purge removes it.")
 
 
-@fail_closed
-def validate_seed_private(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.HOST_FILE)
+def validate_seed_private(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """A seeded file (in a home) is written as its owner, never root; a private one has no bits for others."""
-    if args.resource_type != c.HOST_FILE:
-        return
-    props = props_of(args)
     seed, as_owner, owner, private, mode = (props.get(k) for k in (c.FILE_SEED, c.FILE_AS_OWNER, c.FILE_OWNER,
                                                                    c.FILE_PRIVATE, c.FILE_MODE))
-    unknown = [k for k, v in ((c.FILE_SEED, seed), (c.FILE_AS_OWNER, as_owner), (c.FILE_OWNER, owner),
-                              (c.FILE_PRIVATE, private), (c.FILE_MODE, mode)) if is_unknown(v)]
-    if unknown:
-        report_violation(unknown_message(*unknown))
+    if report_unknown(report_violation, ((c.FILE_SEED, seed), (c.FILE_AS_OWNER, as_owner), (c.FILE_OWNER, owner),
+                                         (c.FILE_PRIVATE, private), (c.FILE_MODE, mode))):
         return
     if seed is True and (as_owner is not True or (as_int(owner) or 0) < c.UID_MIN):
         report_violation(f"seeded file {display(props.get(c.FILE_PATH))} must be written as its owner (a person, "

@@ -22,39 +22,30 @@ from pulumi_policy import (
 )
 
 from policy import contract as c
+from policy.rules._rule import Props, config_of, report_unknown, resource_rule, resources_of, stack_rule
 from policy.rules._support import (
     SIZE_OR_NONE_PATTERN,
     SizeError,
     Unknown,
     display,
-    fail_closed,
     format_bytes,
     get_path,
     is_unknown,
     one_of,
     parse_size,
-    plain,
-    props_of,
     unknown_message,
     unknown_paths,
 )
-
-
-def _config(args: Any) -> dict[str, Any]:
-    cfg = plain(args.get_config() or {})
-    return cfg if isinstance(cfg, dict) else {}
 
 
 # ----------------------------------------------------------------------------------------------
 # zfs:Dataset
 # ----------------------------------------------------------------------------------------------
 
-@fail_closed
-def validate_dataset_destroy_gate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.ZFS_DATASET)
+def validate_dataset_destroy_gate(props: Props, args: ResourceValidationArgs,
+                                  report_violation: ReportViolation) -> None:
     """``ensure: destroyed`` only for a purged person, and only with ``allow_destroy: true``."""
-    if args.resource_type != c.ZFS_DATASET:
-        return
-    props = props_of(args)
     ensure = props.get(c.DATASET_ENSURE)
     if is_unknown(ensure):
         report_violation(unknown_message(c.DATASET_ENSURE))
@@ -71,7 +62,7 @@ def validate_dataset_destroy_gate(args: ResourceValidationArgs, report_violation
     elif state != c.PERSON_PURGED:
         report_violation(f"home dataset {name} would be destroyed but the person is {display(state)}, not "
                          f"{c.PERSON_PURGED!r}: only a purge in the roster destroys a home.")
-    allow = _config(args).get(c.CFG_ALLOW_DESTROY, c.DEFAULT_ALLOW_DESTROY)
+    allow = config_of(args).get(c.CFG_ALLOW_DESTROY, c.DEFAULT_ALLOW_DESTROY)
     if allow is not True:
         report_violation(f"home dataset {name} would be destroyed but the policy config does not allow it "
                          f"({c.P_DATASET_DESTROY_GATE}.{c.CFG_ALLOW_DESTROY}={display(allow)}); set it to true "
@@ -92,24 +83,19 @@ def _ceilings(cfg: dict[str, Any]) -> tuple[dict[str, int | None], list[str]]:
     return out, errors
 
 
-@fail_closed
-def validate_dataset_quota(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.ZFS_DATASET)
+def validate_dataset_quota(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """A home's ``properties.quota`` is set and at most its tier's ceiling."""
-    if args.resource_type != c.ZFS_DATASET:
-        return
-    props = props_of(args)
     if props.get(c.DATASET_ENSURE) == c.DATASET_DESTROYED:
         return
     name = display(props.get(c.DATASET_NAME))
-    ceilings, errors = _ceilings(_config(args))
+    ceilings, errors = _ceilings(config_of(args))
     for error in errors:
         report_violation(error)
     tier = props.get(c.DATASET_TIER)
     quota_text = get_path(props, c.DATASET_PROPERTIES, c.DATASET_QUOTA)
-    unknown = [p for p, v in ((c.DATASET_TIER, tier), (f"{c.DATASET_PROPERTIES}.{c.DATASET_QUOTA}", quota_text))
-               if is_unknown(v)]
-    if unknown:
-        report_violation(unknown_message(*unknown))
+    if report_unknown(report_violation, ((c.DATASET_TIER, tier),
+                                         (f"{c.DATASET_PROPERTIES}.{c.DATASET_QUOTA}", quota_text))):
         return
     if not one_of(tier, ceilings):
         report_violation(f"home dataset {name}: no quota ceiling is configured for tier {display(tier)} "
@@ -152,12 +138,9 @@ def _permission_list(value: Any, field: str, report_violation: ReportViolation) 
     return perms
 
 
-@fail_closed
-def validate_delegation(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+@resource_rule(c.ZFS_DELEGATION)
+def validate_delegation(props: Props, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """No ``destroy`` on the home itself, no ``allow``/``unallow``, no permission sets, never ``everyone``."""
-    if args.resource_type != c.ZFS_DELEGATION:
-        return
-    props = props_of(args)
     dataset = display(props.get(c.DELEGATION_DATASET))
     user = props.get(c.DELEGATION_USER)
     if is_unknown(user):
@@ -194,28 +177,21 @@ def _host_name(value: Any) -> Any:
     return value
 
 
-@fail_closed
+@stack_rule
 def validate_delegation_own_home(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Every delegation targets a home dataset (``zfs:Dataset``) of the stack on the same host whose
     ``owner`` is the delegated user."""
     owners: dict[tuple[Any, Any], set[Any]] = defaultdict(set)
-    for res in args.resources:
-        if res.resource_type == c.ZFS_DATASET:
-            p = props_of(res)
-            key = (_host_name(p.get(c.DATASET_HOST)), p.get(c.DATASET_NAME))
-            if not all(isinstance(k, str) for k in key):
-                continue  # unknown or malformed: not a home a delegation can match
-            owner = p.get(c.DATASET_OWNER)
-            owners[key].add(owner if isinstance(owner, (str, Unknown)) else repr(owner))
-    for res in args.resources:
-        if res.resource_type != c.ZFS_DELEGATION:
-            continue
-        p = props_of(res)
+    for _, p in resources_of(args, c.ZFS_DATASET):
+        key = (_host_name(p.get(c.DATASET_HOST)), p.get(c.DATASET_NAME))
+        if not all(isinstance(k, str) for k in key):
+            continue  # unknown or malformed: not a home a delegation can match
+        owner = p.get(c.DATASET_OWNER)
+        owners[key].add(owner if isinstance(owner, (str, Unknown)) else repr(owner))
+    for res, p in resources_of(args, c.ZFS_DELEGATION):
         host, dataset, user = _host_name(p.get(c.DELEGATION_HOST)), p.get(c.DELEGATION_DATASET), p.get(c.DELEGATION_USER)
-        unknown = [n for n, v in (("host.name", host), (c.DELEGATION_DATASET, dataset), (c.DELEGATION_USER, user))
-                   if is_unknown(v)]
-        if unknown:
-            report_violation(unknown_message(*unknown), res.urn)
+        if report_unknown(report_violation, (("host.name", host), (c.DELEGATION_DATASET, dataset),
+                                             (c.DELEGATION_USER, user)), res.urn):
             continue
         found = owners.get((host, dataset)) if isinstance(host, str) and isinstance(dataset, str) else None
         if not found:

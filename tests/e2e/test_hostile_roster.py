@@ -12,12 +12,12 @@ import pathlib
 
 import pytest
 
-from components.stack import ProgramInputs
+from program.stack import ProgramInputs
 from roster import RosterError, parse_roster_text
 from settings import settings_from_config
+from tests.harness.hostile_roster import BASE, CASES, CTX, edit
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.harness.up import Engine
-from tests.unit.roster.test_hostile import BASE, CASES, CTX, _edit
 
 RECORDER = """#!/bin/sh
 printf '%s\\n' "ssh $*" >> "$KEYSTONE_SSH_LOG"
@@ -64,7 +64,7 @@ def test_the_valid_base_reaches_the_recorder(recorder):
 def test_hostile_value_sends_no_command(recorder, case):
     host, log = recorder
     log.unlink(missing_ok=True)
-    text, line = _edit(case)
+    text, line = edit(case)
     with pytest.raises(RosterError) as caught:
         pipeline(host, text)
     assert f"roster.yaml:{line}:" in str(caught.value)

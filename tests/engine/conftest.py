@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine import paths
-from tests.engine.people import keys  # noqa: F401 (the people's SSH keys: a fixture for every engine test)
 from tests.harness.engine import Workspace
+from tests.harness.engine_people import keys  # noqa: F401 (the people's SSH keys: a fixture for every engine test)
 
 
 @pytest.fixture
@@ -30,26 +30,3 @@ def engine_cli():
 @pytest.fixture
 def workspace(engine_cli, tmp_path) -> Workspace:
     return Workspace(tmp_path)
-
-
-def guest_host(guest, name: str = "guest") -> dict:
-    """A ``keystone:hosts`` entry that reaches the test guest as root."""
-    f = guest.target_fields(name)
-    return {"name": name, "address": f["address"], "port": f["port"], "user": f["user"],
-            "identityFile": f["identity_file"], "knownHostsFile": f["known_hosts_file"],
-            "hostKeyAlias": f["host_key_alias"]}
-
-
-def stack_config(guest, roster: str, **over) -> dict:
-    """A dev-like stack on the test guest: Authentik and Kubernetes off."""
-    config = {
-        "roster": roster,
-        "minUid": 1000,
-        "hosts": [guest_host(guest)],
-        "zfs": {"homeParent": "rpool/crypt/home", "archiveParent": "rpool/crypt/archive", "homeMountpoint": "/home"},
-        "offboarding": {"allowDestroy": False, "allowDeleteWithoutOffboarding": False},
-        "authentik": {"enabled": False},
-        "kubernetes": {"enabled": False},
-    }
-    config.update(over)
-    return config

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from tests.engine.conftest import stack_config
 from tests.harness.engine import REPO
-from tests.live.conftest import wait_for
+from tests.harness.engine_stack import stack_config
+from tests.harness.wait import wait_for
 
 pytestmark = pytest.mark.engine
 

@@ -10,10 +10,10 @@ import signal
 
 import pytest
 
-from tests.engine.people import HOME, can_login, roster_text
-from tests.engine.conftest import stack_config
 from tests.harness.engine import read_events
-from tests.live.conftest import wait_for
+from tests.harness.engine_people import HOME, can_login, roster_text
+from tests.harness.engine_stack import stack_config
+from tests.harness.wait import wait_for
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import stack_config
 from tests.harness.engine import REPO
+from tests.harness.engine_stack import FakeGuest, stack_config
 
 pytestmark = pytest.mark.engine
 EMPTY_ROSTER = "people: {}\n"
-
-
-class FakeGuest:
-    """Stack settings need a host entry; nothing in this file reaches it (preview or an empty roster)."""
-
-    def target_fields(self, name):
-        return {"name": name, "address": "127.0.0.1", "port": 9, "user": "root", "identity_file": None,
-                "known_hosts_file": None, "host_key_alias": None}
 
 
 def config(ws, roster_text: str, name: str = "roster.yaml", **over):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.people import HOME, can_login, roster_text
-from tests.engine.conftest import stack_config
+from tests.harness.engine_people import HOME, can_login, roster_text
+from tests.harness.engine_stack import stack_config
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"

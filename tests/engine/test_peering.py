@@ -9,12 +9,10 @@ from typing import Iterator
 
 import pytest
 
-from tests.engine.test_gate import FakeGuest
-from tests.engine.conftest import stack_config
-from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
-from tests.live.peering_lab import PeeringLab, peering_lab
-from tests.live.test_peering_faults import sessions
-from tests.program import peering_sample as ps
+from tests.harness import peering_sample as ps
+from tests.harness.engine_stack import FakeGuest, stack_config
+from tests.harness.peering_lab import PeeringLab, peering_lab
+from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
 
 pytestmark = [pytest.mark.netns, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
@@ -45,7 +43,7 @@ def test_peers_on_two_route_servers_and_one_down(workspace, lab, controller):
     assert set(created.values()) == {"create"} and len(created) == 2 + 3 + 6, created
     for rs in ("rs1", "rs2"):
         protos = set(lab[rs].bird.protocols())
-        assert sessions(210001, 0) | sessions(210002, 1) | sessions(210003, 2) <= protos
+        assert ps.sessions(210001, 0) | ps.sessions(210002, 1) | ps.sessions(210003, 2) <= protos
     assert all(controller.member(ps.NETWORK_ID, ps.member_id(i))["authorized"] for i in range(3))
     assert ws.preview("dev").changed() == {}
     state = json.dumps(ws.export("dev"))
@@ -60,7 +58,7 @@ def test_peers_on_two_route_servers_and_one_down(workspace, lab, controller):
         done = second.changed(DYNAMIC)
         assert done.get("as210004-zt") == "create" and done.get("as210004-bird-rs1") == "create", done
         assert done.get("as210001-bird-rs1") == "update", done
-        assert sessions(210004, 3) <= set(lab["rs1"].bird.protocols())
+        assert ps.sessions(210004, 3) <= set(lab["rs1"].bird.protocols())
         assert "import limit 10 action restart;" in (lab["rs1"].peers_dir / "as210001.conf").read_text()
         assert f"cannot talk to BIRD on {lab['rs2'].bird.socket}" in second.output, second.output[-3000:]
         assert not (lab["rs2"].peers_dir / "as210004.conf").exists()  # nothing half-done on the down one
@@ -70,6 +68,6 @@ def test_peers_on_two_route_servers_and_one_down(workspace, lab, controller):
     third = ws.up("dev")
     changed = third.changed(DYNAMIC)
     assert changed == {"as210004-bird-rs2": "create", "as210001-bird-rs2": "update"}, changed
-    assert sessions(210004, 3) <= set(lab["rs2"].bird.protocols())
+    assert ps.sessions(210004, 3) <= set(lab["rs2"].bird.protocols())
     assert ws.preview("dev").changed() == {}
     assert ws.refresh("dev").drift() == {}

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from roster import RosterContext, load_roster
-from tests.engine.conftest import stack_config
 from tests.harness.engine import REPO
+from tests.harness.engine_stack import stack_config
 
 pytestmark = pytest.mark.guest
 DYNAMIC = "pulumi-python:dynamic/"

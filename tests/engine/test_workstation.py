@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.engine.conftest import stack_config
+from tests.harness.engine_stack import stack_config
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"

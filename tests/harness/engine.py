@@ -2,7 +2,7 @@
 the bench.
 
 ``Workspace`` makes a project directory whose program is the repository's own (``__main__.py``,
-``components/``, ``providers/`` … linked, not copied), with its own ``Pulumi.<stack>.yaml`` and
+``program/``, ``components/``, ``providers/`` … linked, not copied), with its own ``Pulumi.<stack>.yaml`` and
 roster, a local file backend and a private ``PULUMI_HOME``.  Every command is a fresh
 ``python -m engine …`` process — the CLI, a fresh language runtime and fresh provider processes —
 and returns the engine's own account of it: the event log (``--event-log``), per resource name.

@@ -21,8 +21,9 @@ from pulumi.dynamic.dynamic import ResourceProvider, serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from providers.base import PROVIDER_KEY
+
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
-PROVIDER_KEY = "__provider"
 
 
 def _serialize(props: dict[str, Any]) -> struct_pb2.Struct:

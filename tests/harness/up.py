@@ -1,6 +1,6 @@
 """``pulumi up`` without the CLI: the program's own graph, applied to real systems.
 
-``Engine`` runs the program under mocks (``tests.harness.program``) whose ``new_resource`` hands
+``Engine`` runs the program under mocks (``program.mocks``) whose ``new_resource`` hands
 each dynamic resource to the real dynamic-provider gRPC host, as the engine would: check, then
 create (new) or diff → update / replace (known); resources the program no longer registers are
 deleted afterwards, dependents first, except those with ``retain_on_delete``.  Other resources
@@ -14,8 +14,8 @@ from typing import Any
 
 import pulumi
 
-from components.stack import ProgramInputs
-from tests.harness.program import ProgramRun, RecordingMocks, run_program, unwrap
+from program.stack import ProgramInputs
+from program.mocks import ProgramRun, RecordingMocks, run_program, unwrap
 from tests.harness.provider_host import PROVIDER_KEY, DynamicProviderHost, ResourceClient
 
 DYNAMIC = "pulumi-python:dynamic/"

@@ -9,9 +9,9 @@ import copy
 
 import pytest
 
-from components.stack import POWER_USER_ROLE
+from program.stack import POWER_USER_ROLE
+from tests.harness import kube_authz as authz
 from tests.harness.kube_stack import identities, sample_roster
-from tests.kube import authz
 
 pytestmark = pytest.mark.kube
 RBAC = "/apis/rbac.authorization.k8s.io/v1"

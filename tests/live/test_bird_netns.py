@@ -18,10 +18,23 @@ from providers.bird import apply, models, parse, plan, render
 from providers.bird.peer_file import BirdPeerFileProvider
 from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
 from providers.transport import HostTarget, SshTransport, for_host
-from tests.harness.provider_host import DynamicProviderHost, ProviderError
-from tests.live.conftest import (
-    ADDRS, CAUSES, P1_ASN, P1_OWN_COMMUNITY, P1_PREFIXES, P1_ROUTES_V4, P1_ROUTES_V6, P2_ASN, RS_ASN, STATIC_ROAS, Lab, p1_config, sh, wait_for,
+from tests.harness.netns import (
+    ADDRS,
+    CAUSES,
+    P1_ASN,
+    P1_OWN_COMMUNITY,
+    P1_PREFIXES,
+    P1_ROUTES_V4,
+    P1_ROUTES_V6,
+    P2_ASN,
+    RS_ASN,
+    STATIC_ROAS,
+    Lab,
+    p1_config,
+    sh,
 )
+from tests.harness.provider_host import DynamicProviderHost, ProviderError
+from tests.harness.wait import wait_for
 
 pytestmark = pytest.mark.netns
 

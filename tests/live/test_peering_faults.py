@@ -20,12 +20,12 @@ import pytest
 from providers.bird import apply, parse
 from providers.bird.peer_file import BirdPeerFileProvider
 from providers.transport import HostTarget, reset_transports
-from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.harness import peering_sample as ps
+from tests.harness.peering_lab import Engine, PeeringLab, peering_lab, plan
 from tests.harness.provider_host import DynamicProviderHost
 from tests.harness.tcp_proxy import CuttableProxy
-from tests.live.conftest import wait_for
-from tests.live.peering_lab import Engine, PeeringLab, peering_lab, plan
-from tests.program import peering_sample as ps
+from tests.harness.wait import wait_for
+from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +50,6 @@ def protocols(lab: PeeringLab, rs: str) -> dict[str, parse.Protocol]:
     return lab[rs].bird.protocols()
 
 
-def sessions(asn: int, i: int) -> set[str]:
-    v4, v6 = ps.peer_address(i)
-    return {f"as{asn}_{v4.replace('.', '_')}", f"as{asn}_{v6.replace(':', '_')}"}
-
-
 @pytest.mark.netns
 def test_one_route_server_down_the_other_is_applied_and_the_next_run_converges(plab, controller, host):
     lab = plab
@@ -63,7 +58,7 @@ def test_one_route_server_down_the_other_is_applied_and_the_next_run_converges(p
     first = engine.up(plan(ps.inputs(3, peering_value=value)))
     assert first.errors == {} and len(first.named("create")) == 2 + 3 + 6
     for rs in ("rs1", "rs2"):
-        assert sessions(210001, 0) | sessions(210003, 2) <= set(protocols(lab, rs))
+        assert ps.sessions(210001, 0) | ps.sessions(210003, 2) <= set(protocols(lab, rs))
 
     # rs2's daemon goes down; the roster adds AS210004 and lowers AS210001's IPv4 limit
     lab["rs2"].bird.stop()
@@ -79,7 +74,7 @@ def test_one_route_server_down_the_other_is_applied_and_the_next_run_converges(p
         assert second.named("create") == {"as210004-zt", "as210004-bird-rs1"}
         assert second.named("update") == {"as210001-bird-rs1"}
         assert second.skipped == set()
-        assert sessions(210004, 3) <= set(protocols(lab, "rs1"))
+        assert ps.sessions(210004, 3) <= set(protocols(lab, "rs1"))
         assert "import limit 10 action restart;" in (lab["rs1"].peers_dir / "as210001.conf").read_text()
         assert controller.member(ps.NETWORK_ID, ps.member_id(3))["authorized"] is True
         assert not (lab["rs2"].peers_dir / "as210004.conf").exists()  # nothing half-done on the down one
@@ -90,7 +85,7 @@ def test_one_route_server_down_the_other_is_applied_and_the_next_run_converges(p
     third = engine.up(changed)
     assert third.errors == {} and third.changed == {"as210001-bird-rs2", "as210004-bird-rs2"}
     assert third.ops["as210004-bird-rs2"] == "create" and third.ops["as210001-bird-rs2"] == "update"
-    assert sessions(210004, 3) <= set(protocols(lab, "rs2"))
+    assert ps.sessions(210004, 3) <= set(protocols(lab, "rs2"))
     assert "import limit 10 action restart;" in (lab["rs2"].peers_dir / "as210001.conf").read_text()
     assert engine.up(changed).changed == set()  # converged
     assert engine.refresh().changed == set()
@@ -117,8 +112,13 @@ class CutBeforeConfirm:
 
 @pytest.mark.guest
 def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monkeypatch):
-    from tests.providers.test_bird_over_ssh import (  # the guest's route server, shared with that test
-        GUEST_CTL, guest_route_server, peer_inputs, restore_debian_bird, show_protocols)
+    from tests.harness.guest_bird import (  # the guest's route server, shared with the guest tier
+        GUEST_CTL,
+        guest_route_server,
+        peer_inputs,
+        restore_debian_bird,
+        show_protocols,
+    )
 
     control = tempfile.mkdtemp(prefix="ks-ssh-")  # a master of its own, via the proxy (short: a socket path)
     monkeypatch.setenv("KEYSTONE_SSH_CONTROL_DIR", control)
@@ -133,7 +133,7 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
             server.up({"route_server": rs, "rpki": {"static_roas": ps.STATIC_ROAS_SNAKE}, "take_over_existing": True})
             grpc.resource(provider, "urn:pulumi:guest::keystone::bird:PeerFile::as210001-bird-rsg").up(peer_inputs(rs, 0))
         before = show_protocols(guest)
-        assert sessions(210001, 0) <= set(before)
+        assert ps.sessions(210001, 0) <= set(before)
 
         real = apply.for_host
         cutter = CutBeforeConfirm(real(HostTarget.model_validate(rs["target"])), proxy)
@@ -151,7 +151,7 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
         # the daemon runs the unconfirmed config; the undo timer is pending (seen over a direct connection)
         status = guest.ssh(f"birdc -s {GUEST_CTL} configure status").stdout
         assert parse.parse_configure_status(status) is not None, status
-        assert sessions(210002, 1) <= set(show_protocols(guest))
+        assert ps.sessions(210002, 1) <= set(show_protocols(guest))
 
         # the next file of that route server fails at once, without waiting for a connect timeout
         t0 = time.monotonic()
@@ -160,7 +160,7 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
         assert time.monotonic() - t0 < 1
 
         # BIRD undoes the change by itself; the file stays on disk (BIRD reverts the daemon only)
-        wait_for("BIRD to undo the unconfirmed change", lambda: not sessions(210002, 1) & set(show_protocols(guest))
+        wait_for("BIRD to undo the unconfirmed change", lambda: not ps.sessions(210002, 1) & set(show_protocols(guest))
                  and parse.parse_configure_status(guest.ssh(f"birdc -s {GUEST_CTL} configure status").stdout) is None,
                  timeout=30, interval=1)
         assert set(show_protocols(guest)) == set(before)
@@ -176,8 +176,8 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
         direct = guest_route_server(guest_target, confirm_timeout=8)
         client = grpc.resource(BirdPeerFileProvider(), "urn:pulumi:guest::keystone::bird:PeerFile::as210002-bird-rsg")
         id_, outs = client.up(peer_inputs(direct, 1))
-        assert id_ == "rsg/210002" and set(outs["sessions"]) == sessions(210002, 1)
-        assert sessions(210002, 1) <= set(show_protocols(guest))
+        assert id_ == "rsg/210002" and set(outs["sessions"]) == ps.sessions(210002, 1)
+        assert ps.sessions(210002, 1) <= set(show_protocols(guest))
         assert parse.parse_configure_status(guest.ssh(f"birdc -s {GUEST_CTL} configure status").stdout) is None
         assert guest.ssh("ls -A /etc/bird/peers.d | grep keystone- || true").stdout.strip() == ""
         assert client.diff(id_, outs, client.check(peer_inputs(direct, 1))[0]).changes is False

@@ -15,29 +15,10 @@ from policy import contract as c
 from policy import offline
 from policy.offline import ConfigError, ResourceRecord, evaluate, format_violations, print_violations, resolve_config
 from policy.rules import POLICIES
-from tests.policy import builders as b
-from tests.policy.builders import with_props
+from tests.harness import policy_records as b
+from tests.harness.policy_records import faulty_stack, with_props
 
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
-
-
-def faulty_stack() -> list[ResourceRecord]:
-    """The baseline with one fault per area, plus an advisory one."""
-    recs = []
-    for r in b.baseline():
-        if r.name == "alice-account-ws2":
-            r = with_props(r, password_hash="hunter2")
-        elif r.name == "bob-delegation-ws2":
-            r = with_props(r, permissions=b.DEFAULT_LOCAL + ["destroy"])
-        elif r.name == "as64512-peer-rs2":
-            r = with_props(r, import_limit_v6=0)
-        elif r.name == "bob-clusterrolebinding-keystone-power-user-readonly":
-            r = b.binding(tier="power-user", person="bob")
-        elif r.name == "group-keystone":
-            r = b.group(users=["101", "102", "103", "104"])
-        recs.append(r)
-    recs.append(b.account("carol", 1002, "ws1", tier="namespace-owner"))
-    return recs
 
 
 EXPECTED = """\
@@ -224,9 +205,9 @@ def fake_harness(monkeypatch):
         calls.append((stack, roster_path))
         return faulty_stack() if stack == "dev" else b.baseline()
 
-    module = types.ModuleType("tests.harness.collect")
+    module = types.ModuleType("policy.collect")
     module.collect_resources = collect_resources
-    monkeypatch.setitem(sys.modules, "tests.harness.collect", module)
+    monkeypatch.setitem(sys.modules, "policy.collect", module)
     return calls
 
 
@@ -238,10 +219,33 @@ def test_main_prints_and_fails_on_mandatory(fake_harness, capsys) -> None:
     assert "5 mandatory and 1 advisory" in err
 
 
-def test_main_without_the_harness_is_a_usage_error(monkeypatch, capsys) -> None:
-    monkeypatch.setitem(sys.modules, "tests.harness.collect", None)  # import fails
+def test_main_without_the_collector_is_a_usage_error(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "policy.collect", None)  # import fails
     assert offline.main(["--stack", "dev"]) == 2
-    assert "cannot load tests.harness.collect.collect_resources" in capsys.readouterr().err
+    assert "cannot load policy.collect.collect_resources" in capsys.readouterr().err
+
+
+def test_the_config_check_is_never_skipped(fake_harness, monkeypatch, capsys) -> None:
+    """Without jsonschema the config cannot be checked: that is an error, not a silent pass."""
+    from policy import pack_config
+
+    monkeypatch.setattr(pack_config, "jsonschema", None)
+    with pytest.raises(ConfigError, match="jsonschema package is missing"):
+        resolve_config({}, POLICIES)
+    assert offline.main(["--stack", "staging"]) == 2
+    assert "jsonschema package is missing" in capsys.readouterr().err
+
+
+def test_the_runner_does_not_depend_on_the_test_tree() -> None:
+    """``python -m policy.offline`` is production code: none of its modules imports ``tests``."""
+    import ast
+    import pathlib
+
+    for path in sorted(pathlib.Path(offline.PACK_DIR).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n == "tests" or n.startswith("tests.")], path
 
 
 def test_main_passes_clean_stack_and_reads_policy_config(fake_harness, capsys, tmp_path) -> None:

@@ -28,9 +28,8 @@ from policy import contract as c
 from policy import offline
 from policy.offline import ResourceRecord
 from policy.rules import POLICIES
-from tests.policy import builders as b
-from tests.policy.builders import with_props
-from tests.policy.test_offline import faulty_stack
+from tests.harness import policy_records as b
+from tests.harness.policy_records import faulty_stack, with_props
 
 PACK_DIR = pathlib.Path(offline.__file__).resolve().parent
 _LEVELS = {EnforcementLevel.ADVISORY: analyzer_pb2.ADVISORY, EnforcementLevel.MANDATORY: analyzer_pb2.MANDATORY,

@@ -16,8 +16,8 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from policy import contract as c
 from policy.rules import BY_NAME, POLICIES
-from tests.policy import builders as b
-from tests.policy.builders import with_props
+from tests.harness import policy_records as b
+from tests.harness.policy_records import with_props
 
 U = c.UNKNOWN
 

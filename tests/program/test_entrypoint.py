@@ -1,4 +1,4 @@
-"""The real entry point (``__main__`` → ``components.stack.main``) with the dev stack's config."""
+"""The real entry point (``__main__`` → ``program.stack.main``) with the dev stack's config."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import pulumi
 import pytest
 import yaml
 
-from tests.harness.program import RecordingMocks
+from program.mocks import RecordingMocks
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def run_main(config: dict[str, str]) -> RecordingMocks:
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="keystone", stack="dev", preview=True)
     pulumi.runtime.set_all_config(config)
-    from components import stack
+    from program import stack
 
     @pulumi.runtime.test
     def program():

@@ -6,9 +6,9 @@ import pathlib
 import pulumi
 
 from components import kubeconfig
-from components.stack import owned_namespaces
-from tests.harness.program import RecordingMocks, run_program
-from tests.program import sample
+from program.mocks import RecordingMocks, run_program
+from program.stack import owned_namespaces
+from tests.harness import sample
 
 
 class ReadRecordingMocks(RecordingMocks):

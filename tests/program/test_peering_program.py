@@ -14,10 +14,10 @@ from pulumi.runtime import mocks as pulumi_mocks
 from components.peer_asn import TYPE as PEER_ASN
 from policy import contract as c
 from policy.offline import ResourceRecord, evaluate
+from program.mocks import ProgramRun, RecordingMocks, run_program
 from settings import SettingsError, load_settings
-from tests.harness.program import ProgramRun, RecordingMocks, run_program
-from tests.program import peering_sample as ps
-from tests.program import sample
+from tests.harness import peering_sample as ps
+from tests.harness import sample
 
 FILE, SERVER, MEMBER = "bird:PeerFile", "bird:ServerConfig", "zerotier:Member"
 PEOPLE = sample.ROSTER

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.gate import GateError
-from tests.harness.program import RecordingMocks, run_program
-from tests.program import sample
+from program.gate import GateError
+from program.mocks import RecordingMocks, run_program
+from tests.harness import sample
 
 DYN = "pulumi-python:dynamic/"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.gate import GateError
-from tests.harness.program import RecordingMocks, run_program
-from tests.program import sample
+from program.gate import GateError
+from program.mocks import RecordingMocks, run_program
+from tests.harness import sample
 
 
 def run(roster=sample.ROSTER, previous=None, **ws_over):

@@ -9,57 +9,25 @@ pending undo).  Established sessions and route filtering are proven by the netns
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
-from providers.bird import parse, render
+from providers.bird import render
 from providers.bird.peer_file import BirdPeerFileProvider
 from providers.bird.server_config import BirdServerConfigProvider
-from providers.transport import HostTarget
+from tests.harness import peering_sample as ps
+from tests.harness.guest_bird import (
+    GUEST_CTL,
+    PEERS,
+    guest_route_server,
+    peer_inputs,
+    pending_undo,
+    restore_debian_bird,
+    show_protocols,
+)
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
-from tests.program import peering_sample as ps
 
 pytestmark = pytest.mark.guest
-
-GUEST_CTL = "/run/bird/bird.ctl"
-PEERS = "/etc/bird/peers.d"
-
-
-def guest_route_server(target: HostTarget, **over: Any) -> dict[str, Any]:
-    """The guest's bird2 as a route server (``bird:*`` provider inputs), Debian's paths."""
-    return {"name": "rsg", "target": target.model_dump(), "config_dir": "/etc/bird", "peers_dir": PEERS,
-            "control_socket": GUEST_CTL, "asn": 64511, "router_id": "10.99.255.9",
-            "peering_lan_v4": ps.LAN_V4, "peering_lan_v6": ps.LAN_V6, "confirm_timeout": 20, **over}
-
-
-def peer_inputs(rs: dict[str, Any], i: int, **over: Any) -> dict[str, Any]:
-    """``bird:PeerFile`` inputs for the sample's i-th peer (AS210001 + i), as ``PeerAsn`` builds them."""
-    v4, v6 = ps.peer_address(i)
-    return {"route_server": rs, "base_config_id": rs["name"], "rpki": True,
-            "peer": {"asn": ps.FIRST_ASN + i, "name": f"Peer-{i}-Networks", "description": f"Peer {i} Networks",
-                     "addresses": {"ipv4": [v4], "ipv6": [v6]}, "max_prefixes": {"ipv4": 100, "ipv6": 50}},
-            **over}
-
-
-def show_protocols(guest) -> dict[str, parse.Protocol]:
-    return parse.parse_show_protocols(guest.ssh(f"birdc -s {GUEST_CTL} show protocols").stdout)
-
-
-def pending_undo(guest) -> float | None:
-    return parse.parse_configure_status(guest.ssh(f"birdc -s {GUEST_CTL} configure status").stdout)
-
-
-def restore_debian_bird(guest) -> None:
-    """Put Debian's own bird.conf back (Keystone keeps it as bird.conf.keystone-orig) and drop the peers."""
-    guest.ssh("set -e; cd /etc/bird; if [ -f bird.conf.keystone-orig ]; then mv -f bird.conf.keystone-orig bird.conf; fi; "
-              f"rm -rf {PEERS} .bird.conf.keystone-*; birdc -s {GUEST_CTL} configure >/dev/null")
-
-
-def sessions(i: int) -> set[str]:
-    v4, v6 = ps.peer_address(i)
-    asn = ps.FIRST_ASN + i
-    return {f"as{asn}_{v4.replace('.', '_')}", f"as{asn}_{v6.replace(':', '_')}"}
 
 
 def test_the_safe_apply_over_ssh(guest, guest_target) -> None:
@@ -96,12 +64,12 @@ def test_the_safe_apply_over_ssh(guest, guest_target) -> None:
                 state[i] = peers[i].up(peer_inputs(rs, i))
                 print(f"PeerFile create over SSH: {time.perf_counter() - t0:.2f} s")
                 id_, outs = state[i]
-                assert id_ == f"rsg/{ps.FIRST_ASN + i}" and set(outs["sessions"]) == sessions(i)
+                assert id_ == f"rsg/{ps.FIRST_ASN + i}" and set(outs["sessions"]) == ps.sessions(ps.FIRST_ASN + i, i)
                 assert set(outs["sessions"].values()) <= {"Active", "Connect", "Idle", "start"}
             running = show_protocols(guest)
             for i in (0, 1):
-                assert sessions(i) <= set(running)
-                assert all(running[n].proto == "BGP" and running[n].state in ("start", "up") for n in sessions(i))
+                assert ps.sessions(ps.FIRST_ASN + i, i) <= set(running)
+                assert all(running[n].proto == "BGP" and running[n].state in ("start", "up") for n in ps.sessions(ps.FIRST_ASN + i, i))
             assert pending_undo(guest) is None
             assert guest.ssh(f"stat -c %U:%G:%a {PEERS}/as210001.conf").stdout.strip() == "root:bird:640"
             assert guest.ssh(f"ls -A {PEERS} /etc/bird | grep keystone-new || true").stdout.strip() == ""
@@ -113,14 +81,14 @@ def test_the_safe_apply_over_ssh(guest, guest_target) -> None:
             rid, routs, rinputs = peers[0].read(id_, outs)
             assert rid == id_ and routs["sha256"] == outs["sha256"] and peers[0].diff(id_, routs, rinputs).changes is False
             # route counts come with the same read over SSH; no session is up here, so no channel has routes
-            assert routs["routes"] == {} and set(routs["sessions"]) == sessions(0)
+            assert routs["routes"] == {} and set(routs["sessions"]) == ps.sessions(ps.FIRST_ASN + 0, 0)
 
             # an update: only that peer's sessions are touched
-            since = {n: p.since for n, p in running.items() if n in sessions(1)}
+            since = {n: p.since for n, p in running.items() if n in ps.sessions(ps.FIRST_ASN + 1, 1)}
             state[0] = peers[0].up(peer_inputs(rs, 0, import_limit_v4=7), prior=state[0])
             assert "import limit 7 action restart;" in guest.ssh(f"cat {PEERS}/as210001.conf").stdout
             after = show_protocols(guest)
-            assert {n: after[n].since for n in sessions(1)} == since and pending_undo(guest) is None
+            assert {n: after[n].since for n in ps.sessions(ps.FIRST_ASN + 1, 1)} == since and pending_undo(guest) is None
 
             # a refusal over SSH: the neighbor address is already another peer's
             dup = peer_inputs(rs, 2)
@@ -132,7 +100,7 @@ def test_the_safe_apply_over_ssh(guest, guest_target) -> None:
 
             # delete: the file and its sessions go, the other peer stays
             peers[1].delete(*state.pop(1))
-            assert not sessions(1) & set(show_protocols(guest)) and sessions(0) <= set(show_protocols(guest))
+            assert not ps.sessions(ps.FIRST_ASN + 1, 1) & set(show_protocols(guest)) and ps.sessions(ps.FIRST_ASN + 0, 0) <= set(show_protocols(guest))
             assert guest.ssh(f"test -e {PEERS}/as210002.conf", check=False).returncode == 1
             assert pending_undo(guest) is None
     finally:

@@ -11,10 +11,13 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from providers.zerotier.member import ZeroTierMemberProvider
-from tests.fakes.zerotier_controller import DEFAULT_NETWORK as NWID
-from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
-from tests.fakes.zerotier_controller import controller_factory  # noqa: F401  (fixture)
 from tests.harness.provider_host import DynamicProviderHost, ProviderError, ResourceClient
+from tests.harness.zerotier_controller import DEFAULT_NETWORK as NWID
+from tests.harness.zerotier_controller import (
+    DEFAULT_TOKEN,
+    FakeZeroTierController,
+    controller_factory,  # noqa: F401  (fixture)
+)
 
 MID = "a1b2c3d4e5"
 WRONG_TOKEN = "wrong-token-5f1e0c7d"
@@ -367,8 +370,9 @@ def test_no_token_anywhere_is_a_clear_error(controller_factory, monkeypatch) -> 
 
 
 def test_provider_pickle_holds_no_token() -> None:
-    from pulumi.dynamic.dynamic import serialize_provider
     import base64
+
+    from pulumi.dynamic.dynamic import serialize_provider
 
     blob = base64.b64decode(serialize_provider(ZeroTierMemberProvider()))
     assert DEFAULT_TOKEN.encode() not in blob and len(blob) < 200

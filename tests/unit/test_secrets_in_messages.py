@@ -24,12 +24,24 @@ import subprocess
 
 import pytest
 
-from providers.transport import Command, CommandError, HostError, HostTarget, LocalTransport, SshTransport, \
-    TransportError, _BatchFailed
+from providers.transport import (
+    Command,
+    CommandError,
+    HostError,
+    HostTarget,
+    LocalTransport,
+    SshTransport,
+    TransportError,
+    _BatchFailed,
+)
 from providers.zerotier import member as zt_member
 from providers.zerotier.model import ZeroTierError
-from tests.fakes.zerotier_controller import DEFAULT_NETWORK, FakeZeroTierController, _Answer
-from tests.fakes.zerotier_controller import controller_factory  # noqa: F401  (fixture)
+from tests.harness.zerotier_controller import (
+    DEFAULT_NETWORK,
+    FakeZeroTierController,
+    _Answer,
+    controller_factory,  # noqa: F401  (fixture)
+)
 
 HASH = "$6$s4lt$" + "Q" * 86  # a sha512-crypt hash: what chpasswd -e reads on stdin
 TOKEN = "zt-T0KEN-never-shown-9f8e7d"
@@ -145,7 +157,7 @@ def test_zerotier_state_never_holds_the_token(controller_factory, configured, mo
 def test_a_bird_parse_error_never_shows_the_bgp_password(tmp_path):
     from providers.bird import parse, plan
     from providers.transport import Result
-    from tests.unit.bird import bird_samples
+    from tests.harness import bird_samples
 
     secret = "S3cret-md5-" + TOKEN
     candidate = (f'router id 10.0.0.1;\nprotocol device {{}}\nprotocol bgp p1 {{\n  local as 64511;\n'

@@ -106,7 +106,7 @@ def test_a_value_that_is_not_json_is_a_settings_error_at_its_line(tmp_path):
     is reported by the settings at its line, not as Pulumi's ConfigTypeError traceback."""
     import pulumi
 
-    from components.stack import load_inputs
+    from program.stack import load_inputs
 
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  keystone:minUid: abc\n  keystone:hosts: ws1\n")
     pulumi.runtime.set_all_config({"keystone:minUid": "abc", "keystone:hosts": "ws1"})
@@ -124,7 +124,7 @@ def test_a_value_that_is_not_json_is_a_settings_error_at_its_line(tmp_path):
 def test_a_kubeconfig_that_cannot_be_read_is_one_line_naming_the_setting(tmp_path):
     import pulumi
 
-    from components.stack import _read
+    from program.stack import _read
 
     with pytest.raises(pulumi.RunError) as e:
         _read(str(tmp_path / "missing-kubeconfig"))

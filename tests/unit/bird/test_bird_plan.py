@@ -1,19 +1,15 @@
 """The safe apply: state in → commands out (plan.py), and the orchestration (apply.py) against a fake host."""
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import bird_samples as samples  # noqa: E402
-from fake_bird_host import FakeBirdHost  # noqa: E402
-
-from providers.bird import apply, parse, plan, render  # noqa: E402
-from providers.bird.plan import Change, Observed, Step  # noqa: E402
-from providers.transport import Result  # noqa: E402
+from providers.bird import apply, parse, plan, render
+from providers.bird.plan import Change, Observed, Step
+from providers.transport import Result
+from tests.harness import bird_samples as samples
+from tests.harness.fake_bird_host import FakeBirdHost
 
 RS = samples.RS
 PEERS = "/etc/bird/peers.d"

@@ -2,19 +2,14 @@
 and the resources' type tokens under Pulumi mocks."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pulumi
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-sys.path.insert(0, str(Path(__file__).parent))
-import bird_samples as samples  # noqa: E402
-
-from providers.bird import render  # noqa: E402
-from providers.bird.peer_file import UNKNOWN, BirdPeerFile, BirdPeerFileProvider, PeerFileInputs  # noqa: E402
-from providers.bird.server_config import BirdServerConfig, BirdServerConfigProvider  # noqa: E402
+from providers.bird import render
+from providers.bird.peer_file import UNKNOWN, BirdPeerFile, BirdPeerFileProvider, PeerFileInputs
+from providers.bird.server_config import BirdServerConfig, BirdServerConfigProvider
+from tests.harness import bird_samples as samples
 
 RS = samples.RS.model_dump(mode="json")
 PEER = samples.PEERS["as64501"].model_dump(mode="json")

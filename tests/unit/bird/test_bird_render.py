@@ -10,17 +10,14 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pydantic
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import bird_samples as samples  # noqa: E402
-
-from providers.bird import models, parse, render  # noqa: E402
-from providers.bird.render import RenderError  # noqa: E402
+from providers.bird import models, parse, render
+from providers.bird.render import RenderError
+from tests.harness import bird_samples as samples
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("KEYSTONE_UPDATE_GOLDEN") == "1"

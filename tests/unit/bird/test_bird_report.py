@@ -9,16 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import bird_samples as samples  # noqa: E402
-
-from providers.bird import apply, communities, models, parse, render, report  # noqa: E402
-from providers.bird.communities import RejectCause  # noqa: E402
+from providers.bird import apply, communities, models, parse, render, report
+from providers.bird.communities import RejectCause
+from tests.harness import bird_samples as samples
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"

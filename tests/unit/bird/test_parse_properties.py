@@ -10,10 +10,11 @@ from __future__ import annotations
 import ipaddress
 import string
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from providers.bird import models, parse, render
-from tests.unit.bird import bird_samples
+from tests.harness import bird_samples
 
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

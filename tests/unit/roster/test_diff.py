@@ -7,7 +7,7 @@ import pytest
 
 from roster import Roster, load_roster, parse_roster_text
 from roster.diff import FieldChange, diff_rosters, render_markdown
-from tests.unit.roster import keys
+from tests.harness import keys
 
 SAMPLE = Path(__file__).resolve().parents[3] / "roster" / "roster.yaml"
 

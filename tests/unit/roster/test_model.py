@@ -19,8 +19,8 @@ from roster import (
     ssh_key_fingerprint,
 )
 from roster.model import (
-    AsSet,
     Asn,
+    AsSet,
     Compression,
     FullName,
     PasswordHash,
@@ -30,7 +30,7 @@ from roster.model import (
     format_zfs_size,
     validation_context,
 )
-from tests.unit.roster import keys
+from tests.harness import keys
 
 # --- ZFS sizes ------------------------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ import ipaddress
 import json
 
 import pydantic
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from providers.zerotier import model as zt
-from tests.fakes.zerotier_controller import DEFAULT_NETWORK, DEFAULT_TOKEN, FakeZeroTierController
+from tests.harness.zerotier_controller import DEFAULT_NETWORK, DEFAULT_TOKEN, FakeZeroTierController
 
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 HEADERS = {"self_hosted": {"X-ZT1-Auth": DEFAULT_TOKEN}, "central": {"Authorization": f"token {DEFAULT_TOKEN}"}}

@@ -11,8 +11,8 @@ import pytest
 from providers.zerotier import client as client_module
 from providers.zerotier.client import RetryPolicy, Timeouts, ZeroTierAPIError, ZeroTierClient, session_for
 from providers.zerotier.model import ZeroTierError, ZeroTierResponseError
-from tests.fakes.zerotier_controller import DEFAULT_NETWORK as NWID
-from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.harness.zerotier_controller import DEFAULT_NETWORK as NWID
+from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
 
 FAST = RetryPolicy(retries=3, backoff_factor=0.01)
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakes.zerotier_controller import DEFAULT_NETWORK as NWID
-from tests.fakes.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.harness.zerotier_controller import DEFAULT_NETWORK as NWID
+from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
 
 # the keys of a member record created through the API without a name (sorted, as the controller writes them)
 RECORD_KEYS = ["activeBridge", "address", "authenticationExpiryTime", "authorized", "capabilities", "creationTime",

@@ -1,0 +1,199 @@
+"""The whole program: settings + roster in, every component registered (called by ``__main__``)."""
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
+from program.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
+from program.peering import peering_problems, register_peering
+from program.workstation import port_allocation, register_host_files, workstation_problems
+from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
+from settings import SettingsError, StackSettings, settings_from_config
+
+SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
+                 "peering", "workstation")
+STRING_KEYS = ("roster",)  # plain strings in the stack file; every other key is YAML (a JSON value)
+POWER_USER_ROLE = "keystone-power-user-readonly"
+POWER_USER_LABEL = {"keystone.dev/role": "power-user-readonly"}
+# Read-only on the everyday resources, listed one by one: no wildcard could sneak Secrets in.
+POWER_USER_RULES = [
+    ("", ["pods", "pods/log", "services", "endpoints", "configmaps", "persistentvolumeclaims", "events",
+          "namespaces", "nodes", "persistentvolumes", "serviceaccounts", "resourcequotas", "limitranges",
+          "replicationcontrollers"]),
+    ("apps", ["deployments", "replicasets", "statefulsets", "daemonsets"]),
+    ("batch", ["jobs", "cronjobs"]),
+    ("networking.k8s.io", ["ingresses", "networkpolicies", "ingressclasses"]),
+    ("autoscaling", ["horizontalpodautoscalers"]),
+    ("policy", ["poddisruptionbudgets"]),
+    ("storage.k8s.io", ["storageclasses"]),
+    ("rbac.authorization.k8s.io", ["roles", "rolebindings", "clusterroles", "clusterrolebindings"]),
+]
+
+
+@dataclass
+class ProgramInputs:
+    stack: str
+    settings: StackSettings
+    roster: Roster
+    authentik_token: pulumi.Input[str] | None = None
+
+
+def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
+                project_dir: pathlib.Path | None = None) -> ProgramInputs:
+    """Read stack settings and the roster; every problem of both is reported at once."""
+    stack = stack or pulumi.get_stack()
+    config = config or pulumi.Config("keystone")
+    project_dir = project_dir or pathlib.Path.cwd()
+    values = {k: _setting(config, k) for k in SETTINGS_KEYS}
+    values = {k: v for k, v in values.items() if v is not None}
+    problems: list[str] = []
+    try:
+        settings = settings_from_config(values, project_dir / f"Pulumi.{stack}.yaml")
+    except SettingsError as e:
+        raise pulumi.RunError(str(e)) from None
+    try:
+        roster = load_roster(project_dir / settings.roster, RosterContext(
+            min_uid=settings.min_uid, hosts=[h.name for h in settings.hosts],
+            peering_lans=settings.peering.lans, allow_private_asns=settings.peering.allow_private_asns))
+    except RosterError as e:
+        problems.append(str(e))
+        raise pulumi.RunError("invalid roster, nothing was applied:\n" + "\n".join(problems)) from None
+    token = config.get_secret("authentikToken") if settings.authentik.enabled else None
+    if settings.authentik.enabled and token is None:
+        raise pulumi.RunError("keystone:authentikToken is required when authentik is enabled "
+                              "(pulumi config set --secret keystone:authentikToken ...)")
+    return ProgramInputs(stack, settings, roster, token)
+
+
+def _setting(config: pulumi.Config, key: str) -> Any:
+    """A key's value: parsed JSON, or its text when it is not JSON (``minUid: abc``), which the
+    settings then report at its line instead of Pulumi's ConfigTypeError traceback."""
+    if key in STRING_KEYS:
+        return config.get(key)
+    try:
+        return config.get_object(key)
+    except pulumi.ConfigTypeError:
+        return config.get(key)
+
+
+def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
+    """Gather what the gate needs, check it, then register every resource (nothing when it fails)."""
+    s, roster = inputs.settings, inputs.roster
+    digest = roster.digest()
+    own = pulumi.StackReference(f"{s.promotion.organization}/keystone/{inputs.stack}")
+    deployed = own.get_output("people")
+    deployed_peers = own.get_output("peers")
+    previous = (pulumi.StackReference(f"{s.promotion.organization}/keystone/{s.promotion.after}")
+                .get_output("rosterDigest") if s.promotion.after else pulumi.Output.from_input(None))
+
+    authentik_provider = None
+    lookups: dict[str, pulumi.Output] = {}
+    if s.authentik.enabled:
+        import pulumi_authentik as authentik
+
+        authentik_provider = authentik.Provider("authentik", url=s.authentik.url, token=inputs.authentik_token,
+                                                insecure=s.authentik.insecure)
+        for p in roster.people.values():
+            if p.state == PersonState.ACTIVE and p.authentik not in lookups:
+                lookups[p.authentik] = authentik.get_users_output(
+                    username=p.authentik, opts=pulumi.InvokeOptions(provider=authentik_provider)
+                ).users.apply(lambda users: [u.pk if hasattr(u, "pk") else u["pk"] for u in users or []])
+
+    def gate_then_register(args: list[Any]) -> dict[str, Any]:
+        deployed_people, deployed_peer_map, previous_digest, *found = args
+        found_map = dict(zip(lookups.keys(), found))
+        problems = (promotion_problems(s.promotion.after, previous_digest, digest)
+                    + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
+                    + peering_gate_problems(inputs, deployed_peer_map)
+                    + workstation_problems(s, roster, deployed_people, pathlib.Path.cwd())
+                    + (authentik_problems(roster, found_map) if s.authentik.enabled else []))
+        if problems:
+            raise GateError(problems)
+        return register(inputs, authentik_provider, found_map, deployed_people)
+
+    return pulumi.Output.all(deployed, deployed_peers, previous, *lookups.values()).apply(gate_then_register)
+
+
+def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[str]:
+    """Peering is checked with everything else, before anything is registered."""
+    peering = inputs.settings.peering
+    problems = peering_removal_problems(deployed_peers, peering.enabled)
+    if peering.enabled:
+        problems += peering_problems(inputs.roster.peers, peering)[0]
+    return problems
+
+
+def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[Any]],
+             deployed_people: Any = None) -> dict[str, Any]:
+    s, roster = inputs.settings, inputs.roster
+    ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
+    units = register_host_files(s, roster, ports, pathlib.Path.cwd())
+    kube = None
+    if s.kubernetes.enabled:
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("kubernetes", kubeconfig=_read(s.kubernetes.kubeconfig), context=s.kubernetes.context,
+                                opts=pulumi.ResourceOptions(version=s.kubernetes.provider_version))
+        namespaces = [k8s.core.v1.Namespace.get(f"namespace-{ns}", ns, opts=pulumi.ResourceOptions(provider=provider))
+                      for ns in owned_namespaces(roster)]
+        k8s.rbac.v1.ClusterRole(
+            "power-user-readonly",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=POWER_USER_ROLE, labels={
+                **POWER_USER_LABEL, "app.kubernetes.io/managed-by": "keystone"}),
+            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[group], resources=resources, verbs=["get", "list", "watch"])
+                   for group, resources in POWER_USER_RULES],
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=namespaces))
+        kube = KubernetesRbac(provider, POWER_USER_ROLE, s.kubernetes.oidc_prefix, namespaces)
+
+    people: dict[str, Any] = {}
+    members: list[float] = []
+    for p in sorted(roster.people.values(), key=lambda p: p.username):
+        user_id = (found.get(p.authentik) or [None])[0] if s.authentik.enabled else None
+        component = WorkstationUser(p.username, WorkstationUserArgs(
+            person=p, hosts=[h for h in s.hosts if p.on_host(h.name)], settings=s, kubernetes=kube,
+            authentik_user_id=user_id,
+            ports={h: {svc: users[p.username] for svc, users in per.items() if p.username in users}
+                   for h, per in ports.items()},
+            units=units))
+        if component.authentik_user_id is not None:
+            members.append(component.authentik_user_id)
+        people[p.username] = component.summary
+
+    if s.authentik.enabled:
+        import pulumi_authentik as authentik
+
+        authentik.Group("gate-group", name=s.authentik.gate_group, users=sorted(members),
+                        opts=pulumi.ResourceOptions(provider=authentik_provider))
+    result = {"people": people, "rosterDigest": roster.digest()}
+    result.update(register_peering(roster.peers, s.peering))  # peers: ZeroTier members and BIRD files (program/peering.py)
+    return result
+
+
+def owned_namespaces(roster: Roster) -> list[str]:
+    """Namespaces active namespace owners are bound in.  Keystone never creates a namespace: the program
+    reads each one (``namespace-<name>``) before any Kubernetes object, and every object waits for the
+    reads, so a namespace missing from the cluster stops the run before a Kubernetes object is changed
+    (and, in the preview ``pulumi up`` runs first, before anything at all is applied)."""
+    return sorted({ns for p in roster.people.values()
+                   if p.state == PersonState.ACTIVE and p.tier == Tier.NAMESPACE_OWNER for ns in p.namespaces})
+
+
+def _read(path: str | None) -> str | None:
+    """The kubeconfig's text; a file that cannot be read is one line naming the setting."""
+    try:
+        return pathlib.Path(path).expanduser().read_text() if path else None
+    except (OSError, UnicodeDecodeError) as e:
+        raise pulumi.RunError(f"keystone:kubernetes.kubeconfig: cannot read {path}: "
+                              f"{getattr(e, 'strerror', None) or e}") from None
+
+
+def main() -> None:
+    inputs = load_inputs()
+    result = build(inputs)
+    pulumi.export("rosterDigest", inputs.roster.digest())
+    pulumi.export("people", result.apply(lambda r: r["people"]))
+    pulumi.export("peers", result.apply(lambda r: r.get("peers", {})))

@@ -1,0 +1,30 @@
+"""The dynamic providers' base class: check and diff with values unknown in a preview.  The planners
+themselves are data: ``tests/unit/cases/`` run by ``tests/unit/test_planner_cases.py``."""
+from __future__ import annotations
+
+from providers.accounts.plan import AccountInputs
+from providers.transport import HostTarget
+
+HOST = HostTarget(name="h", address="local")
+
+
+def acct(**over):
+    return AccountInputs(**{"host": HOST, "username": "alice", "uid": 20001, "home": "/home/alice",
+                            "groups": ["users"], "comment": "Alice", **over})
+
+
+def test_base_provider_check_and_diff_with_unknown_values():
+    from pulumi.runtime import rpc
+
+    from providers.accounts.account import OsAccountProvider
+
+    p = OsAccountProvider()
+    known = acct().model_dump(mode="json")
+    assert p.check({}, {**known, "home": rpc.UNKNOWN}).failures == []
+    d = p.diff("h/alice", known, {**known, "home": rpc.UNKNOWN})
+    assert d.changes is True and d.replaces == []
+    d = p.diff("h/alice", known, {**known, "username": rpc.UNKNOWN})
+    assert d.replaces == ["username"] and d.delete_before_replace is True
+    assert p.diff("h/alice", known, known).changes is False
+    assert p.diff("h/alice", known, {**known, "host": {**known["host"], "port": 2200}}).replaces == []
+    assert p.diff("h/alice", known, {**known, "host": {**known["host"], "name": "h2"}}).replaces == ["host"]

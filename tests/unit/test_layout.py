@@ -1,0 +1,49 @@
+"""Where code may import from: production code never imports the test tree; a test module imports
+test support only from ``tests.harness`` (never another test module or a conftest); the bench
+imports test support from ``tests.harness`` only."""
+from __future__ import annotations
+
+import ast
+import os
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SKIP = {".git", ".venv", ".hypothesis", "node_modules"}
+
+
+def imported_modules(path: pathlib.Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return found
+
+
+def python_files() -> list[pathlib.Path]:
+    found = []
+    for top, dirs, files in os.walk(ROOT):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP)  # never walk into the virtualenv
+        found += [pathlib.Path(top) / f for f in sorted(files) if f.endswith(".py")]
+    return found
+
+
+def test_imports_of_the_test_tree_go_through_tests_harness():
+    wrong = []
+    for path in python_files():
+        rel = path.relative_to(ROOT)
+        top = rel.parts[0]
+        for name in imported_modules(path):
+            if name != "tests" and not name.startswith("tests."):
+                continue
+            allowed = top in ("tests", "bench") and (name == "tests.harness" or name.startswith("tests.harness."))
+            if not allowed:
+                wrong.append(f"{rel}: {name}")
+    assert not wrong, "imports of the test tree outside tests.harness (or from production code):\n" + "\n".join(wrong)
+
+
+def test_test_support_does_not_import_tests():
+    wrong = [f"{p.relative_to(ROOT)}: {n}" for p in sorted((ROOT / "tests" / "harness").glob("*.py"))
+             for n in imported_modules(p) if n.startswith("tests.") and not n.startswith("tests.harness")]
+    assert not wrong, wrong

@@ -60,7 +60,8 @@ def authentik_problems(roster: Roster, found: Mapping[str, list[Any]]) -> list[s
 
 
 def peering_removal_problems(deployed_peers: Mapping[str, Any] | None, peering_enabled: bool) -> list[str]:
-    """Dropping ``keystone:peering`` from a stack that has peers deployed would delete them all."""
+    """Refuses dropping ``keystone:peering`` from a stack that has peers deployed (the program would
+    otherwise register no peers, and the engine would delete them all)."""
     if peering_enabled or not deployed_peers:
         return []
     return [f"peering: this stack has {len(deployed_peers)} peer(s) deployed but no keystone:peering any more: "

@@ -44,13 +44,15 @@ class ProgramInputs:
 
 def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
                 project_dir: pathlib.Path | None = None) -> ProgramInputs:
-    """Read stack settings and the roster; every problem of both is reported at once."""
+    """Read stack settings, then the roster; raises ``pulumi.RunError`` listing every problem of the
+    first that fails.  The roster is checked only against valid settings, because its rules depend
+    on them (``minUid``, the hosts, the peering LANs): with bad settings, the settings' problems
+    (all of them) are reported and the roster is not read."""
     stack = stack or pulumi.get_stack()
     config = config or pulumi.Config("keystone")
     project_dir = project_dir or pathlib.Path.cwd()
     values = {k: _setting(config, k) for k in SETTINGS_KEYS}
     values = {k: v for k, v in values.items() if v is not None}
-    problems: list[str] = []
     try:
         settings = settings_from_config(values, project_dir / f"Pulumi.{stack}.yaml")
     except SettingsError as e:
@@ -60,8 +62,7 @@ def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
             min_uid=settings.min_uid, hosts=[h.name for h in settings.hosts],
             peering_lans=settings.peering.lans, allow_private_asns=settings.peering.allow_private_asns))
     except RosterError as e:
-        problems.append(str(e))
-        raise pulumi.RunError("invalid roster, nothing was applied:\n" + "\n".join(problems)) from None
+        raise pulumi.RunError(f"invalid roster, nothing was applied:\n{e}") from None
     token = config.get_secret("authentikToken") if settings.authentik.enabled else None
     if settings.authentik.enabled and token is None:
         raise pulumi.RunError("keystone:authentikToken is required when authentik is enabled "

@@ -20,7 +20,7 @@ import yaml
 from components import kubeconfig
 from settings.kubeconfig import PeopleKubeconfigSettings
 from tests.harness.kube_stack import identities, sample_roster
-from tests.kube.kubectl import QUESTIONS, Kubectl, expected
+from tests.harness.kubectl import QUESTIONS, Kubectl, expected
 
 pytestmark = pytest.mark.kube
 ROSTER = sample_roster()

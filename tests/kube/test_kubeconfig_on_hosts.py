@@ -15,8 +15,8 @@ import pytest
 
 from components import kubeconfig
 from settings.kubeconfig import PeopleKubeconfigSettings
-from tests.engine.conftest import guest_host
-from tests.kube.kubectl import QUESTIONS, Kubectl, expected
+from tests.harness.engine_stack import guest_host
+from tests.harness.kubectl import QUESTIONS, Kubectl, expected
 
 pytestmark = [pytest.mark.kube, pytest.mark.engine, pytest.mark.guest]
 ISSUER = "https://sso.example.org/application/o/kubernetes/"

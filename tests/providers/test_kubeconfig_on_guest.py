@@ -19,10 +19,10 @@ import pytest
 
 from providers.hostfile.file import ManagedFileProvider
 from roster import RosterContext, parse_roster_text
-from components.stack import ProgramInputs
+from program.stack import ProgramInputs
 from settings import settings_from_config
 from tests.harness import kube
-from tests.harness.program import RecordingMocks, run_program
+from program.mocks import RecordingMocks, run_program
 
 pytestmark = [pytest.mark.guest, pytest.mark.kube]
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -20,79 +20,32 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 
 from providers.accounts.facts import GroupEntry, PasswdEntry, ParseError as AccountsParseError, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
 from providers.output import quote
+from providers.scripts import script
 from providers.transport import Command, HostTarget, Result, Transport, for_host
 from providers.workstation.facts import GATHER, WorkstationFacts, parse_gather
 from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, ParseError as ZfsParseError, parse_zfs_allow, parse_zfs_get
 
-# Accounts in one process tree (sh + three getent): sections "@@passwd", "@@group", "@@shadow", then
-# "@@keys" with each user's authorized_keys framed by "@@keys <user>" lines (builtins: no process per user).
-# A symlinked ~/.ssh or authorized_keys is not followed (its keys read as none: the next apply
-# replaces the link with a file, written as the user).
-_ACCOUNTS = r'''pw=$(getent passwd "$@")
-echo @@passwd; [ -n "$pw" ] && printf '%s\n' "$pw"
-echo @@group; getent group
-echo @@shadow; getent shadow "$@"
-echo @@keys
-[ -n "$pw" ] && printf '%s\n' "$pw" | while IFS=: read -r u _ uid _ _ home _; do
-  [ "$uid" -ge 1000 ] 2>/dev/null || continue
-  printf '@@keys %s\n' "$u"
-  # never follow a link the user made (root would read its target): such keys read as none
-  f=$home/.ssh/authorized_keys
-  { [ -L "$home/.ssh" ] || [ -L "$f" ] || [ ! -f "$f" ]; } && continue
-  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
-done; true'''
+_ACCOUNTS = script(__file__, "accounts/read.sh")  # every account, or those named: sections per getent database
+_ZFS = script(__file__, "zfs/read.sh")  # named datasets, trees, mounts, owners, delegations
 
-# Arguments: "-n NAME" (a named dataset), "-r ROOT" (a tree: ROOT and its children), "-m DIR" (the
-# tree of the dataset mounted on DIR), "-a NAME" (`zfs allow` of NAME), "-A" (`zfs allow` of every
-# child of the trees).  Sections: "@@root DIR DATASET", "@@get", "@@mounts" (dataset<TAB>mountpoint),
-# "@@stat" (uid:gid:mode<TAB>mountpoint), "@@allow".
-_ZFS = r'''nl='
-'; tab=$(printf '\t'); names=; roots=; dirs=; allow=; allkids=
-while [ $# -gt 0 ]; do
-  case $1 in
-    -n) names="$names$2$nl"; shift ;;
-    -r) roots="$roots$2$nl"; shift ;;
-    -m) dirs="$dirs$2$nl"; shift ;;
-    -a) allow="$allow$2$nl"; shift ;;
-    -A) allkids=1 ;;
-  esac; shift
-done
-IFS=$nl
-for d in $dirs; do
-  while IFS=' ' read -r dev mp fs _; do
-    [ "$fs" = zfs ] && [ "$mp" = "$d" ] && { printf '@@root %s %s\n' "$d" "$dev"; roots="$roots$dev$nl"; }
-  done </proc/self/mounts
-done
-echo @@get
-props=type,mountpoint,readonly,encryption,quota,compression,recordsize,atime
-got=
-[ -n "$names" ] && got=$(zfs get -H -p -o name,property,value,source "$props" $names 2>/dev/null)
-[ -n "$roots" ] && got="$got$nl$(zfs get -H -p -o name,property,value,source -d 1 -t filesystem,volume "$props" $roots 2>/dev/null)"
-printf '%s\n' "$got"
-known=$(printf '%s\n' "$got" | while IFS=$tab read -r n p _; do [ "$p" = type ] && printf '%s\n' "$n"; done)
-echo @@mounts
-mps=
-while IFS=' ' read -r dev mp fs _; do
-  [ "$fs" = zfs ] || continue
-  case "$nl$known$nl" in *"$nl$dev$nl"*) printf '%s\t%s\n' "$dev" "$mp"; mps="$mps$mp$nl" ;; esac
-done </proc/self/mounts
-echo @@stat
-[ -n "$mps" ] && stat -c "%u:%g:%a$tab%n" -- $mps 2>/dev/null
-echo @@allow
-if [ -n "$allkids" ]; then
-  for n in $known; do for r in $roots; do [ "${n%/*}" = "$r" ] && [ "$n" != "$r" ] && { allow="$allow$n$nl"; break; }; done; done
-fi
-for n in $allow; do zfs allow "$n" 2>/dev/null; done
-true'''
 
-_ZFS_PROPS = "type,mountpoint,readonly,encryption,quota,compression,recordsize,atime"
-assert tuple(_ZFS_PROPS.split(",")) == READ_PROPERTIES  # the script spells them out
+def script_properties(text: str) -> tuple[str, ...]:
+    """The properties a ZFS read script asks ``zfs get`` for (its own ``props=`` line)."""
+    m = re.search(r"^props=([a-z,]+)$", text, re.M)
+    if m is None:
+        raise RuntimeError("providers/zfs/read.sh: no props= line")
+    return tuple(m.group(1).split(","))
+
+
+if script_properties(_ZFS) != READ_PROPERTIES:  # the parser reads what the script asks for, no more, no less
+    raise RuntimeError(f"providers/zfs/read.sh reads {script_properties(_ZFS)}, the parser expects {READ_PROPERTIES}")
 
 
 @dataclass(frozen=True)

@@ -19,23 +19,12 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from providers.accounts.facts import GroupEntry
 from providers.accounts.plan import AccountConflict, AccountInputs, observed, plan, retire
 from providers.base import KeystoneProvider
+from providers.scripts import script
 from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 
-# Exits 0 when the account can be created from nothing: no user $1, no uid $2, no group $1, no gid $3,
-# and every supplementary group ($4...) exists.  Else 100 and nothing is written.
-GUARD_MISS = 100
-_NEW_ACCOUNT_GUARD = r'''u=$1 uid=$2 gid=$3; shift 3
-nl='
-'
-[ -z "$(getent passwd "$u" "$uid")" ] || exit 100
-found=$(getent group "$u" "$gid" "$@")
-for g in "$@"; do
-  case "$nl$found$nl" in *"$nl$g:"*) ;; *) exit 100 ;; esac
-done
-printf '%s\n' "$found" | while IFS=: read -r name _ id _; do
-  [ -z "$name" ] || [ "$name" != "$u" ] && [ "$id" != "$gid" ] || exit 100
-done'''
+GUARD_MISS = 100  # the guard's exit when something of the account already exists
+_NEW_ACCOUNT_GUARD = script(__file__, "new-account-guard.sh")
 
 
 def account_id(inputs: AccountInputs) -> str:

@@ -19,16 +19,12 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
+from providers.scripts import script
 from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 from providers.zfs.plan import DatasetInputs, observed_properties, plan_dataset
 
-# Owner and mode of the mount point of a dataset just created (found in /proc/self/mounts with
-# builtins; `install -d` on the existing directory is chown + chmod in one process).
-_CHOWN_NEW = r'''while IFS=' ' read -r dev mp fs _; do
-  [ "$fs" = zfs ] && [ "$dev" = "$1" ] && exec install -d -o "$2" -g "$3" -m "$4" -- "$mp"
-done </proc/self/mounts
-echo "dataset $1 is not mounted" >&2; exit 3'''
+_CHOWN_NEW = script(__file__, "chown-new.sh")  # DATASET UID GID MODE, for a dataset just created
 
 
 def dataset_id(d: DatasetInputs) -> str:

@@ -11,10 +11,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
+from providers.scripts import script
 from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 from providers.zfs.facts import Grants
 from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation
+
+_UNALLOW = script(__file__, "unallow.sh")  # DATASET USER: drop the user's entry (none when the dataset is gone)
 
 
 def delegation_id(d: DelegationInputs) -> str:
@@ -91,8 +94,7 @@ class ZfsDelegationProvider(KeystoneProvider):
         d = self.inputs(props)
         transport = for_host(d.host)
         with CACHE.writing(d.host):
-            transport.run_batch([Command.of("sh", "-c", 'zfs list -H -o name -- "$1" >/dev/null 2>&1 || exit 0; '
-                                            'zfs unallow -u "$2" "$1"', "keystone-unallow", d.dataset, d.user)])
+            transport.run_batch([Command.of("sh", "-c", _UNALLOW, "keystone-unallow", d.dataset, d.user)])
 
 
 class ZfsDelegation(Resource, module="zfs", name="Delegation"):

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from providers import names
+from providers.scripts import script
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
@@ -22,8 +23,7 @@ KNOWN_PERMISSIONS = frozenset(DEFAULT_PERMISSIONS) | {
     "reservation", "snapdir", "sync", "logbias", "primarycache", "secondarycache", "volsize", "userquota",
     "groupquota", "userused", "groupused", "load-key", "change-key", "encryption", "keyformat", "keylocation"}
 
-CHOWN_MOUNTPOINT = ('mp=$(zfs get -H -o value mountpoint -- "$1") && [ "$(zfs get -H -o value mounted -- "$1")" = yes ] '
-                    '&& chown -- "$2" "$mp" && chmod -- "$3" "$mp" || { echo "dataset $1 is not mounted ($mp)" >&2; exit 3; }')
+CHOWN_MOUNTPOINT = script(__file__, "chown-mountpoint.sh")  # DATASET UID:GID MODE
 
 
 class ConflictError(RuntimeError):

@@ -19,12 +19,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
-from providers.scripts import script
 from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
-from providers.transport import Command, CommandError, HostError, for_host
-from providers.zfs.plan import DatasetInputs, observed_properties, plan_dataset
-
-_CHOWN_NEW = script(__file__, "chown-new.sh")  # DATASET UID GID MODE, for a dataset just created
+from providers.transport import CommandError, HostError, for_host
+from providers.zfs.plan import DatasetInputs, chown_new_mountpoint, create_command, observed_properties, plan_dataset
 
 
 def dataset_id(d: DatasetInputs) -> str:
@@ -75,10 +72,7 @@ class ZfsDatasetProvider(KeystoneProvider):
         ``zfs create`` failed: the caller then reads and plans as usual (adoption or a clear error)."""
         if d.ensure != "present":
             return None
-        create = Command.of("zfs", "create", *[x for p, v in d.properties.model_dump().items()
-                                               for x in ("-o", f"{p}={v}")], d.dataset)
-        chown = Command.of("sh", "-c", _CHOWN_NEW, "keystone-chown", d.dataset, str(d.owner_uid), str(d.owner_gid),
-                           d.mode)
+        create, chown = create_command(d), chown_new_mountpoint(d)
         try:
             _, after = write_and_read(d.host, [create, chown], _after(d))
         except CommandError as e:

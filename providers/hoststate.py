@@ -1,10 +1,10 @@
-"""A host's state as Keystone sees it, read in ONE round trip, and a per-process cache of it.
+"""A host's state as Keystone sees it, read in ONE round trip (pure: nothing here runs a command).
 
-``read_commands(scope)`` builds the read (pure), ``parse_host_state`` turns the captured output into
-a typed ``HostState`` (pure).  The scope is either narrow (one user / named datasets: what the slow
-paths of ``create`` and ``update`` need) or whole (every account, and a home tree: what
-``pulumi refresh`` needs).  ``HostStateCache`` gathers a host once for the provider process and
-serves every ``Read`` of that host from it; any write to the host drops it (see ``writing``).
+``read_commands(scope)`` builds the read, ``parse_host_state`` turns the captured output into a
+typed ``HostState``.  The scope is either narrow (one user / named datasets: what the slow paths of
+``create`` and ``update`` need) or whole (every account, and a home tree: what ``pulumi refresh``
+needs).  Running the read, and sharing it between the ``Read`` calls of a provider process, is
+``providers.readcache``'s job.
 
 The reads cost the host as few processes as they can, because under emulation a process is the
 unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``):
@@ -18,17 +18,14 @@ unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``
 """
 from __future__ import annotations
 
-import contextlib
 import posixpath
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 
 from providers.accounts.facts import GroupEntry, PasswdEntry, ParseError as AccountsParseError, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
 from providers.output import quote
 from providers.scripts import script
-from providers.transport import Command, HostTarget, Result, Transport, for_host
+from providers.host import Command, Result
 from providers.workstation.facts import GATHER, WorkstationFacts, parse_gather
 from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, ParseError as ZfsParseError, parse_zfs_allow, parse_zfs_get
 
@@ -228,74 +225,6 @@ def parse_host_state(results: list[Result], host: str | None = None) -> HostStat
             for name, grants in parse_zfs_allow(r.stdout, host).datasets.items():
                 state.allows.datasets.setdefault(name, {}).update(grants)
     return state
-
-
-def read_host_state(transport: Transport, scope: Scope) -> HostState:
-    """One round trip; reads are shared with concurrent callers asking for the same thing."""
-    _, reads = transport.exchange([], read_commands(scope))
-    return parse_host_state(reads, transport.target.name)
-
-
-def write_and_read(target: HostTarget, commands: list[Command], scope: Scope) -> tuple[list[Result], HostState]:
-    """``commands`` (stopping at the first failure, which raises ``CommandError``), then the read of
-    ``scope``, in one round trip — the read shared with concurrent callers.  Drops the cache."""
-    with CACHE.writing(target):
-        results, reads = for_host(target).exchange(commands, read_commands(scope))
-    return results, parse_host_state(reads, target.name)
-
-
-class HostStateCache:
-    """Every ``Read`` of a host in the provider process is served from one gather of that host.
-
-    The gather is the union of what the ``Read`` calls asked for (an account's ``Read`` asks for all
-    accounts and the tree mounted on its home's parent directory, a dataset's or delegation's
-    ``Read`` for all accounts and its parent's tree), so a refresh reads each host once.  Any write
-    to the host drops it: ``writing`` invalidates before the write starts *and* after it ends, so a
-    gather that overlapped a write is never kept.
-    """
-
-    TTL = 600.0  # a safety net for a long-lived process; a `pulumi refresh` takes far less
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[HostTarget, tuple[int, float, Scope, HostState]] = {}
-        self._host_locks: dict[HostTarget, threading.Lock] = {}
-        self._generation: dict[HostTarget, int] = {}
-        self.gathers = 0
-
-    def get(self, target: HostTarget, scope: Scope) -> HostState:
-        with self._lock:
-            host_lock = self._host_locks.setdefault(target, threading.Lock())
-        with host_lock:  # one gather per host at a time, however many threads ask at once
-            with self._lock:
-                gen = self._generation.get(target, 0)
-                hit = self._entries.get(target)
-                fresh = hit is not None and hit[0] == gen and time.monotonic() - hit[1] < self.TTL
-                if fresh and hit[2].covers(scope, hit[3]):
-                    return hit[3]
-                wanted = hit[2].union(scope) if fresh else scope
-            state = read_host_state(for_host(target), wanted)
-            with self._lock:
-                self.gathers += 1
-                if self._generation.get(target, 0) == gen:
-                    self._entries[target] = (gen, time.monotonic(), wanted, state)
-            return state
-
-    def invalidate(self, target: HostTarget) -> None:
-        with self._lock:
-            self._generation[target] = self._generation.get(target, 0) + 1
-            self._entries.pop(target, None)
-
-    @contextlib.contextmanager
-    def writing(self, target: HostTarget):
-        self.invalidate(target)
-        try:
-            yield
-        finally:
-            self.invalidate(target)
-
-
-CACHE = HostStateCache()
 
 
 def gather_scope(users: bool = True, roots: tuple[str, ...] = (), mount_dirs: tuple[str, ...] = ()) -> Scope:

@@ -20,7 +20,8 @@ from providers.accounts.facts import GroupEntry
 from providers.accounts.plan import AccountConflict, AccountInputs, observed, plan, retire
 from providers.base import KeystoneProvider
 from providers.scripts import script
-from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.hoststate import HostState, Scope, gather_scope
+from providers.readcache import CACHE, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 
 GUARD_MISS = 100  # the guard's exit when something of the account already exists

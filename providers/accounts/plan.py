@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
-from providers.transport import Command, HostTarget
+from providers.host import Command, HostTarget
 
 KEYS_WRITER = script(__file__, "write-keys.sh")  # HOME; the keys on stdin
 

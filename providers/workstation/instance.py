@@ -17,7 +17,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, read_host_state, write_and_read
+from providers.hoststate import HostState, Scope
+from providers.readcache import CACHE, read_host_state, write_and_read
 from providers.transport import HostError, for_host
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, plan_instance

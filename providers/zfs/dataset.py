@@ -19,7 +19,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.hoststate import HostState, Scope, gather_scope
+from providers.readcache import CACHE, read_host_state, write_and_read
 from providers.transport import CommandError, HostError, for_host
 from providers.zfs.plan import DatasetInputs, chown_new_mountpoint, create_command, observed_properties, plan_dataset
 

@@ -12,7 +12,8 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
 from providers.scripts import script
-from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.hoststate import HostState, Scope, gather_scope
+from providers.readcache import CACHE, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 from providers.zfs.facts import Grants
 from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation

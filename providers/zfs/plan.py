@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
-from providers.transport import Command, HostTarget
+from providers.host import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
 
 # docs/design.md ("ZFS homes"): what a person may do on their own home; `destroy` only on what they create below it.

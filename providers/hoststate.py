@@ -4,7 +4,7 @@
 typed ``HostState``.  The scope is either narrow (one user / named datasets: what the slow paths of
 ``create`` and ``update`` need) or whole (every account, and a home tree: what ``pulumi refresh``
 needs).  Running the read, and sharing it between the ``Read`` calls of a provider process, is
-``providers.readcache``'s job.
+``providers.hostcache``'s job.
 
 The reads cost the host as few processes as they can, because under emulation a process is the
 unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``):

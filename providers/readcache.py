@@ -22,8 +22,8 @@ The TTLs differ by what moves on its own: host state only changes when someone w
 safety net for a long-lived process); a BIRD daemon's protocol states and route counts change by
 themselves, so its read is shared only for the few seconds a refresh of its peer files takes (3 s).
 
-Host state lives here too (``CACHE``, ``read_host_state``, ``write_and_read``): the pure half —
-scopes, the read's commands and its parser — is ``providers.hoststate``.
+The instances: ``providers.hostcache.CACHE`` (host state; the pure half — scopes, the read's commands
+and its parser — is ``providers.hoststate``) and ``providers.bird.apply.READS`` (BIRD daemons).
 """
 from __future__ import annotations
 
@@ -31,10 +31,6 @@ import contextlib
 import threading
 import time
 from typing import Callable, Generic, Hashable, TypeVar
-
-from providers.host import Command, HostTarget, Result
-from providers.hoststate import HostState, Scope, parse_host_state, read_commands
-from providers.transport import Transport, for_host
 
 K = TypeVar("K", bound=Hashable)
 W = TypeVar("W")
@@ -111,40 +107,3 @@ class ReadCache(Generic[K, W, V]):
             yield
         finally:
             self.invalidate(key)
-
-
-# --- host state ---------------------------------------------------------------------------------
-
-def read_host_state(transport: Transport, scope: Scope) -> HostState:
-    """One round trip; reads are shared with concurrent callers asking for the same thing."""
-    _, reads = transport.exchange([], read_commands(scope))
-    return parse_host_state(reads, transport.target.name)
-
-
-class HostStateCache(ReadCache[HostTarget, Scope, HostState]):
-    """Every ``Read`` of a host in the provider process is served from one gather of that host.
-
-    The gather is the union of what the ``Read`` calls asked for (an account's ``Read`` asks for all
-    accounts and the tree mounted on its home's parent directory, a dataset's or delegation's
-    ``Read`` for all accounts and its parent's tree), so a refresh reads each host once.  Any write
-    to the host drops it (``writing``).
-    """
-
-    TTL = 600.0  # a safety net for a long-lived process; a `pulumi refresh` takes far less
-
-    def __init__(self) -> None:
-        super().__init__(self.TTL, covers=lambda have, state, want: have.covers(want, state), union=Scope.union)
-
-    def get(self, target: HostTarget, scope: Scope) -> HostState:
-        return self.get_or_read(target, scope, lambda wanted: read_host_state(for_host(target), wanted))
-
-
-CACHE = HostStateCache()
-
-
-def write_and_read(target: HostTarget, commands: list[Command], scope: Scope) -> tuple[list[Result], HostState]:
-    """``commands`` (stopping at the first failure, which raises ``CommandError``), then the read of
-    ``scope``, in one round trip — the read shared with concurrent callers.  Drops the cache."""
-    with CACHE.writing(target):
-        results, reads = for_host(target).exchange(commands, read_commands(scope))
-    return results, parse_host_state(reads, target.name)

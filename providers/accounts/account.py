@@ -21,7 +21,7 @@ from providers.accounts.plan import AccountConflict, AccountInputs, observed, pl
 from providers.base import KeystoneProvider
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
-from providers.readcache import CACHE, read_host_state, write_and_read
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 
 GUARD_MISS = 100  # the guard's exit when something of the account already exists

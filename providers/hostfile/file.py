@@ -16,7 +16,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
 from providers.hostfile.plan import FileInputs, observed, parse_read, plan_file, read_command
-from providers.readcache import CACHE
+from providers.hostcache import CACHE
 from providers.transport import HostError, for_host
 
 

@@ -18,7 +18,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from providers.base import KeystoneProvider
 from providers.hoststate import HostState, Scope
-from providers.readcache import CACHE, read_host_state, write_and_read
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import HostError, for_host
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, plan_instance

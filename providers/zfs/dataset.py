@@ -20,7 +20,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider
 from providers.hoststate import HostState, Scope, gather_scope
-from providers.readcache import CACHE, read_host_state, write_and_read
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import CommandError, HostError, for_host
 from providers.zfs.plan import DatasetInputs, chown_new_mountpoint, create_command, observed_properties, plan_dataset
 

@@ -13,7 +13,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from providers.base import KeystoneProvider
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
-from providers.readcache import CACHE, read_host_state, write_and_read
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 from providers.zfs.facts import Grants
 from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation

@@ -10,7 +10,7 @@ import pytest
 
 from providers.accounts.account import OsAccountProvider
 from providers.hoststate import gather_scope
-from providers.readcache import CACHE, read_host_state
+from providers.hostcache import CACHE, read_host_state
 from providers.transport import for_host
 from providers.zfs.dataset import ZfsDatasetProvider
 from providers.zfs.delegation import ZfsDelegationProvider

@@ -14,7 +14,7 @@ import pytest
 
 from engine.paths import ROOT
 
-EFFECTFUL = ("subprocess", "providers.transport", "providers.readcache", "pulumi", "grpc", "urllib.request",
+EFFECTFUL = ("subprocess", "providers.transport", "providers.hostcache", "pulumi", "grpc", "urllib.request",
              "http.client", "providers.zerotier.client")
 
 PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers.output", "providers.names",
@@ -46,4 +46,4 @@ def test_a_pure_module_imports_nothing_effectful(module):
 
 
 def test_the_probe_sees_an_effectful_import():
-    assert "providers.transport" in effectful_imports("providers.readcache")
+    assert "providers.transport" in effectful_imports("providers.hostcache")

@@ -28,15 +28,25 @@ def strip_internal(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if not k.startswith("__")}
 
 
+#: What the engine sends for a value not known yet in a preview (an unresolved output).
+UNKNOWN = rpc.UNKNOWN
+
+
 def is_unknown(value: Any) -> bool:
-    """A value not known yet (a preview with unresolved outputs), anywhere inside ``value``."""
-    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+    """A value not known yet (a preview with unresolved outputs), anywhere inside ``value``.  The one
+    test of unknowns for every provider."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, dict):
         return any(is_unknown(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(is_unknown(v) for v in value)
     return False
+
+
+def unknown_keys(props: dict[str, Any]) -> set[str]:
+    """The inputs of ``props`` holding an unknown value (at any depth)."""
+    return {k for k, v in strip_internal(props).items() if is_unknown(v)}
 
 
 def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:

@@ -27,12 +27,10 @@ import pydantic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.base import KeystoneProvider, strip_internal
+from providers.base import KeystoneProvider, is_unknown, strip_internal
 from providers.bird import apply, parse, render, report
 from providers.bird.models import RECEIVE_LIMIT_FACTOR, PeerSpec, RouteServer
 from providers.bird.plan import Change
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (a preview's unknown output)
 
 
 def route_server_identity(rs: RouteServer) -> tuple:
@@ -77,7 +75,7 @@ class PeerFileInputs(BaseModel):
                 outside = [str(a) for a in addrs if a not in lan]
                 if outside:
                     errors.append(f"neighbor addresses {', '.join(outside)} are outside the peering LAN {lan}")
-        if self.base_config_id not in (None, UNKNOWN, rs.name):
+        if self.base_config_id not in (None, rs.name) and not is_unknown(self.base_config_id):
             errors.append(f"base_config_id {self.base_config_id!r} is not the bird:ServerConfig of route server {rs.name!r}")
         if errors:
             raise ValueError("; ".join(errors))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pydantic
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
@@ -104,3 +104,32 @@ class KeystoneProvider(ResourceProvider):
     def _same_identity(key: str, old: Any, new: Any) -> bool:
         """A host is the same host when its name is (a new address or port is an update)."""
         return key == "host" and host_name(old) == host_name(new)
+
+
+class PlannedProvider(KeystoneProvider):
+    """The CRUD shape of a resource planned against a host's state (accounts, datasets, delegations,
+    files, workstation instances and workspaces).
+
+    A subclass gives ``resource_id`` and ``_apply`` (read, plan, write and read back, refuse what did
+    not converge; returns the outputs) and may give ``_create_new``: the common case of a create in
+    one round trip, returning None when the host holds something already (then ``_apply`` adopts or
+    refuses it).  ``create`` is ``_create_new`` or else ``_apply``; ``update`` is ``_apply`` of the
+    new inputs.  ``read`` and ``delete`` are the subclass's own.
+    """
+
+    def resource_id(self, inputs: Any) -> str:
+        raise NotImplementedError
+
+    def _apply(self, inputs: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _create_new(self, inputs: Any) -> dict[str, Any] | None:
+        return None
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.inputs(props)
+        outs = self._create_new(inputs)
+        return CreateResult(self.resource_id(inputs), outs if outs is not None else self._apply(inputs))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._apply(self.inputs(news)))

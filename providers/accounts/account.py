@@ -14,11 +14,11 @@ import posixpath
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource
 
 from providers.accounts.facts import GroupEntry
 from providers.accounts.plan import AccountConflict, AccountInputs, observed, plan, retire
-from providers.base import KeystoneProvider
+from providers.base import PlannedProvider
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
@@ -32,9 +32,12 @@ def account_id(inputs: AccountInputs) -> str:
     return f"{inputs.host.name}/{inputs.username}"
 
 
-class OsAccountProvider(KeystoneProvider):
+class OsAccountProvider(PlannedProvider):
     Inputs = AccountInputs
     IDENTITY = ("host", "username")
+
+    def resource_id(self, inputs: AccountInputs) -> str:
+        return account_id(inputs)
 
     def _apply(self, desired: AccountInputs, before: HostState | None = None) -> dict[str, Any]:
         """Read (unless ``before`` is given), plan, write and read back (one round trip)."""
@@ -80,14 +83,6 @@ class OsAccountProvider(KeystoneProvider):
                 return None
             raise
         return self._converged(desired, after)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        desired = self.inputs(props)
-        outs = self._create_new(desired)
-        return CreateResult(account_id(desired), outs if outs is not None else self._apply(desired))
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(self.inputs(news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         desired = self.inputs(props)

@@ -16,9 +16,9 @@ import time
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource, UpdateResult
 
-from providers.base import KeystoneProvider
+from providers.base import PlannedProvider
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import CommandError, HostError, for_host
@@ -39,9 +39,12 @@ def _after(d: DatasetInputs) -> Scope:
     return Scope(users=(), datasets=(d.dataset,))
 
 
-class ZfsDatasetProvider(KeystoneProvider):
+class ZfsDatasetProvider(PlannedProvider):
     Inputs = DatasetInputs
     IDENTITY = ("host", "dataset")
+
+    def resource_id(self, inputs: DatasetInputs) -> str:
+        return dataset_id(inputs)
 
     def _apply(self, d: DatasetInputs) -> dict[str, Any]:
         before = read_host_state(for_host(d.host), _scope(d))
@@ -81,11 +84,6 @@ class ZfsDatasetProvider(KeystoneProvider):
                 return None
             raise
         return self._outputs(d, after, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), None)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        d = self.inputs(props)
-        outs = self._create_new(d)
-        return CreateResult(dataset_id(d), outs if outs is not None else self._apply(d))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         d = self.inputs(news)

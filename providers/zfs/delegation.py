@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource
 
-from providers.base import KeystoneProvider
+from providers.base import PlannedProvider
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
@@ -30,9 +30,12 @@ def _granted(state: HostState, d: DelegationInputs) -> dict[str, list[str]]:
     return {"local": sorted(g.local), "descendent": sorted(g.descendent)}
 
 
-class ZfsDelegationProvider(KeystoneProvider):
+class ZfsDelegationProvider(PlannedProvider):
     Inputs = DelegationInputs
     IDENTITY = ("host", "dataset", "user")
+
+    def resource_id(self, inputs: DelegationInputs) -> str:
+        return delegation_id(inputs)
 
     def _apply(self, d: DelegationInputs) -> dict[str, Any]:
         before = read_host_state(for_host(d.host), Scope(users=(d.user,), datasets=(d.dataset,), allows=(d.dataset,)))
@@ -66,14 +69,6 @@ class ZfsDelegationProvider(KeystoneProvider):
         if plan_delegation(d, after.allows.grants(d.dataset, d.user)):
             return None
         return {**d.model_dump(mode="json"), "granted": _granted(after, d)}
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        d = self.inputs(props)
-        outs = self._create_new(d)
-        return CreateResult(delegation_id(d), outs if outs is not None else self._apply(d))
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(self.inputs(news)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         d = self.inputs(props)

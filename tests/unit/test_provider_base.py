@@ -16,3 +16,29 @@ def test_unknown_keys_names_the_inputs_holding_one_and_skips_internal_ones():
     props = {"name": "x", "host": {"address": UNKNOWN}, "ips": ["10.0.0.1", UNKNOWN], "__provider": UNKNOWN}
     assert unknown_keys(props) == {"host", "ips"}
     assert unknown_keys({"name": "x"}) == set()
+
+
+def test_a_planned_create_takes_the_one_round_trip_path_else_applies():
+    from pydantic import BaseModel
+
+    from providers.base import PlannedProvider
+
+    class Inputs(BaseModel):
+        name: str
+        fresh: bool = True
+
+    class Provider(PlannedProvider):
+        def resource_id(self, inputs):
+            return f"h/{inputs.name}"
+
+        def _create_new(self, inputs):
+            return {"via": "new"} if inputs.fresh else None  # None: something is there already
+
+        def _apply(self, inputs):
+            return {"via": "apply", "name": inputs.name}
+
+    Provider.Inputs = Inputs
+    p = Provider()
+    assert (p.create({"name": "a"}).id, p.create({"name": "a"}).outs) == ("h/a", {"via": "new"})
+    assert p.create({"name": "b", "fresh": False}).outs == {"via": "apply", "name": "b"}
+    assert p.update("h/a", {"name": "a"}, {"name": "c"}).outs == {"via": "apply", "name": "c"}

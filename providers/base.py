@@ -14,7 +14,8 @@ module-level caches (``providers.transport.for_host``).
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import dataclasses
+from typing import Any, ClassVar, Mapping
 
 import pydantic
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
@@ -47,6 +48,25 @@ def is_unknown(value: Any) -> bool:
 def unknown_keys(props: dict[str, Any]) -> set[str]:
     """The inputs of ``props`` holding an unknown value (at any depth)."""
     return {k for k, v in strip_internal(props).items() if is_unknown(v)}
+
+
+def resource_props(args: Any, outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The props a dynamic resource registers: its inputs, and each of ``outputs`` as None (so the
+    engine knows it as an output and the resource class can declare it as an attribute).
+
+    The one way every Keystone resource class builds them, whatever its ``args`` are: a pydantic
+    inputs model (dumped as JSON: what ``check`` validates again), a dataclass of ``pulumi.Input``
+    values (kept as they are, so outputs of other resources resolve), or a mapping whose values may
+    be pydantic models (each dumped)."""
+    if isinstance(args, pydantic.BaseModel):
+        props = args.model_dump(mode="json")
+    elif dataclasses.is_dataclass(args) and not isinstance(args, type):
+        props = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
+    elif isinstance(args, Mapping):
+        props = {k: (v.model_dump(mode="json") if isinstance(v, pydantic.BaseModel) else v) for k, v in args.items()}
+    else:
+        raise TypeError(f"resource args must be a pydantic model, a dataclass or a mapping, not {type(args).__name__}")
+    return {**dict.fromkeys(outputs), **props}
 
 
 def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:

@@ -18,7 +18,7 @@ from pulumi.dynamic import ReadResult, Resource
 
 from providers.accounts.facts import GroupEntry
 from providers.accounts.plan import AccountConflict, AccountInputs, observed, plan, retire
-from providers.base import PlannedProvider
+from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
@@ -113,8 +113,7 @@ class OsAccount(Resource, module="os", name="Account"):
 
     def __init__(self, name: str, args: AccountInputs, opts: pulumi.ResourceOptions | None = None):
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["password_hash"]))
-        props = args.model_dump(mode="json")
-        props["observed_uid"] = None
+        props = resource_props(args, ("observed_uid",))
         # additional_secret_outputs only covers outputs: the hash is also an input, stored in the
         # state's inputs, so it goes in as a secret (encrypted in state; the provider sees it plain).
         if props["password_hash"] is not None:

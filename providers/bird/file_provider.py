@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 
 import pydantic
 from pulumi.dynamic import CheckResult, DiffResult, ReadResult
-from pydantic import BaseModel
 
 from providers.base import KeystoneProvider, strip_internal
 from providers.bird import apply, parse, render
@@ -30,10 +29,6 @@ from providers.bird.models import RouteServer
 def route_server_identity(rs: RouteServer) -> tuple:
     """What makes a route server's files other files: a change here replaces them."""
     return (rs.name, rs.config_dir, rs.peers_dir)
-
-
-def _plain(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.model_dump(mode="json") if isinstance(v, BaseModel) else v) for k, v in props.items()}
 
 
 class BirdFileProvider(KeystoneProvider):

@@ -26,9 +26,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.base import is_unknown
+from providers.base import is_unknown, resource_props
 from providers.bird import apply, parse, render, report
-from providers.bird.file_provider import BirdFileProvider, _plain
+from providers.bird.file_provider import BirdFileProvider
 from providers.bird.models import RECEIVE_LIMIT_FACTOR, PeerSpec, RouteServer
 from providers.bird.plan import Change
 
@@ -162,5 +162,5 @@ class BirdPeerFile(pulumi.dynamic.Resource, module="bird", name="PeerFile"):
     sessions: pulumi.Output[dict]
     routes: pulumi.Output[dict]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(BirdPeerFileProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)
+    def __init__(self, name: str, args: PeerFileInputs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        super().__init__(BirdPeerFileProvider(), name, resource_props(args, OUTPUTS), opts)

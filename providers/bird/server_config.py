@@ -33,8 +33,9 @@ import pydantic
 from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from providers.base import resource_props
 from providers.bird import apply, parse, render, report
-from providers.bird.file_provider import BirdFileProvider, _plain
+from providers.bird.file_provider import BirdFileProvider
 from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
 from providers.bird.peer_file import PeerFileInputs
 from providers.bird.plan import Change, Seed
@@ -178,5 +179,6 @@ class BirdServerConfig(pulumi.dynamic.Resource, module="bird", name="ServerConfi
     protocols: pulumi.Output[dict]
     routes: pulumi.Output[dict]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(BirdServerConfigProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)
+    def __init__(self, name: str, args: ServerConfigInputs | dict[str, Any],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(BirdServerConfigProvider(), name, resource_props(args, OUTPUTS), opts)

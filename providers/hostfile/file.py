@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import ReadResult, Resource
 
-from providers.base import PlannedProvider
+from providers.base import PlannedProvider, resource_props
 from providers.hostfile.plan import FileInputs, observed, parse_read, plan_file, read_command
 from providers.hostcache import CACHE
 from providers.transport import HostError, for_host
@@ -78,6 +78,5 @@ class ManagedFile(Resource, module="host", name="ManagedFile"):
     backup: pulumi.Output[str]
 
     def __init__(self, name: str, args: FileInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")
-        props.update(digest=None, kind=None, diverged=None, backup=None)
-        super().__init__(ManagedFileProvider(), name, props, opts)
+        super().__init__(ManagedFileProvider(), name, resource_props(args, ("digest", "kind", "diverged", "backup")),
+                         opts)

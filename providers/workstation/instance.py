@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import DiffResult, ReadResult, Resource, UpdateResult
 
-from providers.base import PlannedProvider
+from providers.base import PlannedProvider, resource_props
 from providers.hoststate import HostState, Scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import HostError, for_host
@@ -102,6 +102,5 @@ class ServiceInstance(Resource, module="workstation", name="ServiceInstance"):
     pending_restart: pulumi.Output[bool]
 
     def __init__(self, name: str, args: InstanceInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")
-        props.update(running=None, unit_enabled=None, env_digest=None, pending_restart=None, sessions=None)
-        super().__init__(ServiceInstanceProvider(), name, props, opts)
+        outputs = ("running", "unit_enabled", "env_digest", "pending_restart", "sessions")
+        super().__init__(ServiceInstanceProvider(), name, resource_props(args, outputs), opts)

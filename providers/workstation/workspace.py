@@ -13,7 +13,7 @@ import pulumi
 from pulumi.dynamic import ReadResult, Resource
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import PlannedProvider
+from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.transport import Command, HostTarget, for_host
 
@@ -75,6 +75,4 @@ class Workspace(Resource, module="workstation", name="Workspace"):
     """A person's git workspace on one host (``pulumi-python:dynamic/workstation:Workspace``)."""
 
     def __init__(self, name: str, args: WorkspaceInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")
-        props.update(cloned=None, present=None)
-        super().__init__(WorkspaceProvider(), name, props, opts)
+        super().__init__(WorkspaceProvider(), name, resource_props(args, ("cloned", "present")), opts)

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from providers.base import KeystoneProvider, check_failures, unknown_keys
+from providers.base import KeystoneProvider, check_failures, resource_props, unknown_keys
 from providers.zerotier.client import RetryPolicy, Timeouts, ZeroTierClient
 from providers.zerotier.model import (
     DesiredMember,
@@ -272,6 +272,4 @@ class ZeroTierMember(Resource, module="zerotier", name="Member"):
     """The controller's revision counter of the member after the last write or refresh."""
 
     def __init__(self, resource_name: str, args: ZeroTierMemberArgs, opts: pulumi.ResourceOptions | None = None):
-        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
-        props.update({k: None for k in OUTPUT_ONLY})
-        super().__init__(ZeroTierMemberProvider(), resource_name, props, opts)
+        super().__init__(ZeroTierMemberProvider(), resource_name, resource_props(args, OUTPUT_ONLY), opts)

@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import ReadResult, Resource, UpdateResult
 
-from providers.base import PlannedProvider
+from providers.base import PlannedProvider, resource_props
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import CommandError, HostError, for_host
@@ -126,5 +126,5 @@ class ZfsDataset(Resource, module="zfs", name="Dataset"):
     """A home dataset (``pulumi-python:dynamic/zfs:Dataset``)."""
 
     def __init__(self, name: str, args: DatasetInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")  # outputs add observed, mountpoint, archived_as
-        super().__init__(ZfsDatasetProvider(), name, props, opts)
+        # outputs add observed, mountpoint, archived_as (not declared: nothing reads them as attributes)
+        super().__init__(ZfsDatasetProvider(), name, resource_props(args), opts)

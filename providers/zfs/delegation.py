@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import ReadResult, Resource
 
-from providers.base import PlannedProvider
+from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
@@ -97,5 +97,5 @@ class ZfsDelegation(Resource, module="zfs", name="Delegation"):
     """``zfs allow`` for a person on their own home (``pulumi-python:dynamic/zfs:Delegation``)."""
 
     def __init__(self, name: str, args: DelegationInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")  # outputs add granted
-        super().__init__(ZfsDelegationProvider(), name, props, opts)
+        # outputs add granted (not declared: nothing reads it as an attribute)
+        super().__init__(ZfsDelegationProvider(), name, resource_props(args), opts)

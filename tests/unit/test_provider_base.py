@@ -42,3 +42,31 @@ def test_a_planned_create_takes_the_one_round_trip_path_else_applies():
     assert (p.create({"name": "a"}).id, p.create({"name": "a"}).outs) == ("h/a", {"via": "new"})
     assert p.create({"name": "b", "fresh": False}).outs == {"via": "apply", "name": "b"}
     assert p.update("h/a", {"name": "a"}, {"name": "c"}).outs == {"via": "apply", "name": "c"}
+
+
+def test_resource_props_from_a_model_a_dataclass_or_a_mapping_with_the_outputs_as_none():
+    import dataclasses
+
+    import pytest
+    from pydantic import BaseModel
+
+    from providers.base import resource_props
+
+    class Inner(BaseModel):
+        port: int = 22
+
+    class Inputs(BaseModel):
+        name: str
+        inner: Inner = Inner()
+
+    @dataclasses.dataclass
+    class Args:
+        name: object  # a pulumi.Input: kept as it is
+        flag: bool = True
+
+    sentinel = object()
+    assert resource_props(Inputs(name="a"), ("digest",)) == {"name": "a", "inner": {"port": 22}, "digest": None}
+    assert resource_props(Args(sentinel), ("revision",)) == {"name": sentinel, "flag": True, "revision": None}
+    assert resource_props({"inner": Inner(port=2), "n": 1}, ("path",)) == {"inner": {"port": 2}, "n": 1, "path": None}
+    with pytest.raises(TypeError, match="pydantic model, a dataclass or a mapping"):
+        resource_props(["name"])

@@ -26,7 +26,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.base import is_unknown, resource_props
+from providers.base import UNKNOWN, resource_props
 from providers.bird import apply, parse, render, report
 from providers.bird.file_provider import BirdFileProvider
 from providers.bird.models import RECEIVE_LIMIT_FACTOR, PeerSpec, RouteServer
@@ -71,7 +71,7 @@ class PeerFileInputs(BaseModel):
                 outside = [str(a) for a in addrs if a not in lan]
                 if outside:
                     errors.append(f"neighbor addresses {', '.join(outside)} are outside the peering LAN {lan}")
-        if self.base_config_id not in (None, rs.name) and not is_unknown(self.base_config_id):
+        if self.base_config_id not in (None, UNKNOWN, rs.name):
             errors.append(f"base_config_id {self.base_config_id!r} is not the bird:ServerConfig of route server {rs.name!r}")
         if errors:
             raise ValueError("; ".join(errors))

@@ -30,7 +30,7 @@ from providers.host import (  # noqa: F401  (re-exported: their old home)
 )
 from providers.transport.base import Stats, Transport, log_round_trip  # noqa: F401
 from providers.transport.local import LocalTransport
-from providers.transport.ssh import SshTransport, control_dir  # noqa: F401
+from providers.transport.ssh import SshTransport, _BatchFailed, control_dir  # noqa: F401
 
 
 _TRANSPORTS: dict[HostTarget, Transport] = {}

@@ -25,8 +25,7 @@ import subprocess
 import pytest
 
 from providers.transport import Command, CommandError, HostError, HostTarget, LocalTransport, SshTransport, \
-    TransportError
-from providers.transport.ssh import _BatchFailed
+    TransportError, _BatchFailed
 from providers.zerotier import member as zt_member
 from providers.zerotier.model import ZeroTierError
 from tests.fakes.zerotier_controller import DEFAULT_NETWORK, FakeZeroTierController, _Answer

@@ -13,7 +13,6 @@ from fake_bird_host import FakeBirdHost  # noqa: E402
 
 from providers.bird import apply, parse, plan, render  # noqa: E402
 from providers.bird.plan import Change, Observed, Step  # noqa: E402
-from providers.readcache import ReadCache  # noqa: E402
 from providers.transport import Result  # noqa: E402
 
 RS = samples.RS
@@ -230,6 +229,8 @@ def test_device_protocol_rename_gets_a_restart() -> None:
 def host(monkeypatch) -> FakeBirdHost:
     h = FakeBirdHost()
     monkeypatch.setattr(apply, "for_host", lambda target: h)
+    from providers.readcache import ReadCache
+
     monkeypatch.setattr(apply, "READS", ReadCache(apply.READ_TTL))
     h.files["/etc/bird/bird.conf"] = MAIN
     h.files[f"{PEERS}/as64502.conf"] = peer_text("as64502")

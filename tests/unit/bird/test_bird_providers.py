@@ -13,8 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bird_samples as samples  # noqa: E402
 
 from providers.bird import render  # noqa: E402
-from providers.base import UNKNOWN  # noqa: E402
-from providers.bird.peer_file import BirdPeerFile, BirdPeerFileProvider, PeerFileInputs  # noqa: E402
+from providers.bird.peer_file import UNKNOWN, BirdPeerFile, BirdPeerFileProvider, PeerFileInputs  # noqa: E402
 from providers.bird.server_config import BirdServerConfig, BirdServerConfigProvider  # noqa: E402
 
 RS = samples.RS.model_dump(mode="json")

@@ -14,10 +14,11 @@ module-level caches (``providers.transport.for_host``).
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import dataclasses
+from typing import Any, ClassVar, Mapping
 
 import pydantic
-from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
@@ -28,15 +29,44 @@ def strip_internal(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if not k.startswith("__")}
 
 
+#: What the engine sends for a value not known yet in a preview (an unresolved output).
+UNKNOWN = rpc.UNKNOWN
+
+
 def is_unknown(value: Any) -> bool:
-    """A value not known yet (a preview with unresolved outputs), anywhere inside ``value``."""
-    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+    """A value not known yet (a preview with unresolved outputs), anywhere inside ``value``.  The one
+    test of unknowns for every provider."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, dict):
         return any(is_unknown(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(is_unknown(v) for v in value)
     return False
+
+
+def unknown_keys(props: dict[str, Any]) -> set[str]:
+    """The inputs of ``props`` holding an unknown value (at any depth)."""
+    return {k for k, v in strip_internal(props).items() if is_unknown(v)}
+
+
+def resource_props(args: Any, outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The props a dynamic resource registers: its inputs, and each of ``outputs`` as None (so the
+    engine knows it as an output and the resource class can declare it as an attribute).
+
+    The one way every Keystone resource class builds them, whatever its ``args`` are: a pydantic
+    inputs model (dumped as JSON: what ``check`` validates again), a dataclass of ``pulumi.Input``
+    values (kept as they are, so outputs of other resources resolve), or a mapping whose values may
+    be pydantic models (each dumped)."""
+    if isinstance(args, pydantic.BaseModel):
+        props = args.model_dump(mode="json")
+    elif dataclasses.is_dataclass(args) and not isinstance(args, type):
+        props = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
+    elif isinstance(args, Mapping):
+        props = {k: (v.model_dump(mode="json") if isinstance(v, pydantic.BaseModel) else v) for k, v in args.items()}
+    else:
+        raise TypeError(f"resource args must be a pydantic model, a dataclass or a mapping, not {type(args).__name__}")
+    return {**dict.fromkeys(outputs), **props}
 
 
 def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
@@ -94,3 +124,32 @@ class KeystoneProvider(ResourceProvider):
     def _same_identity(key: str, old: Any, new: Any) -> bool:
         """A host is the same host when its name is (a new address or port is an update)."""
         return key == "host" and host_name(old) == host_name(new)
+
+
+class PlannedProvider(KeystoneProvider):
+    """The CRUD shape of a resource planned against a host's state (accounts, datasets, delegations,
+    files, workstation instances and workspaces).
+
+    A subclass gives ``resource_id`` and ``_apply`` (read, plan, write and read back, refuse what did
+    not converge; returns the outputs) and may give ``_create_new``: the common case of a create in
+    one round trip, returning None when the host holds something already (then ``_apply`` adopts or
+    refuses it).  ``create`` is ``_create_new`` or else ``_apply``; ``update`` is ``_apply`` of the
+    new inputs.  ``read`` and ``delete`` are the subclass's own.
+    """
+
+    def resource_id(self, inputs: Any) -> str:
+        raise NotImplementedError
+
+    def _apply(self, inputs: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _create_new(self, inputs: Any) -> dict[str, Any] | None:
+        return None
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.inputs(props)
+        outs = self._create_new(inputs)
+        return CreateResult(self.resource_id(inputs), outs if outs is not None else self._apply(inputs))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._apply(self.inputs(news)))

@@ -1,10 +1,10 @@
-"""A host's state as Keystone sees it, read in ONE round trip, and a per-process cache of it.
+"""A host's state as Keystone sees it, read in ONE round trip (pure: nothing here runs a command).
 
-``read_commands(scope)`` builds the read (pure), ``parse_host_state`` turns the captured output into
-a typed ``HostState`` (pure).  The scope is either narrow (one user / named datasets: what the slow
-paths of ``create`` and ``update`` need) or whole (every account, and a home tree: what
-``pulumi refresh`` needs).  ``HostStateCache`` gathers a host once for the provider process and
-serves every ``Read`` of that host from it; any write to the host drops it (see ``writing``).
+``read_commands(scope)`` builds the read, ``parse_host_state`` turns the captured output into a
+typed ``HostState``.  The scope is either narrow (one user / named datasets: what the slow paths of
+``create`` and ``update`` need) or whole (every account, and a home tree: what ``pulumi refresh``
+needs).  Running the read, and sharing it between the ``Read`` calls of a provider process, is
+``providers.hostcache``'s job.
 
 The reads cost the host as few processes as they can, because under emulation a process is the
 unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``):
@@ -18,81 +18,31 @@ unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``
 """
 from __future__ import annotations
 
-import contextlib
 import posixpath
-import threading
-import time
+import re
 from dataclasses import dataclass, field
 
 from providers.accounts.facts import GroupEntry, PasswdEntry, ParseError as AccountsParseError, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
 from providers.output import quote
-from providers.transport import Command, HostTarget, Result, Transport, for_host
+from providers.scripts import script
+from providers.host import Command, Result
 from providers.workstation.facts import GATHER, WorkstationFacts, parse_gather
 from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, ParseError as ZfsParseError, parse_zfs_allow, parse_zfs_get
 
-# Accounts in one process tree (sh + three getent): sections "@@passwd", "@@group", "@@shadow", then
-# "@@keys" with each user's authorized_keys framed by "@@keys <user>" lines (builtins: no process per user).
-# A symlinked ~/.ssh or authorized_keys is not followed (its keys read as none: the next apply
-# replaces the link with a file, written as the user).
-_ACCOUNTS = r'''pw=$(getent passwd "$@")
-echo @@passwd; [ -n "$pw" ] && printf '%s\n' "$pw"
-echo @@group; getent group
-echo @@shadow; getent shadow "$@"
-echo @@keys
-[ -n "$pw" ] && printf '%s\n' "$pw" | while IFS=: read -r u _ uid _ _ home _; do
-  [ "$uid" -ge 1000 ] 2>/dev/null || continue
-  printf '@@keys %s\n' "$u"
-  # never follow a link the user made (root would read its target): such keys read as none
-  f=$home/.ssh/authorized_keys
-  { [ -L "$home/.ssh" ] || [ -L "$f" ] || [ ! -f "$f" ]; } && continue
-  while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
-done; true'''
+_ACCOUNTS = script(__file__, "accounts/read.sh")  # every account, or those named: sections per getent database
+_ZFS = script(__file__, "zfs/read.sh")  # named datasets, trees, mounts, owners, delegations
 
-# Arguments: "-n NAME" (a named dataset), "-r ROOT" (a tree: ROOT and its children), "-m DIR" (the
-# tree of the dataset mounted on DIR), "-a NAME" (`zfs allow` of NAME), "-A" (`zfs allow` of every
-# child of the trees).  Sections: "@@root DIR DATASET", "@@get", "@@mounts" (dataset<TAB>mountpoint),
-# "@@stat" (uid:gid:mode<TAB>mountpoint), "@@allow".
-_ZFS = r'''nl='
-'; tab=$(printf '\t'); names=; roots=; dirs=; allow=; allkids=
-while [ $# -gt 0 ]; do
-  case $1 in
-    -n) names="$names$2$nl"; shift ;;
-    -r) roots="$roots$2$nl"; shift ;;
-    -m) dirs="$dirs$2$nl"; shift ;;
-    -a) allow="$allow$2$nl"; shift ;;
-    -A) allkids=1 ;;
-  esac; shift
-done
-IFS=$nl
-for d in $dirs; do
-  while IFS=' ' read -r dev mp fs _; do
-    [ "$fs" = zfs ] && [ "$mp" = "$d" ] && { printf '@@root %s %s\n' "$d" "$dev"; roots="$roots$dev$nl"; }
-  done </proc/self/mounts
-done
-echo @@get
-props=type,mountpoint,readonly,encryption,quota,compression,recordsize,atime
-got=
-[ -n "$names" ] && got=$(zfs get -H -p -o name,property,value,source "$props" $names 2>/dev/null)
-[ -n "$roots" ] && got="$got$nl$(zfs get -H -p -o name,property,value,source -d 1 -t filesystem,volume "$props" $roots 2>/dev/null)"
-printf '%s\n' "$got"
-known=$(printf '%s\n' "$got" | while IFS=$tab read -r n p _; do [ "$p" = type ] && printf '%s\n' "$n"; done)
-echo @@mounts
-mps=
-while IFS=' ' read -r dev mp fs _; do
-  [ "$fs" = zfs ] || continue
-  case "$nl$known$nl" in *"$nl$dev$nl"*) printf '%s\t%s\n' "$dev" "$mp"; mps="$mps$mp$nl" ;; esac
-done </proc/self/mounts
-echo @@stat
-[ -n "$mps" ] && stat -c "%u:%g:%a$tab%n" -- $mps 2>/dev/null
-echo @@allow
-if [ -n "$allkids" ]; then
-  for n in $known; do for r in $roots; do [ "${n%/*}" = "$r" ] && [ "$n" != "$r" ] && { allow="$allow$n$nl"; break; }; done; done
-fi
-for n in $allow; do zfs allow "$n" 2>/dev/null; done
-true'''
 
-_ZFS_PROPS = "type,mountpoint,readonly,encryption,quota,compression,recordsize,atime"
-assert tuple(_ZFS_PROPS.split(",")) == READ_PROPERTIES  # the script spells them out
+def script_properties(text: str) -> tuple[str, ...]:
+    """The properties a ZFS read script asks ``zfs get`` for (its own ``props=`` line)."""
+    m = re.search(r"^props=([a-z,]+)$", text, re.M)
+    if m is None:
+        raise RuntimeError("providers/zfs/read.sh: no props= line")
+    return tuple(m.group(1).split(","))
+
+
+if script_properties(_ZFS) != READ_PROPERTIES:  # the parser reads what the script asks for, no more, no less
+    raise RuntimeError(f"providers/zfs/read.sh reads {script_properties(_ZFS)}, the parser expects {READ_PROPERTIES}")
 
 
 @dataclass(frozen=True)
@@ -275,74 +225,6 @@ def parse_host_state(results: list[Result], host: str | None = None) -> HostStat
             for name, grants in parse_zfs_allow(r.stdout, host).datasets.items():
                 state.allows.datasets.setdefault(name, {}).update(grants)
     return state
-
-
-def read_host_state(transport: Transport, scope: Scope) -> HostState:
-    """One round trip; reads are shared with concurrent callers asking for the same thing."""
-    _, reads = transport.exchange([], read_commands(scope))
-    return parse_host_state(reads, transport.target.name)
-
-
-def write_and_read(target: HostTarget, commands: list[Command], scope: Scope) -> tuple[list[Result], HostState]:
-    """``commands`` (stopping at the first failure, which raises ``CommandError``), then the read of
-    ``scope``, in one round trip — the read shared with concurrent callers.  Drops the cache."""
-    with CACHE.writing(target):
-        results, reads = for_host(target).exchange(commands, read_commands(scope))
-    return results, parse_host_state(reads, target.name)
-
-
-class HostStateCache:
-    """Every ``Read`` of a host in the provider process is served from one gather of that host.
-
-    The gather is the union of what the ``Read`` calls asked for (an account's ``Read`` asks for all
-    accounts and the tree mounted on its home's parent directory, a dataset's or delegation's
-    ``Read`` for all accounts and its parent's tree), so a refresh reads each host once.  Any write
-    to the host drops it: ``writing`` invalidates before the write starts *and* after it ends, so a
-    gather that overlapped a write is never kept.
-    """
-
-    TTL = 600.0  # a safety net for a long-lived process; a `pulumi refresh` takes far less
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[HostTarget, tuple[int, float, Scope, HostState]] = {}
-        self._host_locks: dict[HostTarget, threading.Lock] = {}
-        self._generation: dict[HostTarget, int] = {}
-        self.gathers = 0
-
-    def get(self, target: HostTarget, scope: Scope) -> HostState:
-        with self._lock:
-            host_lock = self._host_locks.setdefault(target, threading.Lock())
-        with host_lock:  # one gather per host at a time, however many threads ask at once
-            with self._lock:
-                gen = self._generation.get(target, 0)
-                hit = self._entries.get(target)
-                fresh = hit is not None and hit[0] == gen and time.monotonic() - hit[1] < self.TTL
-                if fresh and hit[2].covers(scope, hit[3]):
-                    return hit[3]
-                wanted = hit[2].union(scope) if fresh else scope
-            state = read_host_state(for_host(target), wanted)
-            with self._lock:
-                self.gathers += 1
-                if self._generation.get(target, 0) == gen:
-                    self._entries[target] = (gen, time.monotonic(), wanted, state)
-            return state
-
-    def invalidate(self, target: HostTarget) -> None:
-        with self._lock:
-            self._generation[target] = self._generation.get(target, 0) + 1
-            self._entries.pop(target, None)
-
-    @contextlib.contextmanager
-    def writing(self, target: HostTarget):
-        self.invalidate(target)
-        try:
-            yield
-        finally:
-            self.invalidate(target)
-
-
-CACHE = HostStateCache()
 
 
 def gather_scope(users: bool = True, roots: tuple[str, ...] = (), mount_dirs: tuple[str, ...] = ()) -> Scope:

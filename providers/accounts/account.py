@@ -14,37 +14,30 @@ import posixpath
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource
 
 from providers.accounts.facts import GroupEntry
 from providers.accounts.plan import AccountConflict, AccountInputs, observed, plan, retire
-from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.base import PlannedProvider, resource_props
+from providers.scripts import script
+from providers.hoststate import HostState, Scope, gather_scope
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 
-# Exits 0 when the account can be created from nothing: no user $1, no uid $2, no group $1, no gid $3,
-# and every supplementary group ($4...) exists.  Else 100 and nothing is written.
-GUARD_MISS = 100
-_NEW_ACCOUNT_GUARD = r'''u=$1 uid=$2 gid=$3; shift 3
-nl='
-'
-[ -z "$(getent passwd "$u" "$uid")" ] || exit 100
-found=$(getent group "$u" "$gid" "$@")
-for g in "$@"; do
-  case "$nl$found$nl" in *"$nl$g:"*) ;; *) exit 100 ;; esac
-done
-printf '%s\n' "$found" | while IFS=: read -r name _ id _; do
-  [ -z "$name" ] || [ "$name" != "$u" ] && [ "$id" != "$gid" ] || exit 100
-done'''
+GUARD_MISS = 100  # the guard's exit when something of the account already exists
+_NEW_ACCOUNT_GUARD = script(__file__, "new-account-guard.sh")
 
 
 def account_id(inputs: AccountInputs) -> str:
     return f"{inputs.host.name}/{inputs.username}"
 
 
-class OsAccountProvider(KeystoneProvider):
+class OsAccountProvider(PlannedProvider):
     Inputs = AccountInputs
     IDENTITY = ("host", "username")
+
+    def resource_id(self, inputs: AccountInputs) -> str:
+        return account_id(inputs)
 
     def _apply(self, desired: AccountInputs, before: HostState | None = None) -> dict[str, Any]:
         """Read (unless ``before`` is given), plan, write and read back (one round trip)."""
@@ -91,14 +84,6 @@ class OsAccountProvider(KeystoneProvider):
             raise
         return self._converged(desired, after)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        desired = self.inputs(props)
-        outs = self._create_new(desired)
-        return CreateResult(account_id(desired), outs if outs is not None else self._apply(desired))
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(self.inputs(news)))
-
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         desired = self.inputs(props)
         # Every account and the home tree in one gather, shared by every Read of this host.
@@ -128,8 +113,7 @@ class OsAccount(Resource, module="os", name="Account"):
 
     def __init__(self, name: str, args: AccountInputs, opts: pulumi.ResourceOptions | None = None):
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["password_hash"]))
-        props = args.model_dump(mode="json")
-        props["observed_uid"] = None
+        props = resource_props(args, ("observed_uid",))
         # additional_secret_outputs only covers outputs: the hash is also an input, stored in the
         # state's inputs, so it goes in as a secret (encrypted in state; the provider sees it plain).
         if props["password_hash"] is not None:

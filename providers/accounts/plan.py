@@ -6,13 +6,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers import names
+from providers.scripts import script
 from providers.hoststate import HostState
-from providers.transport import Command, HostTarget
+from providers.host import Command, HostTarget
 
-# -T: an authorized_keys that is a directory is an error ("cannot overwrite directory"), never a
-# target the new file silently moves into; a symlink is replaced by the file, never followed.
-KEYS_WRITER = ('umask 077; mkdir -p -- "$1/.ssh" && cat > "$1/.ssh/.authorized_keys.keystone" && '
-               'mv -f -T -- "$1/.ssh/.authorized_keys.keystone" "$1/.ssh/authorized_keys"')
+KEYS_WRITER = script(__file__, "write-keys.sh")  # HOME; the keys on stdin
 
 
 class AccountConflict(RuntimeError):

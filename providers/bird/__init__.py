@@ -11,6 +11,7 @@ Modules (pyinfra style: pure functions, side effects in one place):
 * ``plan``: the safe apply as commands (gather → stage/check/swap/``configure timeout`` →
   confirm or roll back) and the checks BIRD does not make;
 * ``apply``: runs a plan through ``providers.transport`` under a per-route-server lock;
+* ``file_provider``: what the two file providers share (check, read, diff);
 * ``server_config``: ``bird:ServerConfig`` (``BirdServerConfig``, id ``<route-server>``);
 * ``peer_file``: ``bird:PeerFile`` (``BirdPeerFile``, id ``<route-server>/<asn>``).
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from providers.bird import parse, plan
 from providers.bird.models import RouteServer
 from providers.bird.plan import Change
+from providers.readcache import ReadCache
 from providers.transport import Command, CommandError, Result, TransportError, for_host
 
 _LOCKS: dict[tuple, threading.Lock] = {}
@@ -76,25 +77,23 @@ def apply_change(change: Change) -> Applied:
     transport = for_host(rs.target)
     with lock_for(rs):
         _refuse_if_unreachable(change, transport)
-        _invalidate(rs)
-        try:
+        with READS.writing(_key(rs)):  # the shared read of this daemon is dropped before and after
             try:
-                return _apply_locked(change, transport)
-            except ApplyError as e:
-                if not change.seed or isinstance(e, (Unreachable, RollbackIncomplete)):
-                    raise
-                # Seeding is only a shortcut: rolled back, apply the main config alone; every peer file
-                # then takes its own safe apply and reports its own problem.
-                return _apply_locked(dataclasses.replace(change, seed=()), transport)
-        except TransportError as e:  # the gather: nothing was changed
-            _UNREACHABLE[transport] = (time.monotonic(), str(e))
-            raise Unreachable(f"{change.where}: cannot reach the route server ({e}). Nothing was changed; run the "
-                              "update again once the host is reachable.") from None
-        except Unreachable as e:
-            _UNREACHABLE[transport] = (time.monotonic(), str(e))
-            raise
-        finally:
-            _invalidate(rs)
+                try:
+                    return _apply_locked(change, transport)
+                except ApplyError as e:
+                    if not change.seed or isinstance(e, (Unreachable, RollbackIncomplete)):
+                        raise
+                    # Seeding is only a shortcut: rolled back, apply the main config alone; every peer file
+                    # then takes its own safe apply and reports its own problem.
+                    return _apply_locked(dataclasses.replace(change, seed=()), transport)
+            except TransportError as e:  # the gather: nothing was changed
+                _UNREACHABLE[transport] = (time.monotonic(), str(e))
+                raise Unreachable(f"{change.where}: cannot reach the route server ({e}). Nothing was changed; run "
+                                  "the update again once the host is reachable.") from None
+            except Unreachable as e:
+                _UNREACHABLE[transport] = (time.monotonic(), str(e))
+                raise
 
 
 def _refuse_if_unreachable(change: Change, transport) -> None:
@@ -188,11 +187,11 @@ def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome)
 #
 # ``pulumi refresh`` reads every PeerFile of a route server at once (four at a time).  One round trip
 # reads the main config, every peer file, ``show protocols all`` (states and route counts) and every
-# filtered route (``show route filtered table all all``); the result is shared for
-# READ_TTL seconds by the other reads of the same route server and dropped by any apply to it.
+# filtered route (``show route filtered table all all``); the result is shared through ``READS`` (the
+# providers' one read-cache design, ``providers.readcache``) for READ_TTL seconds by the other reads
+# of the same route server, and dropped by any apply to it.
 
 READ_TTL = 3.0
-_READS: dict[tuple, tuple[float, "ServerView"]] = {}
 
 
 @dataclass(frozen=True)
@@ -203,8 +202,7 @@ class ServerView:
     filtered: tuple[parse.Route, ...] = ()  # every filtered route (kept by `import keep filtered on`)
 
 
-def _invalidate(rs: RouteServer) -> None:
-    _READS.pop(_key(rs), None)
+READS: ReadCache[tuple, None, ServerView] = ReadCache(READ_TTL)  # by daemon (``_key``); always a whole read
 
 
 def _key(rs: RouteServer) -> tuple:
@@ -212,22 +210,21 @@ def _key(rs: RouteServer) -> tuple:
 
 
 def read_route_server(rs: RouteServer) -> ServerView:
-    with lock_for(rs):
-        hit = _READS.get(_key(rs))
-        if hit and time.monotonic() - hit[0] < READ_TTL:
-            return hit[1]
-        main, listing, lines, show, filtered = for_host(rs.target).run_batch(plan.read_commands(rs), stop_on_error=False)
-        if not show.ok or "Unable to connect" in show.stdout + show.stderr:
-            raise ApplyError(f"route server {rs.name} (host {rs.target.name}): cannot talk to BIRD on "
-                             f"{rs.control_socket}: {(show.stderr or show.stdout).strip() or show.exit_code}")
-        files = plan.parse_peer_files(rs, listing.stdout, lines.stdout)
-        if main.ok:
-            files[rs.config_file] = main.stdout
-        routes = parse.parse_routes(filtered.stdout) if filtered.ok else []
-        view = ServerView(files, parse.parse_show_protocols(show.stdout), parse.parse_route_counts(show.stdout),
-                          tuple(routes))
-        _READS[_key(rs)] = (time.monotonic(), view)
-        return view
+    """The shared read of ``rs`` (one round trip when there is no fresh one), under the daemon's lock."""
+    return READS.get_or_read(_key(rs), None, lambda _: _read_route_server(rs), lock=lock_for(rs))
+
+
+def _read_route_server(rs: RouteServer) -> ServerView:
+    main, listing, lines, show, filtered = for_host(rs.target).run_batch(plan.read_commands(rs), stop_on_error=False)
+    if not show.ok or "Unable to connect" in show.stdout + show.stderr:
+        raise ApplyError(f"route server {rs.name} (host {rs.target.name}): cannot talk to BIRD on "
+                         f"{rs.control_socket}: {(show.stderr or show.stdout).strip() or show.exit_code}")
+    files = plan.parse_peer_files(rs, listing.stdout, lines.stdout)
+    if main.ok:
+        files[rs.config_file] = main.stdout
+    routes = parse.parse_routes(filtered.stdout) if filtered.ok else []
+    return ServerView(files, parse.parse_show_protocols(show.stdout), parse.parse_route_counts(show.stdout),
+                      tuple(routes))
 
 
 def in_place(rs: RouteServer, path: str, content: str) -> dict[str, parse.Protocol] | None:
@@ -235,11 +232,10 @@ def in_place(rs: RouteServer, path: str, content: str) -> dict[str, parse.Protoc
     declares — judged from a fresh shared read (``READ_TTL``) only, never with a round trip of its own —
     else None.  Lets the peer files seeded by their route server's ``bird:ServerConfig`` be created as
     they are instead of each taking a safe apply that would change nothing."""
-    with lock_for(rs):
-        hit = _READS.get(_key(rs))
-    if not hit or time.monotonic() - hit[0] >= READ_TTL:
+    with lock_for(rs):  # a read in progress finishes first
+        view = READS.peek(_key(rs))
+    if view is None:
         return None
-    view = hit[1]
     if view.files.get(path) != content or not all(p in view.protocols for p in parse.declared_protocols(content)):
         return None
     return view.protocols

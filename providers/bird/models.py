@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from providers.transport import HostTarget
+from providers.host import HostTarget
 
 # --- strict patterns (shared with render.py, which re-checks every value it prints) ------------
 #: Route server names: they start resource ids (``<route-server>/<asn>``).

@@ -23,20 +23,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pydantic
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.base import KeystoneProvider, strip_internal
+from providers.base import UNKNOWN, resource_props
 from providers.bird import apply, parse, render, report
+from providers.bird.file_provider import BirdFileProvider
 from providers.bird.models import RECEIVE_LIMIT_FACTOR, PeerSpec, RouteServer
 from providers.bird.plan import Change
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (a preview's unknown output)
-
-
-def route_server_identity(rs: RouteServer) -> tuple:
-    return (rs.name, rs.config_dir, rs.peers_dir)
 
 
 class PeerFileInputs(BaseModel):
@@ -105,16 +99,10 @@ class PeerFileInputs(BaseModel):
 OUTPUTS = ("path", "sha256", "sessions", "routes")
 
 
-def _plain(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.model_dump(mode="json") if isinstance(v, BaseModel) else v) for k, v in props.items()}
-
-
-class BirdPeerFileProvider(KeystoneProvider):
+class BirdPeerFileProvider(BirdFileProvider):
     Inputs = PeerFileInputs
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        # the resource declares its outputs as None-valued props (so they become attributes): not inputs
-        return super().check(olds, {k: v for k, v in news.items() if k not in OUTPUTS})
+    OUTPUTS = OUTPUTS
+    RUNNING = "sessions"
 
     def _change(self, inp: PeerFileInputs, content: str | None, *, adopt: bool = False,
                 previous: tuple[str, ...] = ()) -> Change:
@@ -159,37 +147,11 @@ class BirdPeerFileProvider(KeystoneProvider):
         previous = tuple(sorted(set((props.get("sessions") or {}).keys()) | set(inp.session_names())))
         apply.apply_change(self._change(inp, None, previous=previous))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inp = self.inputs(props)
-        view = apply.read_route_server(inp.route_server)
-        content = view.files.get(inp.path)
-        if content is None:
-            return ReadResult(None, {})  # gone: the next `up` creates it again
-        outs = self._outputs(inp, content, view.protocols, view)
-        return ReadResult(id_ or inp.id, outs, inputs=inp.model_dump(mode="json"))
+    def _replaces(self, old: PeerFileInputs, new: PeerFileInputs) -> list[str]:
+        return super()._replaces(old, new) + (["peer"] if old.peer.asn != new.peer.asn else [])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        fields = self.Inputs.model_fields
-        try:
-            old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields})
-            new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields})
-        except pydantic.ValidationError:
-            return DiffResult(changes=None)  # unknown values in a preview: let the engine compare
-        o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
-        changed = [k for k in fields if o.get(k) != n.get(k)]
-        replaces = []
-        if route_server_identity(old.route_server) != route_server_identity(new.route_server):
-            replaces.append("route_server")
-        if old.peer.asn != new.peer.asn:
-            replaces.append("peer")
-        drift = olds.get("sha256") != render.sha256(new.render()) or \
-            not set(new.session_names()) <= set((olds.get("sessions") or {}).keys())
-        return DiffResult(
-            changes=bool(changed) or drift,
-            replaces=replaces,
-            stables=[],
-            delete_before_replace=bool(replaces),
-        )
+    def _expected(self, new: PeerFileInputs, content: str) -> set[str]:
+        return set(new.session_names())
 
 
 class BirdPeerFile(pulumi.dynamic.Resource, module="bird", name="PeerFile"):
@@ -200,5 +162,5 @@ class BirdPeerFile(pulumi.dynamic.Resource, module="bird", name="PeerFile"):
     sessions: pulumi.Output[dict]
     routes: pulumi.Output[dict]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(BirdPeerFileProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)
+    def __init__(self, name: str, args: PeerFileInputs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        super().__init__(BirdPeerFileProvider(), name, resource_props(args, OUTPUTS), opts)

@@ -42,7 +42,7 @@ from typing import Literal, Sequence
 from providers.bird import parse
 from providers.bird.models import PATH, RouteServer
 from providers.bird.render import include_line, sha256
-from providers.transport import Command, Result
+from providers.host import Command, Result
 
 Kind = Literal["server", "peer"]
 

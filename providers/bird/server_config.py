@@ -30,13 +30,14 @@ from typing import Any
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from providers.base import KeystoneProvider, strip_internal
+from providers.base import resource_props
 from providers.bird import apply, parse, render, report
+from providers.bird.file_provider import BirdFileProvider
 from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
-from providers.bird.peer_file import PeerFileInputs, _plain, route_server_identity
+from providers.bird.peer_file import PeerFileInputs
 from providers.bird.plan import Change, Seed
 
 OUTPUTS = ("path", "sha256", "protocols", "routes")
@@ -111,11 +112,11 @@ class ServerConfigInputs(BaseModel):
         return render.render_server_config(self.route_server, self.rpki, self.filter_policy)
 
 
-class BirdServerConfigProvider(KeystoneProvider):
+class BirdServerConfigProvider(BirdFileProvider):
     Inputs = ServerConfigInputs
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return super().check(olds, {k: v for k, v in news.items() if k not in OUTPUTS})
+    OUTPUTS = OUTPUTS
+    CREATE_ONLY = CREATE_ONLY
+    RUNNING = "protocols"
 
     def _change(self, inp: ServerConfigInputs, content: str | None, *, adopt: bool = False,
                 seed: tuple[Seed, ...] = ()) -> Change:
@@ -166,30 +167,8 @@ class BirdServerConfigProvider(KeystoneProvider):
                 "delete their bird:PeerFile resources first; the main config is left in place")
         # Deliberately retained: see the module docstring.
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inp = self.inputs(props)
-        view = apply.read_route_server(inp.route_server)
-        content = view.files.get(inp.path)
-        if content is None:
-            return ReadResult(None, {})
-        return ReadResult(id_ or inp.id, self._outputs(inp, content, view.protocols, view),
-                          inputs=inp.model_dump(mode="json"))
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        fields = self.Inputs.model_fields
-        try:
-            old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields})
-            new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields})
-        except pydantic.ValidationError:
-            return DiffResult(changes=None)
-        o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
-        changed = [k for k in fields if o.get(k) != n.get(k) and k not in CREATE_ONLY]
-        replaces = ["route_server"] if route_server_identity(old.route_server) != route_server_identity(new.route_server) else []
-        content = new.render()
-        expected = set(parse.declared_protocols(content))
-        drift = olds.get("sha256") != render.sha256(content) or not expected <= set((olds.get("protocols") or {}).keys())
-        return DiffResult(changes=bool(changed) or drift, replaces=replaces, stables=[],
-                          delete_before_replace=bool(replaces))
+    def _expected(self, new: ServerConfigInputs, content: str) -> set[str]:
+        return set(parse.declared_protocols(content))
 
 
 class BirdServerConfig(pulumi.dynamic.Resource, module="bird", name="ServerConfig"):
@@ -200,5 +179,6 @@ class BirdServerConfig(pulumi.dynamic.Resource, module="bird", name="ServerConfi
     protocols: pulumi.Output[dict]
     routes: pulumi.Output[dict]
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        super().__init__(BirdServerConfigProvider(), name, {**dict.fromkeys(OUTPUTS), **_plain(props)}, opts)
+    def __init__(self, name: str, args: ServerConfigInputs | dict[str, Any],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(BirdServerConfigProvider(), name, resource_props(args, OUTPUTS), opts)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource
 
-from providers.base import KeystoneProvider
+from providers.base import PlannedProvider, resource_props
 from providers.hostfile.plan import FileInputs, observed, parse_read, plan_file, read_command
-from providers.hoststate import CACHE
+from providers.hostcache import CACHE
 from providers.transport import HostError, for_host
 
 
@@ -29,7 +29,7 @@ def _read(desired: FileInputs):
     return parse_read(reads[0].stdout)
 
 
-class ManagedFileProvider(KeystoneProvider):
+class ManagedFileProvider(PlannedProvider):
     Inputs = FileInputs
     IDENTITY = ("host", "path")
 
@@ -47,12 +47,8 @@ class ManagedFileProvider(KeystoneProvider):
                                 f"still to do: {'; '.join(c.display() for c in remaining)}")
         return {**desired.model_dump(mode="json"), **observed(desired, after)}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        desired = self.inputs(props)
-        return CreateResult(file_id(desired), self._apply(desired))
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(self.inputs(news)))
+    def resource_id(self, inputs: FileInputs) -> str:
+        return file_id(inputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         desired = self.inputs(props)
@@ -82,6 +78,5 @@ class ManagedFile(Resource, module="host", name="ManagedFile"):
     backup: pulumi.Output[str]
 
     def __init__(self, name: str, args: FileInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")
-        props.update(digest=None, kind=None, diverged=None, backup=None)
-        super().__init__(ManagedFileProvider(), name, props, opts)
+        super().__init__(ManagedFileProvider(), name, resource_props(args, ("digest", "kind", "diverged", "backup")),
+                         opts)

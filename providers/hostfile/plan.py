@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers.scripts import script
-from providers.transport import Command, HostTarget
+from providers.host import Command, HostTarget
 
 WRITE = script(__file__, "write.sh")
 READ = script(__file__, "read.sh")

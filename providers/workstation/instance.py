@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import DiffResult, ReadResult, Resource, UpdateResult
 
-from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, read_host_state, write_and_read
+from providers.base import PlannedProvider, resource_props
+from providers.hoststate import HostState, Scope
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import HostError, for_host
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, plan_instance
@@ -40,7 +41,7 @@ def observed(desired: InstanceInputs, facts: WorkstationFacts, pending: bool) ->
             "sessions": facts.sessions.get(desired.user, 0)}
 
 
-class ServiceInstanceProvider(KeystoneProvider):
+class ServiceInstanceProvider(PlannedProvider):
     Inputs = InstanceInputs
     IDENTITY = ("host", "unit", "user")
 
@@ -60,9 +61,8 @@ class ServiceInstanceProvider(KeystoneProvider):
                                 f"still to do: {'; '.join(c.display() for c in again.commands)}")
         return {**desired.model_dump(mode="json"), **observed(desired, after, step.pending_restart)}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        desired = self.inputs(props)
-        return CreateResult(instance_id(desired), self._apply(desired))
+    def resource_id(self, inputs: InstanceInputs) -> str:
+        return instance_id(inputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(self._apply(self.inputs(news), pending=bool(olds.get("pending_restart"))))
@@ -102,6 +102,5 @@ class ServiceInstance(Resource, module="workstation", name="ServiceInstance"):
     pending_restart: pulumi.Output[bool]
 
     def __init__(self, name: str, args: InstanceInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")
-        props.update(running=None, unit_enabled=None, env_digest=None, pending_restart=None, sessions=None)
-        super().__init__(ServiceInstanceProvider(), name, props, opts)
+        outputs = ("running", "unit_enabled", "env_digest", "pending_restart", "sessions")
+        super().__init__(ServiceInstanceProvider(), name, resource_props(args, outputs), opts)

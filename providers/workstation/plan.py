@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers import names
 from providers.hostfile.plan import WRITE, sha256
-from providers.transport import Command, HostTarget
+from providers.host import Command, HostTarget
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.ports import env_path
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import KeystoneProvider
+from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.transport import Command, HostTarget, for_host
 
@@ -48,7 +48,7 @@ def probe_command(w: WorkspaceInputs) -> Command:
     return _as(w, "test", "-d", f"{w.dest}/.git", check=False)
 
 
-class WorkspaceProvider(KeystoneProvider):
+class WorkspaceProvider(PlannedProvider):
     Inputs = WorkspaceInputs
     IDENTITY = ("host", "user", "path")
 
@@ -56,12 +56,8 @@ class WorkspaceProvider(KeystoneProvider):
         (result,) = for_host(w.host).run_batch([clone_command(w)])
         return {**w.model_dump(mode="json"), "cloned": result.stdout.strip() == "cloned", "present": True}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        w = self.inputs(props)
-        return CreateResult(f"{w.host.name}/{w.user}:{w.path}", self._apply(w))
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(self.inputs(news)))
+    def resource_id(self, inputs: WorkspaceInputs) -> str:
+        return f"{inputs.host.name}/{inputs.user}:{inputs.path}"
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         w = self.inputs(props)
@@ -79,6 +75,4 @@ class Workspace(Resource, module="workstation", name="Workspace"):
     """A person's git workspace on one host (``pulumi-python:dynamic/workstation:Workspace``)."""
 
     def __init__(self, name: str, args: WorkspaceInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")
-        props.update(cloned=None, present=None)
-        super().__init__(WorkspaceProvider(), name, props, opts)
+        super().__init__(WorkspaceProvider(), name, resource_props(args, ("cloned", "present")), opts)

@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Optional, Sequence
 
 import pulumi
 from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
-from providers.base import KeystoneProvider, check_failures, strip_internal
+from providers.base import KeystoneProvider, check_failures, resource_props, unknown_keys
 from providers.zerotier.client import RetryPolicy, Timeouts, ZeroTierClient
 from providers.zerotier.model import (
     DesiredMember,
@@ -139,17 +137,6 @@ def _rollback(client: ZeroTierClient, desired: DesiredMember, before: MemberStat
         return f"Rolling back failed too ({e}); check member {mid} on network {nwid} by hand."
 
 
-def _unknown_keys(props: dict[str, Any]) -> set[str]:
-    """Inputs holding a preview's unknown value (at any depth)."""
-    def unknown(v: Any) -> bool:
-        if isinstance(v, list):
-            return any(unknown(x) for x in v)
-        if isinstance(v, dict):
-            return any(unknown(x) for x in v.values())
-        return isinstance(v, Unknown) or v == rpc.UNKNOWN
-    return {k for k, v in strip_internal(props).items() if unknown(v)}
-
-
 def _identity(key: str, value: Any) -> Any:
     try:
         return normalize_network_id(value) if key == "network_id" else normalize_member_id(value)
@@ -172,7 +159,7 @@ class ZeroTierMemberProvider(KeystoneProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         news = {k: v for k, v in news.items() if k not in OUTPUT_ONLY}
-        unknown = _unknown_keys(news)
+        unknown = unknown_keys(news)
         if not unknown:
             return super().check(olds, news)
         # a preview with values not known yet: check what is known, pass the rest through
@@ -180,7 +167,7 @@ class ZeroTierMemberProvider(KeystoneProvider):
         return CheckResult(news, [f for f in failures if f.property.split(".")[0] not in unknown])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        unknown = _unknown_keys(news)
+        unknown = unknown_keys(news)
         if not unknown:
             return super().diff(id_, olds, news)
         replaces = [k for k in self.IDENTITY if k in unknown or _identity(k, news.get(k)) != olds.get(k)]
@@ -285,6 +272,4 @@ class ZeroTierMember(Resource, module="zerotier", name="Member"):
     """The controller's revision counter of the member after the last write or refresh."""
 
     def __init__(self, resource_name: str, args: ZeroTierMemberArgs, opts: pulumi.ResourceOptions | None = None):
-        props: dict[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
-        props.update({k: None for k in OUTPUT_ONLY})
-        super().__init__(ZeroTierMemberProvider(), resource_name, props, opts)
+        super().__init__(ZeroTierMemberProvider(), resource_name, resource_props(args, OUTPUT_ONLY), opts)

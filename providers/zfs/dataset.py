@@ -16,19 +16,13 @@ import time
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource, UpdateResult
 
-from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
-from providers.transport import Command, CommandError, HostError, for_host
-from providers.zfs.plan import DatasetInputs, observed_properties, plan_dataset
-
-# Owner and mode of the mount point of a dataset just created (found in /proc/self/mounts with
-# builtins; `install -d` on the existing directory is chown + chmod in one process).
-_CHOWN_NEW = r'''while IFS=' ' read -r dev mp fs _; do
-  [ "$fs" = zfs ] && [ "$dev" = "$1" ] && exec install -d -o "$2" -g "$3" -m "$4" -- "$mp"
-done </proc/self/mounts
-echo "dataset $1 is not mounted" >&2; exit 3'''
+from providers.base import PlannedProvider, resource_props
+from providers.hoststate import HostState, Scope, gather_scope
+from providers.hostcache import CACHE, read_host_state, write_and_read
+from providers.transport import CommandError, HostError, for_host
+from providers.zfs.plan import DatasetInputs, chown_new_mountpoint, create_command, observed_properties, plan_dataset
 
 
 def dataset_id(d: DatasetInputs) -> str:
@@ -45,9 +39,12 @@ def _after(d: DatasetInputs) -> Scope:
     return Scope(users=(), datasets=(d.dataset,))
 
 
-class ZfsDatasetProvider(KeystoneProvider):
+class ZfsDatasetProvider(PlannedProvider):
     Inputs = DatasetInputs
     IDENTITY = ("host", "dataset")
+
+    def resource_id(self, inputs: DatasetInputs) -> str:
+        return dataset_id(inputs)
 
     def _apply(self, d: DatasetInputs) -> dict[str, Any]:
         before = read_host_state(for_host(d.host), _scope(d))
@@ -79,10 +76,7 @@ class ZfsDatasetProvider(KeystoneProvider):
         ``zfs create`` failed: the caller then reads and plans as usual (adoption or a clear error)."""
         if d.ensure != "present":
             return None
-        create = Command.of("zfs", "create", *[x for p, v in d.properties.model_dump().items()
-                                               for x in ("-o", f"{p}={v}")], d.dataset)
-        chown = Command.of("sh", "-c", _CHOWN_NEW, "keystone-chown", d.dataset, str(d.owner_uid), str(d.owner_gid),
-                           d.mode)
+        create, chown = create_command(d), chown_new_mountpoint(d)
         try:
             _, after = write_and_read(d.host, [create, chown], _after(d))
         except CommandError as e:
@@ -90,11 +84,6 @@ class ZfsDatasetProvider(KeystoneProvider):
                 return None
             raise
         return self._outputs(d, after, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), None)
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        d = self.inputs(props)
-        outs = self._create_new(d)
-        return CreateResult(dataset_id(d), outs if outs is not None else self._apply(d))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         d = self.inputs(news)
@@ -137,5 +126,5 @@ class ZfsDataset(Resource, module="zfs", name="Dataset"):
     """A home dataset (``pulumi-python:dynamic/zfs:Dataset``)."""
 
     def __init__(self, name: str, args: DatasetInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")  # outputs add observed, mountpoint, archived_as
-        super().__init__(ZfsDatasetProvider(), name, props, opts)
+        # outputs add observed, mountpoint, archived_as (not declared: nothing reads them as attributes)
+        super().__init__(ZfsDatasetProvider(), name, resource_props(args), opts)

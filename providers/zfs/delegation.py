@@ -8,13 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ReadResult, Resource
 
-from providers.base import KeystoneProvider
-from providers.hoststate import CACHE, HostState, Scope, gather_scope, read_host_state, write_and_read
+from providers.base import PlannedProvider, resource_props
+from providers.scripts import script
+from providers.hoststate import HostState, Scope, gather_scope
+from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 from providers.zfs.facts import Grants
 from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation
+
+_UNALLOW = script(__file__, "unallow.sh")  # DATASET USER: drop the user's entry (none when the dataset is gone)
 
 
 def delegation_id(d: DelegationInputs) -> str:
@@ -26,9 +30,12 @@ def _granted(state: HostState, d: DelegationInputs) -> dict[str, list[str]]:
     return {"local": sorted(g.local), "descendent": sorted(g.descendent)}
 
 
-class ZfsDelegationProvider(KeystoneProvider):
+class ZfsDelegationProvider(PlannedProvider):
     Inputs = DelegationInputs
     IDENTITY = ("host", "dataset", "user")
+
+    def resource_id(self, inputs: DelegationInputs) -> str:
+        return delegation_id(inputs)
 
     def _apply(self, d: DelegationInputs) -> dict[str, Any]:
         before = read_host_state(for_host(d.host), Scope(users=(d.user,), datasets=(d.dataset,), allows=(d.dataset,)))
@@ -63,14 +70,6 @@ class ZfsDelegationProvider(KeystoneProvider):
             return None
         return {**d.model_dump(mode="json"), "granted": _granted(after, d)}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        d = self.inputs(props)
-        outs = self._create_new(d)
-        return CreateResult(delegation_id(d), outs if outs is not None else self._apply(d))
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._apply(self.inputs(news)))
-
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         d = self.inputs(props)
         state = CACHE.get(d.host, gather_scope(roots=(d.dataset.rsplit("/", 1)[0],)))  # one gather per host
@@ -91,13 +90,12 @@ class ZfsDelegationProvider(KeystoneProvider):
         d = self.inputs(props)
         transport = for_host(d.host)
         with CACHE.writing(d.host):
-            transport.run_batch([Command.of("sh", "-c", 'zfs list -H -o name -- "$1" >/dev/null 2>&1 || exit 0; '
-                                            'zfs unallow -u "$2" "$1"', "keystone-unallow", d.dataset, d.user)])
+            transport.run_batch([Command.of("sh", "-c", _UNALLOW, "keystone-unallow", d.dataset, d.user)])
 
 
 class ZfsDelegation(Resource, module="zfs", name="Delegation"):
     """``zfs allow`` for a person on their own home (``pulumi-python:dynamic/zfs:Delegation``)."""
 
     def __init__(self, name: str, args: DelegationInputs, opts: pulumi.ResourceOptions | None = None):
-        props = args.model_dump(mode="json")  # outputs add granted
-        super().__init__(ZfsDelegationProvider(), name, props, opts)
+        # outputs add granted (not declared: nothing reads it as an attribute)
+        super().__init__(ZfsDelegationProvider(), name, resource_props(args), opts)

@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from providers import names
+from providers.scripts import script
 from providers.hoststate import HostState
-from providers.transport import Command, HostTarget
+from providers.host import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
 
 # docs/design.md ("ZFS homes"): what a person may do on their own home; `destroy` only on what they create below it.
@@ -22,8 +23,8 @@ KNOWN_PERMISSIONS = frozenset(DEFAULT_PERMISSIONS) | {
     "reservation", "snapdir", "sync", "logbias", "primarycache", "secondarycache", "volsize", "userquota",
     "groupquota", "userused", "groupused", "load-key", "change-key", "encryption", "keyformat", "keylocation"}
 
-CHOWN_MOUNTPOINT = ('mp=$(zfs get -H -o value mountpoint -- "$1") && [ "$(zfs get -H -o value mounted -- "$1")" = yes ] '
-                    '&& chown -- "$2" "$mp" && chmod -- "$3" "$mp" || { echo "dataset $1 is not mounted ($mp)" >&2; exit 3; }')
+CHOWN_MOUNTPOINT = script(__file__, "chown-mountpoint.sh")  # DATASET UID:GID MODE
+CHOWN_NEW = script(__file__, "chown-new.sh")  # DATASET UID GID MODE, for a dataset just created
 
 
 class ConflictError(RuntimeError):
@@ -150,11 +151,7 @@ def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) 
         if d.parent not in host.existing:
             raise ConflictError(f"host {host_name}: parent dataset {d.parent!r} does not exist: create it once "
                                 f"(see README, host preparation) before adding homes under it")
-        opts = [f"{p}={v}" for p, v in d.properties.model_dump().items()]
-        return [
-            Command.of("zfs", "create", *[x for o in opts for x in ("-o", o)], d.dataset),
-            chown_mountpoint(d),
-        ]
+        return [create_command(d), chown_mountpoint(d)]
     state = host.datasets.get(d.dataset)
     if state is None or state.value("type") != "filesystem":
         raise ConflictError(f"host {host_name}: {d.dataset} exists but is not a filesystem "
@@ -173,6 +170,18 @@ def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) 
     if state.value("readonly") == "on":
         cmds.append(Command.of("zfs", "inherit", "readonly", d.dataset))
     return cmds
+
+
+def create_command(d: DatasetInputs) -> Command:
+    """``zfs create`` of the home with the roster's properties (it writes nothing when the dataset
+    exists or its parent is missing)."""
+    return Command.of("zfs", "create", *[x for p, v in d.properties.model_dump().items() for x in ("-o", f"{p}={v}")],
+                      d.dataset)
+
+
+def chown_new_mountpoint(d: DatasetInputs) -> Command:
+    """Owner and mode of the mount point of a dataset just created (``chown-new.sh``: one process)."""
+    return Command.of("sh", "-c", CHOWN_NEW, "keystone-chown", d.dataset, str(d.owner_uid), str(d.owner_gid), d.mode)
 
 
 def chown_mountpoint(d: DatasetInputs) -> Command:

@@ -17,6 +17,7 @@ import pytest
 from providers.bird import apply, models, parse, plan, render
 from providers.bird.peer_file import BirdPeerFileProvider
 from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
+from providers.readcache import ReadCache
 from providers.transport import HostTarget, SshTransport, for_host
 from tests.harness.netns import (
     ADDRS,
@@ -209,7 +210,7 @@ def test_refresh_outputs_route_counts_by_cause_in_one_round_trip(deployed: Deplo
     ``show protocols all`` and one ``show route filtered`` in the route server's single shared round trip."""
     wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=10)
     transport = for_host(models.RouteServer.model_validate(deployed.rs).target)
-    monkeypatch.setattr(apply, "_READS", {})
+    monkeypatch.setattr(apply, "READS", ReadCache(apply.READ_TTL))
     before = transport.stats.round_trips
     peer_provider, server_provider = BirdPeerFileProvider(), BirdServerConfigProvider()
     reads = {asn: peer_provider.read(*deployed.state[asn]) for asn in (P1_ASN, P2_ASN)}
@@ -253,7 +254,7 @@ def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, t
                                  "controlSocket": rs["control_socket"]}]}
     stack = tmp_path / "Pulumi.lab.yaml"
     stack.write_text(json.dumps({"config": {"keystone:roster": "roster.yaml", "keystone:peering": peering}}))
-    monkeypatch.setattr(apply, "_READS", {})
+    monkeypatch.setattr(apply, "READS", ReadCache(apply.READ_TTL))
     out, err = io.StringIO(), io.StringIO()
     assert peers_report.run(str(stack), out=out, err=err) == 0, err.getvalue()
     text = out.getvalue()
@@ -589,7 +590,7 @@ def test_the_ssh_batch_code_path(deployed: Deployment, lab: Lab, monkeypatch) ->
     """Apply, refuse and delete through the transport's SSH batch script (quoting, heredoc stdin, umask)."""
     script = _ScriptTransport(HostTarget(name="rs1", address="local"))
     monkeypatch.setattr(apply, "for_host", lambda target: script)
-    monkeypatch.setattr(apply, "_READS", {})
+    monkeypatch.setattr(apply, "READS", ReadCache(apply.READ_TTL))
     provider = BirdPeerFileProvider()
     rs = {**deployed.rs, "allow_empty_peer_set": True}
     inputs = {asn: provider.check({}, {**deployed.peer_inputs(asn), "route_server": rs}).inputs for asn in (P1_ASN, P2_ASN)}

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from providers.accounts.account import OsAccountProvider
-from providers.hoststate import CACHE, gather_scope, read_host_state
+from providers.hoststate import gather_scope
+from providers.hostcache import CACHE, read_host_state
 from providers.transport import for_host
 from providers.zfs.dataset import ZfsDatasetProvider
 from providers.zfs.delegation import ZfsDelegationProvider

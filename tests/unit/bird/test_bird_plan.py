@@ -225,7 +225,9 @@ def test_device_protocol_rename_gets_a_restart() -> None:
 def host(monkeypatch) -> FakeBirdHost:
     h = FakeBirdHost()
     monkeypatch.setattr(apply, "for_host", lambda target: h)
-    monkeypatch.setattr(apply, "_READS", {})
+    from providers.readcache import ReadCache
+
+    monkeypatch.setattr(apply, "READS", ReadCache(apply.READ_TTL))
     h.files["/etc/bird/bird.conf"] = MAIN
     h.files[f"{PEERS}/as64502.conf"] = peer_text("as64502")
     h.start_daemon()
@@ -401,7 +403,7 @@ def test_reads_of_one_route_server_share_one_round_trip(host: FakeBirdHost, monk
     assert host.round_trips == trips + 1
     apply.apply_change(peer_change(content=None))  # any apply drops the shared read
     assert apply.read_file_and_protocols(RS, RS.peer_file(64501))[0] is None
-    monkeypatch.setattr(apply, "READ_TTL", 0.0)  # and it expires
+    monkeypatch.setattr(apply.READS, "ttl", 0.0)  # and it expires
     apply.read_file_and_protocols(RS, RS.peer_file(64502))
     assert host.round_trips == trips + 1 + 3 + 2
 
@@ -491,7 +493,7 @@ def test_peer_file_in_place_is_judged_from_a_fresh_shared_read_only(host: FakeBi
     apply.read_route_server(RS)
     assert apply.in_place(RS, path, text) is not None
     assert apply.in_place(RS, path, text + "# edited\n") is None
-    monkeypatch.setattr(apply, "READ_TTL", 0.0)
+    monkeypatch.setattr(apply.READS, "ttl", 0.0)
     assert apply.in_place(RS, path, text) is None and host.round_trips == 1
 
 

@@ -1,0 +1,49 @@
+"""Plans, parsers and the types they share import nothing effectful: each is importable, in a fresh
+interpreter, without the transport, the read cache, ``subprocess`` or the Pulumi SDK in sight.
+
+(``selectors`` and ``socket`` are not on the list: pydantic's field machinery imports ``email.utils``,
+which imports them; neither runs anything.)"""
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from engine.paths import ROOT
+
+EFFECTFUL = ("subprocess", "providers.transport", "providers.hostcache", "pulumi", "grpc", "urllib.request",
+             "http.client", "providers.zerotier.client")
+
+PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers.output", "providers.names",
+        "providers.scripts", "providers.bird.parse", "providers.bird.render", "providers.bird.report",
+        "providers.bird.models", "providers.bird.communities"]
+PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
+               for pattern in ("providers/*/plan.py", "providers/*/facts.py") for p in pathlib.Path(ROOT).glob(pattern))
+
+_PROBE = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted(m for m in sys.modules if any(m == e or m.startswith(e + ".") for e in sys.argv[2:]))))
+"""
+
+
+def effectful_imports(module: str) -> list[str]:
+    p = subprocess.run([sys.executable, "-c", _PROBE, module, *EFFECTFUL], cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_every_plan_and_facts_module_is_on_the_list():
+    assert {"providers.zfs.plan", "providers.zfs.facts", "providers.accounts.plan", "providers.bird.plan"} <= set(PURE)
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_a_pure_module_imports_nothing_effectful(module):
+    assert effectful_imports(module) == []
+
+
+def test_the_probe_sees_an_effectful_import():
+    assert "providers.transport" in effectful_imports("providers.hostcache")

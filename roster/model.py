@@ -25,7 +25,6 @@ import re
 import struct
 import unicodedata
 from enum import StrEnum
-from fractions import Fraction
 from typing import Annotated, Any, Hashable, Iterable, Iterator, Mapping, NamedTuple, NoReturn
 
 from pydantic import (
@@ -43,6 +42,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from validators import Invalid, text, zfs
+
 # --------------------------------------------------------------------------------------------
 # Limits and allow-lists (documented in the JSON schema and the README).
 # --------------------------------------------------------------------------------------------
@@ -56,7 +57,6 @@ MAX_PEER_NAME = 64
 MAX_SSH_KEY = 16384
 MAX_PREFIX_LIMIT = 2_000_000
 MAX_PREFIX_LIMIT_V6 = 500_000  # the full IPv6 table is ~220k routes; the route servers' BIRD model caps here
-MAX_ZFS_SIZE = 2**63 - 1
 
 USERNAME_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
 RESERVED_USERNAMES = frozenset(
@@ -80,11 +80,6 @@ SSH_KEY_TYPES = (
 )
 MIN_RSA_BITS = 2048
 
-COMPRESSION_VALUES = (
-    ("on", "off", "lz4", "gzip", "zle", "lzjb", "zstd", "zstd-fast")
-    + tuple(f"gzip-{n}" for n in range(1, 10))
-    + tuple(f"zstd-{n}" for n in range(1, 20))
-)
 SHELL_PATTERN = r"^/(usr/)?s?bin/[a-z0-9_-][a-z0-9_.-]*$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 HOST_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -134,14 +129,10 @@ def show(value: Any, limit: int = 60) -> str:
 
 
 def _need_str(value: Any, what: str) -> str:
-    if isinstance(value, str):
-        return value
-    hint = None
-    if isinstance(value, bool) or value is None:
-        hint = "YAML reads yes/no/on/off/true/false/null as non-strings: put the value in quotes"
-    elif isinstance(value, (int, float)):
-        hint = "put the value in quotes"
-    _fail(f"{what} must be a string, got {show(value)}", hint)
+    try:
+        return text(value, what)
+    except Invalid as e:
+        _fail(e.message, e.hint)
 
 
 def duplicates(items: Iterable[tuple[Any, Hashable | None]]) -> Iterator[tuple[Any, Hashable, Any]]:
@@ -441,95 +432,20 @@ def _password_hash(value: Any) -> str:
 # ZFS properties
 # --------------------------------------------------------------------------------------------
 
-_SIZE_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(?:([KMGTPE])(?:i?B)?|B)?", re.IGNORECASE | re.ASCII)
-_SIZE_UNITS = "KMGTPE"
+parse_zfs_size = zfs.parse_size
+format_zfs_size = zfs.format_size
 
 
-def parse_zfs_size(text: str) -> int | None:
-    """Parse a ZFS size as ``zfs set`` accepts it; ``None`` for ``none``; bytes otherwise (1024-based).
+def _checked(check: Any) -> Any:
+    """A ``validators`` check as a roster field validator (``Invalid`` -> the roster's error)."""
 
-    Accepts a number with an optional suffix K/M/G/T/P/E (optionally followed by ``B`` or ``iB``,
-    any case), or a number of bytes with an optional ``B``: ``parse_zfs_size("10G") == 10737418240``,
-    ``parse_zfs_size("1.5K") == 1536``.  Raises ``ValueError`` for anything else, a fractional
-    number of bytes, or more than 2**63-1.
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"a ZFS size must be a string, got {show(text)}")
-    if text.lower() == "none":
-        return None
-    match = _SIZE_RE.fullmatch(text)
-    if not match:
-        raise ValueError(f"invalid ZFS size {show(text)}")
-    number, unit = match.groups()
-    size = Fraction(number) * 1024 ** (_SIZE_UNITS.index(unit.upper()) + 1 if unit else 0)
-    if size.denominator != 1:
-        raise ValueError(f"ZFS size {text!r} is not a whole number of bytes")
-    if size > MAX_ZFS_SIZE:
-        raise ValueError(f"ZFS size {text!r} is too large")
-    return int(size)
+    def validate(value: Any) -> Any:
+        try:
+            return check(value)
+        except Invalid as e:
+            _fail(e.message, e.hint)
 
-
-def format_zfs_size(size: int | None) -> str:
-    """Render bytes with the largest exact suffix (``10737418240`` -> ``10G``); ``None`` -> ``none``."""
-    if size is None:
-        return "none"
-    for power in range(len(_SIZE_UNITS), 0, -1):
-        if size and size % 1024**power == 0:
-            return f"{size // 1024 ** power}{_SIZE_UNITS[power - 1]}"
-    return str(size)
-
-
-_SIZE_HINT = "a number with an optional K, M, G, T or P suffix, e.g. 50G"
-
-
-def _size_text(value: Any, what: str) -> str:
-    if isinstance(value, bool) or (isinstance(value, int) and value < 0):
-        _fail(f"{what} must be a size, got {show(value)}", _SIZE_HINT)
-    if isinstance(value, int):
-        return str(value)
-    return _need_str(value, what)
-
-
-def _quota(value: Any) -> str:
-    text = _size_text(value, "the quota")
-    try:
-        size = parse_zfs_size(text)
-    except ValueError as e:
-        _fail(f"invalid quota: {e}", f"{_SIZE_HINT}, or none")
-    if size == 0:
-        _fail("quota 0 means no quota in ZFS", "write none if that is what you mean")
-    return format_zfs_size(size)
-
-
-def _recordsize(value: Any) -> str:
-    text = _size_text(value, "the recordsize")
-    try:
-        size = parse_zfs_size(text)
-    except ValueError as e:
-        _fail(f"invalid recordsize: {e}", "a power of two from 512 to 16M, e.g. 128K")
-    if size is None or size < 512 or size > 16 * 1024**2 or size & (size - 1):
-        _fail(f"recordsize {text!r} is not a power of two from 512 to 16M", "e.g. 16K, 128K or 1M")
-    return format_zfs_size(size)
-
-
-def _on_off(value: Any, what: str) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return _need_str(value, what).lower()
-
-
-def _compression(value: Any) -> str:
-    text = _on_off(value, "compression")
-    if text not in COMPRESSION_VALUES:
-        _fail(f"unknown compression {show(text)}", "e.g. lz4, zstd, zstd-3, gzip-6, off")
-    return text
-
-
-def _atime(value: Any) -> str:
-    text = _on_off(value, "atime")
-    if text not in ("on", "off"):
-        _fail(f"atime must be on or off, got {show(text)}")
-    return text
+    return validate
 
 
 # --------------------------------------------------------------------------------------------
@@ -678,12 +594,13 @@ ZeroTierMember = Annotated[str, BeforeValidator(_zerotier_member), _schema(patte
 PeeringAddress = Annotated[str, BeforeValidator(_address)]
 Prefix = Annotated[str, BeforeValidator(_prefix)]
 AsSet = Annotated[str, BeforeValidator(_as_set), _schema(pattern=AS_SET_PATTERN)]
-ZfsSize = Annotated[str, BeforeValidator(_quota), _schema(type=["string", "integer"])]
-Recordsize = Annotated[str, BeforeValidator(_recordsize), _schema(type=["string", "integer"])]
+ZfsSize = Annotated[str, BeforeValidator(_checked(zfs.quota)), _schema(type=["string", "integer"])]
+Recordsize = Annotated[str, BeforeValidator(_checked(zfs.recordsize)), _schema(type=["string", "integer"])]
 Compression = Annotated[
-    str, BeforeValidator(_compression), _schema(type=["string", "boolean"], enum=[*COMPRESSION_VALUES, True, False])
+    str, BeforeValidator(_checked(zfs.compression)),
+    _schema(type=["string", "boolean"], enum=[*zfs.COMPRESSION_VALUES, True, False]),
 ]
-OnOff = Annotated[str, BeforeValidator(_atime), _schema(type=["string", "boolean"], enum=["on", "off", True, False])]
+OnOff = Annotated[str, BeforeValidator(_checked(zfs.atime)), _schema(type=["string", "boolean"], enum=["on", "off", True, False])]
 PrefixLimit = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT)]
 PrefixLimitV6 = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT_V6)]
 

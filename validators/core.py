@@ -29,7 +29,11 @@ def text(value: Any, what: str) -> str:
     """``value`` if it is a string; otherwise why not (YAML reads ``yes``, ``on``, ``null``, ``22`` as non-strings)."""
     if isinstance(value, str):
         return value
-    hint = "put the value in quotes" if isinstance(value, (bool, int, float)) or value is None else None
+    hint = None
+    if isinstance(value, bool) or value is None:
+        hint = "YAML reads yes/no/on/off/true/false/null as non-strings: put the value in quotes"
+    elif isinstance(value, (int, float)):
+        hint = "put the value in quotes"
     raise Invalid(f"{what} must be a string, got {show(value)}", hint)
 
 

@@ -10,6 +10,7 @@ from providers import names
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
+from validators.zfs import format_size
 
 # docs/design.md ("ZFS homes"): what a person may do on their own home; `destroy` only on what they create below it.
 DEFAULT_PERMISSIONS = ("create", "snapshot", "rollback", "diff", "send", "receive", "hold", "release", "bookmark",
@@ -116,17 +117,10 @@ def observed_properties(host: HostState, dataset: str) -> dict[str, str] | None:
         v = current.value(prop) or ""
         if prop in ("quota", "recordsize"):
             b = size_bytes(v) if v else None
-            out[prop] = "none" if b is None else _human(b)
+            out[prop] = format_size(b)
         else:
             out[prop] = v
     return out
-
-
-def _human(n: int) -> str:
-    for suffix, power in (("P", 5), ("T", 4), ("G", 3), ("M", 2), ("K", 1)):
-        if n % (1024 ** power) == 0:
-            return f"{n // 1024 ** power}{suffix}"
-    return str(n)
 
 
 def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) -> list[Command]:

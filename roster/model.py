@@ -16,13 +16,10 @@ re-rendered exactly (``1.5G`` -> ``1536M``); ZeroTier ids and AS-SETs are case-f
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import ipaddress
 import json
 import re
-import struct
 import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Hashable, Iterable, Iterator, Mapping, NamedTuple, NoReturn
@@ -42,7 +39,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from validators import Invalid, text, zfs
+from validators import Invalid, ssh_key, text, zfs
 
 # --------------------------------------------------------------------------------------------
 # Limits and allow-lists (documented in the JSON schema and the README).
@@ -54,7 +51,7 @@ MAX_UID = 60000
 DEFAULT_MIN_UID = 1000
 MAX_FULL_NAME = 64
 MAX_PEER_NAME = 64
-MAX_SSH_KEY = 16384
+MAX_SSH_KEY = ssh_key.MAX_KEY_LINE
 MAX_PREFIX_LIMIT = 2_000_000
 MAX_PREFIX_LIMIT_V6 = 500_000  # the full IPv6 table is ~220k routes; the route servers' BIRD model caps here
 
@@ -69,16 +66,8 @@ RESERVED_USERNAMES = frozenset(
 """Names that belong to the system (Debian base users and groups, daemons Keystone relies on).
 A person named like an existing group would also break ``useradd``'s user-private group."""
 
-SSH_KEY_TYPES = (
-    "ssh-ed25519",
-    "ssh-rsa",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-)
-MIN_RSA_BITS = 2048
+SSH_KEY_TYPES = ssh_key.KEY_TYPES
+MIN_RSA_BITS = ssh_key.MIN_RSA_BITS
 
 SHELL_PATTERN = r"^/(usr/)?s?bin/[a-z0-9_-][a-z0-9_.-]*$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
@@ -126,6 +115,18 @@ def show(value: Any, limit: int = 60) -> str:
         return repr(value[:limit]) + "..."
     text = repr(value)
     return text if len(text) <= limit + 2 else text[: limit + 2] + "..."
+
+
+def _checked(check: Any) -> Any:
+    """A ``validators`` check as a roster field validator (``Invalid`` -> the roster's error)."""
+
+    def validate(value: Any) -> Any:
+        try:
+            return check(value)
+        except Invalid as e:
+            _fail(e.message, e.hint)
+
+    return validate
 
 
 def _need_str(value: Any, what: str) -> str:
@@ -309,98 +310,8 @@ def _host(value: Any, info: ValidationInfo) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class _Wire:
-    """Reader for the SSH wire format (RFC 4251 strings and mpints)."""
-
-    def __init__(self, blob: bytes) -> None:
-        self.blob, self.pos = blob, 0
-
-    def string(self) -> bytes:
-        if self.pos + 4 > len(self.blob):
-            raise ValueError("truncated")
-        (length,) = struct.unpack(">I", self.blob[self.pos: self.pos + 4])
-        start, self.pos = self.pos + 4, self.pos + 4 + length
-        if self.pos > len(self.blob):
-            raise ValueError("truncated")
-        return self.blob[start: self.pos]
-
-    def done(self) -> bool:
-        return self.pos == len(self.blob)
-
-
-_EC_POINT_LENGTH = {"nistp256": 65, "nistp384": 97, "nistp521": 133}
-
-
-def _check_key_blob(key_type: str, blob: bytes) -> None:
-    """Check the structure of a public key blob; raise ValueError naming what is wrong."""
-    wire = _Wire(blob)
-    inner = wire.string().decode("ascii", "replace")
-    if inner != key_type:
-        raise ValueError(f"the key data is a {show(inner)} key, not {key_type}")
-    if key_type in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
-        if len(wire.string()) != 32:
-            raise ValueError("an ed25519 public key is 32 bytes")
-    elif key_type == "ssh-rsa":
-        exponent, modulus = wire.string(), wire.string()
-        bits = int.from_bytes(modulus, "big").bit_length()
-        if not exponent or bits < MIN_RSA_BITS:
-            raise ValueError(f"RSA key of {bits} bits is too weak (minimum {MIN_RSA_BITS}; prefer ssh-ed25519)")
-    else:  # ecdsa-sha2-nistpN and sk-ecdsa-sha2-nistp256@openssh.com
-        curve = wire.string().decode("ascii", "replace")
-        expected = key_type.split("@")[0].rsplit("-", 1)[-1]
-        point = wire.string()
-        if curve != expected or len(point) != _EC_POINT_LENGTH[expected] or point[:1] != b"\x04":
-            raise ValueError(f"malformed {key_type} key")
-    if key_type.startswith("sk-") and not wire.string().startswith(b"ssh:"):
-        raise ValueError("a security-key application must start with 'ssh:'")
-    if not wire.done():
-        raise ValueError("trailing data after the key")
-
-
-def _ssh_key(value: Any) -> str:
-    """Validate one OpenSSH public key line and return it as ``type base64 [comment]``."""
-    value = _need_str(value, "an SSH public key")
-    if any(unicodedata.category(ch) == "Cc" and ch != "\t" for ch in value) or "\t" in value:
-        _fail(f"SSH key {show(value)} contains a newline or control character",
-              "one key per list item, on one line")
-    if len(value) > MAX_SSH_KEY:
-        _fail(f"SSH key is {len(value)} characters long", f"at most {MAX_SSH_KEY}")
-    text = value.strip()
-    key_type = text.split(" ", 1)[0]
-    if key_type not in SSH_KEY_TYPES:
-        found = next((t for t in SSH_KEY_TYPES if f" {t} " in f" {text} "), None)
-        if found:
-            options = text.split(f"{found} ", 1)[0].strip()
-            _fail(f"SSH key options are not allowed (found {show(options, 40)})",
-                  f"remove everything before '{found}'; Keystone writes authorized_keys without options")
-        _fail(f"unsupported SSH key type {show(key_type, 40)}", f"allowed: {', '.join(SSH_KEY_TYPES)}")
-    match = re.fullmatch(r"(\S+) +(\S+)(?: +(.*))?", text)
-    if not match:
-        _fail(f"SSH key {show(value)} has no key data", "paste the whole line of the .pub file")
-    data, comment = match.group(2), (match.group(3) or "").strip()
-    try:
-        blob = base64.b64decode(data, validate=True)
-        if base64.b64encode(blob).decode() != data:
-            raise binascii.Error("not canonical")
-        _check_key_blob(key_type, blob)
-    except binascii.Error:
-        _fail(f"SSH key data of {key_type} is not valid base64", "paste the .pub file's line unchanged")
-    except ValueError as e:
-        _fail(f"SSH key data of {key_type} is invalid: {e}", "paste the .pub file's line unchanged")
-    if comment and not comment.isprintable():
-        _fail(f"SSH key comment {show(comment)} is not printable", "use a plain comment such as user@host")
-    return f"{key_type} {data} {comment}" if comment else f"{key_type} {data}"
-
-
-def ssh_key_blob(key: str) -> str:
-    """The ``type base64`` part of a validated key (what identifies it, without the comment)."""
-    return " ".join(key.split(" ", 2)[:2])
-
-
-def ssh_key_fingerprint(key: str) -> str:
-    """The key's OpenSSH fingerprint (``SHA256:...``), as ``ssh-keygen -l`` prints it."""
-    digest = hashlib.sha256(base64.b64decode(key.split(" ", 2)[1])).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+ssh_key_blob = ssh_key.blob
+ssh_key_fingerprint = ssh_key.fingerprint
 
 
 def _password_hash(value: Any) -> str:
@@ -434,18 +345,6 @@ def _password_hash(value: Any) -> str:
 
 parse_zfs_size = zfs.parse_size
 format_zfs_size = zfs.format_size
-
-
-def _checked(check: Any) -> Any:
-    """A ``validators`` check as a roster field validator (``Invalid`` -> the roster's error)."""
-
-    def validate(value: Any) -> Any:
-        try:
-            return check(value)
-        except Invalid as e:
-            _fail(e.message, e.hint)
-
-    return validate
 
 
 # --------------------------------------------------------------------------------------------
@@ -583,7 +482,7 @@ Uid = Annotated[int, Field(strict=True), AfterValidator(_uid), _schema(minimum=1
 AuthentikName = Annotated[str, BeforeValidator(_authentik), _schema(pattern=AUTHENTIK_PATTERN)]
 KubernetesSubject = Annotated[str, BeforeValidator(_kubernetes), _schema(pattern=KUBERNETES_PATTERN)]
 Shell = Annotated[str, BeforeValidator(_shell), _schema(pattern=SHELL_PATTERN)]
-SshKey = Annotated[str, BeforeValidator(_ssh_key), _schema(pattern=rf"^({'|'.join(map(re.escape, SSH_KEY_TYPES))}) ")]
+SshKey = Annotated[str, BeforeValidator(_checked(ssh_key.public_key)), _schema(pattern=ssh_key.PATTERN)]
 PasswordHash = Annotated[str, BeforeValidator(_password_hash), _schema(pattern=r"^\$(6|y)\$")]
 Namespace = Annotated[str, BeforeValidator(_namespace), _schema(pattern=DNS_LABEL_PATTERN)]
 HostName = Annotated[str, BeforeValidator(_host), _schema(pattern=HOST_PATTERN)]

@@ -39,7 +39,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from validators import Invalid, ssh_key, text, zfs
+from validators import Invalid, peering, ssh_key, text, zfs
+from validators.peering import PeerState
 
 # --------------------------------------------------------------------------------------------
 # Limits and allow-lists (documented in the JSON schema and the README).
@@ -79,19 +80,12 @@ EMAIL_PATTERN = (
     r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@"
     r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-ZEROTIER_MEMBER_PATTERN = r"^[0-9a-fA-F]{10}$"
-_AS_COMPONENT = r"(AS[0-9]+|AS-[A-Z0-9][A-Z0-9_-]*)"
-AS_SET_PATTERN = rf"^([A-Z0-9][A-Z0-9-]*::)?{_AS_COMPONENT}(:{_AS_COMPONENT})*$"
+ZEROTIER_MEMBER_PATTERN = peering.ZEROTIER_MEMBER_PATTERN
+AS_SET_PATTERN = peering.AS_SET_PATTERN
 SHA512_CRYPT_PATTERN = r"^\$6\$(rounds=([0-9]{1,9})\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$"
 YESCRYPT_PATTERN = r"^\$y\$[./0-9A-Za-z]{1,64}\$[./0-9A-Za-z]{1,86}\$[./0-9A-Za-z]{43}$"
 
-# ASN ranges (RFC 6996 private, RFC 5398 documentation, RFC 7300 / RFC 6793 reserved).
-ASN_MAX = 4294967295
-ASN_NEVER = {0: "AS0 is reserved (RFC 7607)", 23456: "AS23456 is AS_TRANS (RFC 6793)",
-             65535: "AS65535 is reserved (RFC 7300)", 4294967295: "AS4294967295 is reserved (RFC 7300)"}
-ASN_RESERVED = ((65552, 131071),)
-ASN_DOCUMENTATION = ((64496, 64511), (65536, 65551))
-ASN_PRIVATE = ((64512, 65534), (4200000000, 4294967294))
+ASN_MAX = peering.ASN_MAX
 
 CONTEXT_KEY = "roster_context"
 """Key of the ``RosterContext`` in a pydantic validation context."""
@@ -352,28 +346,11 @@ format_zfs_size = zfs.format_size
 # --------------------------------------------------------------------------------------------
 
 
-def _in_ranges(value: int, ranges: Iterable[tuple[int, int]]) -> bool:
-    return any(lo <= value <= hi for lo, hi in ranges)
-
-
 def _asn(value: Any, info: ValidationInfo) -> int:
-    if isinstance(value, str) and value.isdecimal() and value.isascii():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        hint = "write the number without 'AS'" if isinstance(value, str) and value.upper().startswith("AS") else None
-        _fail(f"an ASN must be a number, got {show(value)}", hint)
-    if value in ASN_NEVER:
-        _fail(ASN_NEVER[value], "use the peer's real, public ASN")
-    if not 1 <= value <= ASN_MAX:
-        _fail(f"ASN {value} is out of range", "1 to 4294967294")
-    if _in_ranges(value, ASN_RESERVED):
-        _fail(f"AS{value} is reserved by IANA", "use the peer's real, public ASN")
-    if not context_of(info).allow_private_asns:
-        if _in_ranges(value, ASN_PRIVATE):
-            _fail(f"AS{value} is a private ASN", "this stack does not allow private ASNs: see allow_private_asns")
-        if _in_ranges(value, ASN_DOCUMENTATION):
-            _fail(f"AS{value} is a documentation ASN", "this stack does not allow them: see allow_private_asns")
-    return value
+    try:
+        return peering.asn(value, allow_private=context_of(info).allow_private_asns)
+    except Invalid as e:
+        _fail(e.message, e.hint)
 
 
 def _peer_name(value: Any) -> str:
@@ -393,76 +370,11 @@ def _email(value: Any) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _zerotier_member(value: Any) -> str:
-    if not isinstance(value, str):
-        _fail(f"a ZeroTier member id must be a quoted string, got {show(value)}",
-              "quote it: YAML reads 10 digits as a number and drops leading zeros")
-    if not re.fullmatch(ZEROTIER_MEMBER_PATTERN[1:-1], value):
-        _fail(f"invalid ZeroTier member id {show(value)}", "exactly 10 hexadecimal digits, e.g. 'a1b2c3d4e5'")
-    value = value.lower()
-    if value == "0000000000" or value.startswith("ff"):
-        _fail(f"ZeroTier member id {value!r} is reserved", "use the node id that `zerotier-cli info` prints")
-    return value
-
-
 def _address(value: Any, info: ValidationInfo) -> str:
-    value = _need_str(value, "a peering address")
     try:
-        if "%" in value or "/" in value:
-            raise ValueError
-        ip = ipaddress.ip_address(value)
-    except ValueError:
-        _fail(f"invalid IP address {show(value)}", "a plain IPv4 or IPv6 address without prefix length")
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        _fail(f"{value} is an IPv4-mapped IPv6 address", f"write the IPv4 address {ip.ipv4_mapped}")
-    if ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_link_local:
-        _fail(f"{value} cannot be a peering address", "use the peer's address on the peering LAN")
-    ctx = context_of(info)
-    if ctx.peering_lans is not None:
-        lan = next((n for n in ctx.networks if n.version == ip.version and ip in n), None)
-        if lan is None:
-            _fail(f"{ip} is outside this stack's peering LANs",
-                  f"peering LANs: {', '.join(ctx.peering_lans) or '(none)'}")
-        if ip == lan.network_address or (ip.version == 4 and lan.prefixlen < 31 and ip == lan.broadcast_address):
-            _fail(f"{ip} is the network or broadcast address of {lan}", "use a host address")
-    return str(ip)
-
-
-def _ip_sort_key(text: str) -> tuple[int, int]:
-    ip = ipaddress.ip_address(text)
-    return ip.version, int(ip)
-
-
-def _prefix(value: Any) -> str:
-    value = _need_str(value, "a prefix")
-    try:
-        if "/" not in value:
-            raise ValueError
-        net = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        _fail(f"invalid prefix {show(value)}", "CIDR notation, e.g. 203.0.113.0/24")
-    if net.network_address != ipaddress.ip_interface(value).ip:
-        _fail(f"prefix {value!r} has host bits set", f"did you mean {net}?")
-    if net.prefixlen == 0:
-        _fail("a default route is not a prefix a peer may announce", "list the peer's own prefixes")
-    longest = 24 if net.version == 4 else 48
-    if net.prefixlen > longest:
-        _fail(f"prefix {net} is longer than /{longest}", "route servers reject more-specifics")
-    return str(net)
-
-
-def _prefix_sort_key(text: str) -> tuple[int, int, int]:
-    net = ipaddress.ip_network(text)
-    return net.version, int(net.network_address), net.prefixlen
-
-
-def _as_set(value: Any) -> str:
-    text = _need_str(value, "the AS-SET")
-    upper = text.upper()
-    valid = re.fullmatch(AS_SET_PATTERN[1:-1], upper) is not None
-    if len(upper) > 128 or not valid or ("AS-" not in upper and not re.fullmatch(r"AS[0-9]+", upper)):
-        _fail(f"invalid AS-SET {show(text)}", "e.g. AS-EXAMPLE, AS64500:AS-CUSTOMERS or RIPE::AS-EXAMPLE")
-    return upper
+        return peering.peering_address(value, context_of(info).peering_lans)
+    except Invalid as e:
+        _fail(e.message, e.hint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,10 +401,10 @@ HostName = Annotated[str, BeforeValidator(_host), _schema(pattern=HOST_PATTERN)]
 Asn = Annotated[int, BeforeValidator(_asn), _schema(minimum=1, maximum=ASN_MAX - 1)]
 PeerName = Annotated[str, BeforeValidator(_peer_name), _schema(pattern=PEER_NAME_PATTERN)]
 Email = Annotated[str, BeforeValidator(_email), _schema(format="email")]
-ZeroTierMember = Annotated[str, BeforeValidator(_zerotier_member), _schema(pattern=ZEROTIER_MEMBER_PATTERN)]
+ZeroTierMember = Annotated[str, BeforeValidator(_checked(peering.zerotier_member_id)), _schema(pattern=ZEROTIER_MEMBER_PATTERN)]
 PeeringAddress = Annotated[str, BeforeValidator(_address)]
-Prefix = Annotated[str, BeforeValidator(_prefix)]
-AsSet = Annotated[str, BeforeValidator(_as_set), _schema(pattern=AS_SET_PATTERN)]
+Prefix = Annotated[str, BeforeValidator(_checked(peering.prefix))]
+AsSet = Annotated[str, BeforeValidator(_checked(peering.as_set)), _schema(pattern=AS_SET_PATTERN)]
 ZfsSize = Annotated[str, BeforeValidator(_checked(zfs.quota)), _schema(type=["string", "integer"])]
 Recordsize = Annotated[str, BeforeValidator(_checked(zfs.recordsize)), _schema(type=["string", "integer"])]
 Compression = Annotated[
@@ -523,8 +435,8 @@ GroupList = Annotated[list[GroupName], _set_of("group")]
 SshKeyList = Annotated[list[SshKey], _set_of("SSH key", ssh_key_blob)]
 NamespaceList = Annotated[list[Namespace], _set_of("namespace")]
 HostList = Annotated[list[HostName], _set_of("host")]
-AddressList = Annotated[list[PeeringAddress], Field(min_length=1), _set_of("address", order=_ip_sort_key)]
-PrefixList = Annotated[list[Prefix], _set_of("prefix", order=_prefix_sort_key)]
+AddressList = Annotated[list[PeeringAddress], Field(min_length=1), _set_of("address", order=peering.address_sort_key)]
+PrefixList = Annotated[list[Prefix], _set_of("prefix", order=peering.prefix_sort_key)]
 
 _LIST_ITEMS: dict[str, tuple[tuple[str, TypeAdapter[Any], str, Any], ...]] = {
     "people": (
@@ -570,14 +482,6 @@ class PersonState(StrEnum):
     ACTIVE = "active"
     OFFBOARDED = "offboarded"
     PURGED = "purged"
-
-
-class PeerState(StrEnum):
-    """Lifecycle of a peer: active, suspended (sessions down, entry kept), removed (torn down)."""
-
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    REMOVED = "removed"
 
 
 class ZfsProperties(_Model):

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from providers.transport import HostTarget
+from validators import peering
 
 # --- strict patterns (shared with render.py, which re-checks every value it prints) ------------
 #: Route server names: they start resource ids (``<route-server>/<asn>``).
@@ -32,7 +33,7 @@ UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 
 #: ASNs BIRD must never see as a peer: 0 (RFC 7607), AS_TRANS (RFC 6793), last 16/32-bit (RFC 7300).
-RESERVED_ASNS = frozenset({0, 23456, 65535, 4294967295})
+RESERVED_ASNS = frozenset(peering.ASN_NEVER)
 #: receive limit (every route received, filtered or not) = this factor × import limit, unless given.
 RECEIVE_LIMIT_FACTOR = 2
 
@@ -53,7 +54,7 @@ def check_path(value: str, what: str = "path") -> str:
 
 
 def check_asn(value: int, what: str = "ASN") -> int:
-    if not 1 <= value <= 4294967294 or value in RESERVED_ASNS:
+    if not peering.is_session_asn(value):
         raise ValueError(f"{what} {value} is reserved or out of range (1..4294967294, not 23456/65535)")
     return value
 

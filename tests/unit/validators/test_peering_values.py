@@ -7,7 +7,7 @@ from pydantic import TypeAdapter, ValidationError
 from providers.bird import models as bird
 from providers.zerotier import model as zt
 from roster import PeerState as RosterPeerState
-from roster.model import ZeroTierMember
+from roster.fields import ZeroTierMember
 from validators import Invalid, peering
 
 

@@ -37,7 +37,7 @@ from typing import Annotated, Literal
 import jinja2
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .model import _Model
+from .fields import SettingsModel
 
 TIERS = ("admin", "power-user", "namespace-owner")
 TEMPLATE_VARS = ("user", "name", "uid", "home", "port", "service", "host")
@@ -82,7 +82,7 @@ def _relative_path(v: str, what: str) -> str:
     return norm
 
 
-class ServiceSettings(_Model):
+class ServiceSettings(SettingsModel):
     """One per-person service: ``<unit>@<user>.service`` on every host, for the tiers that get it."""
 
     name: str = Field(description="The service's name (resources, maps and the environment file use it).")
@@ -135,7 +135,7 @@ class ServiceSettings(_Model):
         return range(self.base_port, self.base_port + self.range)
 
 
-class SeededFileSettings(_Model):
+class SeededFileSettings(SettingsModel):
     """A file seeded into every active person's home only if absent: never overwritten."""
 
     path: str = Field(description="Path under the home.")
@@ -160,7 +160,7 @@ class SeededFileSettings(_Model):
         return _check_template(v)
 
 
-class WorkspaceSettings(_Model):
+class WorkspaceSettings(SettingsModel):
     """A git clone in every active person's home, made as the person, only if absent."""
 
     repository: str = Field(description="Clone URL (https://, ssh://, user@host:path) or a path on the host.")
@@ -187,7 +187,7 @@ class WorkspaceSettings(_Model):
         return _relative_path(v, "path")
 
 
-class MapSettings(_Model):
+class MapSettings(SettingsModel):
     """A host file derived from the roster each run: active person → their port of one service."""
 
     path: str = Field(description="Absolute path on every host.")
@@ -208,7 +208,7 @@ class MapSettings(_Model):
         return SeededFileSettings._mode(v)
 
 
-class WorkstationSettings(_Model):
+class WorkstationSettings(SettingsModel):
     tier_groups: dict[Literal["admin", "power-user", "namespace-owner"], list[GroupName]] = Field(
         default_factory=dict, description="Groups each tier's people are added to (never stripped).")
     services: list[ServiceSettings] = Field(default_factory=list)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Literal
+from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -10,6 +10,7 @@ from providers import names
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
+from validators import zfs as zfs_values
 from validators.zfs import format_size
 
 # docs/design.md ("ZFS homes"): what a person may do on their own home; `destroy` only on what they create below it.
@@ -31,7 +32,11 @@ class ConflictError(RuntimeError):
     """An existing object is not the one the roster describes; Keystone will not take it over."""
 
 
-class ZfsProperties(BaseModel):
+class DatasetProperties(BaseModel):
+    """The ZFS properties the ``zfs:Dataset`` resource sets, as given (``1024M`` stays ``1024M``; sizes
+    compare as bytes).  Checked by ``validators.zfs``, the rules the roster's ``ZfsProperties`` (a
+    person's entry, with its defaults) uses too."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     quota: str = Field(default="none", description="e.g. 50G, or none")
@@ -39,16 +44,31 @@ class ZfsProperties(BaseModel):
     recordsize: str = Field(default="128K")
     atime: str = Field(default="off")
 
-    @field_validator("quota", "recordsize")
+    @field_validator("quota")
     @classmethod
-    def _size(cls, v: str) -> str:
-        size_bytes(v)
-        return v
+    def _quota(cls, v: str) -> str:
+        return _as_given(zfs_values.parse_size, v)
 
-    @field_validator("compression", "atime")
+    @field_validator("recordsize")
     @classmethod
-    def _word(cls, v: str) -> str:
-        return names.check(names.PROPERTY_WORD, v, "property value")
+    def _recordsize(cls, v: str) -> str:
+        return _as_given(zfs_values.recordsize, v)
+
+    @field_validator("compression")
+    @classmethod
+    def _compression(cls, v: str) -> str:
+        return _as_given(zfs_values.compression, v)
+
+    @field_validator("atime")
+    @classmethod
+    def _atime(cls, v: str) -> str:
+        return _as_given(zfs_values.atime, v)
+
+
+def _as_given(check: Callable[[str], object], value: str) -> str:
+    """``value`` unchanged if ``check`` accepts it (``Invalid`` is a ``ValueError``: pydantic reports it)."""
+    check(value)
+    return value
 
 
 class DatasetInputs(BaseModel):
@@ -60,7 +80,7 @@ class DatasetInputs(BaseModel):
     owner_uid: int = Field(ge=0)
     owner_gid: int = Field(ge=0)
     mode: str = Field(default="0700", pattern=r"^0?[0-7]{3}$")
-    properties: ZfsProperties = Field(default_factory=ZfsProperties)
+    properties: DatasetProperties = Field(default_factory=DatasetProperties)
     ensure: Literal["present", "archived", "destroyed"] = "present"
     archive_parent: str | None = Field(default=None, description="Where a purge moves the dataset.")
     allow_destroy: bool = Field(default=False, description="The stack allows ensure=destroyed.")
@@ -95,7 +115,7 @@ class DatasetInputs(BaseModel):
         return self.dataset.split("/")[0]
 
 
-def property_changes(desired: ZfsProperties, host: HostState, dataset: str) -> dict[str, str]:
+def property_changes(desired: DatasetProperties, host: HostState, dataset: str) -> dict[str, str]:
     """Properties whose effective value differs.  A value that already holds (inherited or default)
     is left alone: Keystone never turns an inherited value into a local one."""
     current = host.datasets.get(dataset)

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, Valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from validators import Invalid, peering, ssh_key, text, zfs
+from validators.names import POSIX_NAME
 
 from .context import MAX_UID, context_of
 
@@ -34,7 +35,7 @@ MAX_SSH_KEY = ssh_key.MAX_KEY_LINE
 MAX_PREFIX_LIMIT = 2_000_000
 MAX_PREFIX_LIMIT_V6 = 500_000  # the full IPv6 table is ~220k routes; the route servers' BIRD model caps here
 
-USERNAME_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
+USERNAME_PATTERN = rf"^{POSIX_NAME.pattern}$"
 RESERVED_USERNAMES = frozenset(
     """root daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc gnats
     nobody nogroup _apt messagebus sshd bird bird2 polkitd avahi dnsmasq tss uuidd tcpdump

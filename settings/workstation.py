@@ -37,12 +37,14 @@ from typing import Annotated, Literal
 import jinja2
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+import validators
+from validators import files
+
 from .fields import SettingsModel
 
 TIERS = ("admin", "power-user", "namespace-owner")
 TEMPLATE_VARS = ("user", "name", "uid", "home", "port", "service", "host")
 _SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_GROUP = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 _REPO = re.compile(r"^(https://[^\s'\"]+|ssh://[^\s'\"]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s'\"]+|/[^\s'\"]+)$")
@@ -66,20 +68,12 @@ def _check_template(v: str) -> str:
 
 
 def _group(v: str) -> str:
-    if not _GROUP.fullmatch(v):
+    if not validators.POSIX_NAME.fullmatch(v):
         raise ValueError(f"not a group name: {v!r}")
     return v
 
 
 GroupName = Annotated[str, AfterValidator(_group)]
-
-
-def _relative_path(v: str, what: str) -> str:
-    norm = posixpath.normpath(v)
-    if (not v or v.startswith("/") or norm != v.rstrip("/") or norm.startswith("..") or norm == "."
-            or any(c in v for c in "\n\0")):
-        raise ValueError(f"{what} is a normalized path under the home (no leading '/', no '..'): {v!r}")
-    return norm
 
 
 class ServiceSettings(SettingsModel):
@@ -145,14 +139,12 @@ class SeededFileSettings(SettingsModel):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        return _relative_path(v, "path")
+        return files.home_relative_path(v, "path")
 
     @field_validator("mode")
     @classmethod
     def _mode(cls, v: str) -> str:
-        if not re.fullmatch(r"0?[0-7]{3}", str(v)):
-            raise ValueError("an octal mode like \"0600\" (quoted)")
-        return str(v).zfill(4)
+        return files.file_mode(str(v))
 
     @field_validator("template")
     @classmethod
@@ -184,7 +176,7 @@ class WorkspaceSettings(SettingsModel):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        return _relative_path(v, "path")
+        return files.home_relative_path(v, "path")
 
 
 class MapSettings(SettingsModel):
@@ -198,9 +190,7 @@ class MapSettings(SettingsModel):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        if not v.startswith("/") or posixpath.normpath(v) != v or any(c in v for c in "\n\0"):
-            raise ValueError("an absolute, normalized path")
-        return v
+        return files.host_file_path(v)
 
     @field_validator("mode")
     @classmethod

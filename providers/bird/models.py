@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+import validators
 from providers.transport import HostTarget
 from validators import peering
 
@@ -28,7 +29,7 @@ AS_SET = re.compile(r"(?:AS[0-9]{1,10}:)?AS-[A-Za-z0-9_-]{1,60}(?::AS-[A-Za-z0-9
 #: Absolute paths without quoting hazards (no spaces, quotes, globs, ``..``).
 PATH = re.compile(r"/(?:[A-Za-z0-9_.+-]+/)*[A-Za-z0-9_.+-]+")
 #: POSIX user and group names.
-UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+UNIX_NAME = validators.POSIX_NAME
 #: RTR server host names (an IP address is accepted separately).
 HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 

@@ -10,6 +10,7 @@ from providers import names
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
+from validators import files
 from validators import zfs as zfs_values
 from validators.zfs import format_size
 
@@ -79,7 +80,7 @@ class DatasetInputs(BaseModel):
     owner: str = Field(description="User who owns the mountpoint.")
     owner_uid: int = Field(ge=0)
     owner_gid: int = Field(ge=0)
-    mode: str = Field(default="0700", pattern=r"^0?[0-7]{3}$")
+    mode: str = Field(default="0700", description="Octal mode of the mountpoint (as given).")
     properties: DatasetProperties = Field(default_factory=DatasetProperties)
     ensure: Literal["present", "archived", "destroyed"] = "present"
     archive_parent: str | None = Field(default=None, description="Where a purge moves the dataset.")
@@ -96,6 +97,11 @@ class DatasetInputs(BaseModel):
     @classmethod
     def _owner(cls, v: str) -> str:
         return names.check(names.USERNAME, v, "owner")
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        return _as_given(files.file_mode, v)
 
     @model_validator(mode="after")
     def _ensure(self) -> "DatasetInputs":

@@ -138,6 +138,15 @@ def is_valid_username(value: Any) -> bool:
             and value not in RESERVED_USERNAMES and not value.startswith("systemd-"))
 
 
+def _matching(value: Any, what: str, pattern: str, invalid: str, hint: str) -> str:
+    """``value`` as a string that matches ``pattern`` (a JSON-schema ``^...$`` pattern); otherwise the
+    error ``invalid`` (``{}`` stands for the value) with ``hint``."""
+    value = _need_str(value, what)
+    if not re.fullmatch(pattern[1:-1], value):
+        _fail(invalid.format(show(value)), hint)
+    return value
+
+
 def _username(value: Any) -> str:
     value = _need_str(value, "a username")
     if not re.fullmatch(USERNAME_PATTERN[1:-1], value):
@@ -154,10 +163,8 @@ def _username(value: Any) -> str:
 
 
 def _group(value: Any) -> str:
-    value = _need_str(value, "a group name")
-    if not re.fullmatch(USERNAME_PATTERN[1:-1], value):
-        _fail(f"invalid group name {show(value)}",
-              "lowercase ASCII letters, digits, '_' and '-', starting with a letter or '_'")
+    value = _matching(value, "a group name", USERNAME_PATTERN, "invalid group name {}",
+                      "lowercase ASCII letters, digits, '_' and '-', starting with a letter or '_'")
     if value == "root":
         _fail("membership of group 'root' is not allowed", "grant access with a dedicated group")
     return value
@@ -194,18 +201,13 @@ def _uid(value: int, info: ValidationInfo) -> int:
 
 
 def _authentik(value: Any) -> str:
-    value = _need_str(value, "the Authentik username")
-    if not re.fullmatch(AUTHENTIK_PATTERN[1:-1], value):
-        _fail(f"invalid Authentik username {show(value)}",
-              "ASCII letters, digits and . _ @ + -, at most 150 characters; set `authentik:` explicitly")
-    return value
+    return _matching(value, "the Authentik username", AUTHENTIK_PATTERN, "invalid Authentik username {}",
+                     "ASCII letters, digits and . _ @ + -, at most 150 characters; set `authentik:` explicitly")
 
 
 def _kubernetes(value: Any) -> str:
-    value = _need_str(value, "the Kubernetes subject")
-    if not re.fullmatch(KUBERNETES_PATTERN[1:-1], value):
-        _fail(f"invalid Kubernetes subject {show(value)}",
-              "ASCII letters, digits and . _ @ : + -, at most 253 characters")
+    value = _matching(value, "the Kubernetes subject", KUBERNETES_PATTERN, "invalid Kubernetes subject {}",
+                      "ASCII letters, digits and . _ @ : + -, at most 253 characters")
     if value.lower().startswith("system:"):
         _fail(f"Kubernetes subject {value!r} uses the reserved 'system:' prefix",
               "subjects starting with system: belong to Kubernetes itself")
@@ -213,18 +215,13 @@ def _kubernetes(value: Any) -> str:
 
 
 def _shell(value: Any) -> str:
-    value = _need_str(value, "the shell")
-    if not re.fullmatch(SHELL_PATTERN[1:-1], value):
-        _fail(f"shell {show(value)} is not an allowed path",
-              "an absolute path in /bin, /sbin, /usr/bin or /usr/sbin, e.g. /bin/bash or /usr/bin/zsh")
-    return value
+    return _matching(value, "the shell", SHELL_PATTERN, "shell {} is not an allowed path",
+                     "an absolute path in /bin, /sbin, /usr/bin or /usr/sbin, e.g. /bin/bash or /usr/bin/zsh")
 
 
 def _namespace(value: Any) -> str:
-    value = _need_str(value, "a namespace")
-    if not re.fullmatch(DNS_LABEL_PATTERN[1:-1], value):
-        _fail(f"invalid namespace {show(value)}",
-              "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters")
+    value = _matching(value, "a namespace", DNS_LABEL_PATTERN, "invalid namespace {}",
+                      "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters")
     if value.startswith("kube-"):
         _fail(f"namespace {value!r} belongs to Kubernetes itself", "owning kube-* namespaces is cluster-admin")
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 import posixpath
 from typing import Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from providers import names
 from providers.hoststate import HostState
@@ -45,25 +45,15 @@ class DatasetProperties(BaseModel):
     recordsize: str = Field(default="128K")
     atime: str = Field(default="off")
 
-    @field_validator("quota")
+    @field_validator("*")
     @classmethod
-    def _quota(cls, v: str) -> str:
-        return _as_given(zfs_values.parse_size, v)
+    def _checked(cls, v: str, info: ValidationInfo) -> str:
+        return _as_given(_PROPERTY_CHECKS[info.field_name or ""], v)
 
-    @field_validator("recordsize")
-    @classmethod
-    def _recordsize(cls, v: str) -> str:
-        return _as_given(zfs_values.recordsize, v)
 
-    @field_validator("compression")
-    @classmethod
-    def _compression(cls, v: str) -> str:
-        return _as_given(zfs_values.compression, v)
-
-    @field_validator("atime")
-    @classmethod
-    def _atime(cls, v: str) -> str:
-        return _as_given(zfs_values.atime, v)
+_PROPERTY_CHECKS = {"quota": zfs_values.parse_size, "recordsize": zfs_values.recordsize,
+                    "compression": zfs_values.compression, "atime": zfs_values.atime}
+"""The rule of each property (the keys are ``DatasetProperties``'s fields: a test keeps them equal)."""
 
 
 def _as_given(check: Callable[[str], object], value: str) -> str:

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Hashable, Iterable, Iterator, NoReturn
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from validators import Invalid, peering, ssh_key, text, zfs
+from validators import Invalid, peering, show, ssh_key, text, zfs
 from validators.names import POSIX_NAME
 
 from .context import MAX_UID, context_of
@@ -75,14 +75,6 @@ ASN_MAX = peering.ASN_MAX
 def _fail(message: str, hint: str | None = None) -> NoReturn:
     """Raise a roster validation error; the hint travels in the error's ``ctx``."""
     raise PydanticCustomError("roster", message, {"hint": hint} if hint else None)
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """A safe, short rendering of a user value: ``repr`` escapes newlines and control characters."""
-    if isinstance(value, str) and len(value) > limit:
-        return repr(value[:limit]) + "..."
-    text = repr(value)
-    return text if len(text) <= limit + 2 else text[: limit + 2] + "..."
 
 
 def _checked(check: Any) -> Any:

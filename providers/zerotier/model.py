@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
+import validators
 from validators import Invalid, peering
 from validators.peering import PeerState
 
@@ -40,7 +41,6 @@ DEFAULT_API_URL: dict[str, str] = {
 }
 CENTRAL_API_PREFIX = "/api/v1"
 
-_URL = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 _QUOTE_LIMIT = 400
 
 
@@ -143,10 +143,10 @@ def normalize_api_url(mode: str, url: str | None) -> str:
     """
     if url is None or url == "":
         return DEFAULT_API_URL[mode]
-    if "@" in url:
-        raise ValueError("api_url must not contain credentials; the token comes from stack config keystone:zerotierToken")
-    if not _URL.fullmatch(url):
-        raise ValueError(f"api_url must be http(s)://host[:port][/path] with no query, got {url!r}")
+    try:
+        validators.http_url(url, "api_url")  # no credentials (never echoed), no query
+    except Invalid as e:
+        raise ValueError(str(e)) from None
     url = url.rstrip("/")
     if mode == "central" and url.endswith(CENTRAL_API_PREFIX):
         url = url[: -len(CENTRAL_API_PREFIX)]

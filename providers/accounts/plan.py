@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from providers import names
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
+from validators import Invalid, ssh_key
 
 # -T: an authorized_keys that is a directory is an error ("cannot overwrite directory"), never a
 # target the new file silently moves into; a symlink is replaced by the file, never followed.
@@ -72,9 +73,11 @@ class AccountInputs(BaseModel):
     @field_validator("ssh_keys")
     @classmethod
     def _keys(cls, v: list[str]) -> list[str]:
-        for k in v:
-            if "\n" in k or "\r" in k or not k.startswith(("ssh-", "ecdsa-", "sk-")):
-                raise ValueError("each ssh key must be one OpenSSH public key line without options")
+        for k in v:  # the roster's rule (validators.ssh_key); the line is written as given
+            try:
+                ssh_key.public_key(k)
+            except Invalid as e:
+                raise ValueError(f"each ssh key must be one OpenSSH public key line without options: {e}") from None
         return v
 
     @property

@@ -63,3 +63,18 @@ def test_keys_from_ssh_keygen_pass_and_fingerprint_alike(tmp_path, key_type):
     printed = subprocess.run([keygen, "-l", "-f", str(path.with_suffix(".pub"))], check=True, capture_output=True,
                              text=True).stdout.split()[1]
     assert ssh_key.fingerprint(line) == printed
+
+
+@pytest.mark.parametrize("line", [keys.RSA_1024, keys.DSA, keys.ED25519_TRAILING, f'no-pty {keys.ALICE_LAPTOP}',
+                                  keys.ALICE_LAPTOP + "\nssh-ed25519 AAAA"])
+def test_the_accounts_provider_refuses_what_the_roster_refuses(line):
+    from pydantic import ValidationError
+
+    from providers.accounts.plan import AccountInputs
+    from providers.transport import HostTarget
+
+    host = HostTarget(name="h", address="local")
+    with pytest.raises(ValidationError, match="each ssh key must be one OpenSSH public key line"):
+        AccountInputs(host=host, username="alice", uid=20001, home="/home/alice", ssh_keys=[line])
+    assert AccountInputs(host=host, username="alice", uid=20001, home="/home/alice",
+                         ssh_keys=[keys.ALICE_LAPTOP, keys.SK_ECDSA]).ssh_keys == [keys.ALICE_LAPTOP, keys.SK_ECDSA]

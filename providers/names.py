@@ -11,7 +11,6 @@ USERNAME = re.compile(rf"^{POSIX_NAME.pattern}$")
 GROUPNAME = USERNAME
 DATASET = re.compile(rf"^{DATASET_COMPONENT.pattern}(/{DATASET_COMPONENT.pattern})+$")
 ABS_PATH = re.compile(rf"^/({PATH_COMPONENT.pattern}/)*{PATH_COMPONENT.pattern}$")
-CRYPT_HASH = re.compile(r"^\$(6|y)\$[./A-Za-z0-9$=,-]{8,200}$")
 GECOS = re.compile(r"^[^:,=\n\r\t\x00-\x1f\x7f]{0,64}$")
 
 

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Hashable, Iterable, Iterator, NoReturn
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from validators import Invalid, peering, show, ssh_key, text, zfs
+from validators import Invalid, password, peering, show, ssh_key, text, zfs
 from validators.names import POSIX_NAME
 
 from .context import MAX_UID, context_of
@@ -61,8 +61,6 @@ EMAIL_PATTERN = (
 )
 ZEROTIER_MEMBER_PATTERN = peering.ZEROTIER_MEMBER_PATTERN
 AS_SET_PATTERN = peering.AS_SET_PATTERN
-SHA512_CRYPT_PATTERN = r"^\$6\$(rounds=([0-9]{1,9})\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$"
-YESCRYPT_PATTERN = r"^\$y\$[./0-9A-Za-z]{1,64}\$[./0-9A-Za-z]{1,86}\$[./0-9A-Za-z]{43}$"
 
 ASN_MAX = peering.ASN_MAX
 
@@ -239,31 +237,6 @@ ssh_key_blob = ssh_key.blob
 ssh_key_fingerprint = ssh_key.fingerprint
 
 
-def _password_hash(value: Any) -> str:
-    """Accept only crypt(5) SHA-512 (``$6$``) or yescrypt (``$y$``) hashes; never echo the value."""
-    if not isinstance(value, str):
-        _fail("the password hash must be a string", "put the hash in quotes, or use null")
-    if not value.startswith("$"):
-        if value[:1] in ("!", "*"):
-            _fail("a locked-password marker is not a hash", "use null: passwords are locked by default")
-        _fail("this looks like a plaintext password, which must never be in the roster",
-              "store a hash made with `mkpasswd -m yescrypt` or `openssl passwd -6`, and change the exposed password")
-    scheme = value.split("$")[1] if value.count("$") >= 2 else ""
-    if scheme not in ("6", "y"):
-        names = {"1": "MD5-crypt", "2a": "bcrypt", "2b": "bcrypt", "2y": "bcrypt", "5": "SHA-256-crypt",
-                 "7": "scrypt", "gy": "gost-yescrypt", "sha1": "SHA-1-crypt"}
-        label = names.get(scheme, "unknown")
-        _fail(f"password hash scheme ${scheme}$ ({label}) is not accepted",
-              "only yescrypt ($y$) or SHA-512-crypt ($6$): mkpasswd -m yescrypt")
-    pattern = SHA512_CRYPT_PATTERN if scheme == "6" else YESCRYPT_PATTERN
-    match = re.fullmatch(pattern[1:-1], value)
-    if not match:
-        _fail(f"malformed ${scheme}$ password hash", "copy the complete hash, e.g. from mkpasswd")
-    if scheme == "6" and match.group(2) and not 1000 <= int(match.group(2)) <= 999999999:
-        _fail("SHA-512-crypt rounds must be between 1000 and 999999999", "regenerate the hash")
-    return value
-
-
 # --------------------------------------------------------------------------------------------
 # ZFS properties
 # --------------------------------------------------------------------------------------------
@@ -326,7 +299,7 @@ AuthentikName = Annotated[str, BeforeValidator(_authentik), _schema(pattern=AUTH
 KubernetesSubject = Annotated[str, BeforeValidator(_kubernetes), _schema(pattern=KUBERNETES_PATTERN)]
 Shell = Annotated[str, BeforeValidator(_shell), _schema(pattern=SHELL_PATTERN)]
 SshKey = Annotated[str, BeforeValidator(_checked(ssh_key.public_key)), _schema(pattern=ssh_key.PATTERN)]
-PasswordHash = Annotated[str, BeforeValidator(_password_hash), _schema(pattern=r"^\$(6|y)\$")]
+PasswordHash = Annotated[str, BeforeValidator(_checked(password.password_hash)), _schema(pattern=r"^\$(6|y)\$")]
 Namespace = Annotated[str, BeforeValidator(_namespace), _schema(pattern=DNS_LABEL_PATTERN)]
 HostName = Annotated[str, BeforeValidator(_host), _schema(pattern=HOST_PATTERN)]
 Asn = Annotated[int, BeforeValidator(_asn), _schema(minimum=1, maximum=ASN_MAX - 1)]

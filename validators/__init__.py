@@ -8,6 +8,7 @@ hint that says what would be accepted.  Messages never echo a URL that carries c
 * ``core``: ``Invalid``, ``show``, ``text``.
 * ``names``: user and group names, paths, dataset names, host names, SSH addresses, URLs.
 * ``files``: file modes, a host file's absolute path, a path under a home.
+* ``password``: ``$6$``/``$y$`` crypt hashes (never echoed).
 * ``peering``: ASNs and their ranges, AS-SETs, prefixes, peering addresses, ZeroTier ids, ``PeerState``.
 * ``ssh_key``: OpenSSH public key lines (the blob read by ``cryptography``, the one non-stdlib import).
 * ``zfs``: ZFS sizes (one rule: parse, format, compare as bytes), recordsize, compression, atime.

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from providers import names
 from providers.hoststate import HostState
 from providers.transport import Command, HostTarget
-from validators import Invalid, ssh_key
+from validators import Invalid, password, ssh_key
 
 # -T: an authorized_keys that is a directory is an error ("cannot overwrite directory"), never a
 # target the new file silently moves into; a symlink is replaced by the file, never followed.
@@ -66,7 +66,7 @@ class AccountInputs(BaseModel):
     @field_validator("password_hash")
     @classmethod
     def _hash(cls, v: str | None) -> str | None:
-        if v is not None and not names.CRYPT_HASH.fullmatch(v):
+        if v is not None and not password.is_hash(v):
             raise ValueError("password_hash must be a $6$ or $y$ crypt hash (plaintext is never accepted)")
         return v
 

@@ -12,7 +12,7 @@ from providers.transport import HostTarget
 from providers.zfs.plan import DatasetInputs
 from roster.fields import USERNAME_PATTERN
 from settings.workstation import MapSettings
-from validators import Invalid, POSIX_NAME, files
+from validators import Invalid, POSIX_NAME, files, password
 
 HOST = HostTarget(name="h", address="local")
 
@@ -59,3 +59,28 @@ def test_home_relative_paths_refused(path):
 def test_one_posix_name():
     assert names.USERNAME.pattern == USERNAME_PATTERN == f"^{POSIX_NAME.pattern}$"
     assert bird.UNIX_NAME is POSIX_NAME
+
+
+@pytest.mark.parametrize("value", ["$6$saltsalt$" + "a" * 86, "$6$rounds=5000$abc$" + "b" * 86,
+                                   "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$zwtVrjrUCmXcyLTs6oxLTQlzifSUkF8RHJ./tK5KU79",
+                                   "hunter2", "!", "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/", "$6$rounds=10$abc$" + "b" * 86,
+                                   "$6$saltsalt$" + "a" * 86 + "\n", "$y$j9T$salt$short"])
+def test_one_rule_for_password_hashes(value):
+    """The roster, the accounts provider and the policy pack accept the same hashes."""
+    from pydantic import TypeAdapter
+
+    from policy.rules.accounts import is_crypt_hash
+    from providers.accounts.plan import AccountInputs
+    from roster.fields import PasswordHash
+
+    try:
+        TypeAdapter(PasswordHash).validate_python(value)
+        roster = True
+    except ValidationError:
+        roster = False
+    try:
+        AccountInputs(host=HOST, username="alice", uid=20001, home="/home/alice", password_hash=value)
+        provider = True
+    except ValidationError:
+        provider = False
+    assert roster == provider == is_crypt_hash(value) == password.is_hash(value)

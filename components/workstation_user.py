@@ -43,7 +43,7 @@ from providers.accounts.plan import AccountInputs
 from providers.zfs.dataset import ZfsDataset
 from providers.zfs.delegation import ZfsDelegation
 from providers.zfs.plan import (
-    DEFAULT_DESCENDENT_PERMISSIONS, DEFAULT_PERMISSIONS, DatasetInputs, DelegationInputs, ZfsProperties,
+    DEFAULT_DESCENDENT_PERMISSIONS, DEFAULT_PERMISSIONS, DatasetInputs, DatasetProperties, DelegationInputs,
 )
 from roster import Person, PersonState, Tier
 from settings import HostSettings, StackSettings
@@ -129,7 +129,7 @@ class WorkstationUser(pulumi.ComponentResource):
         ensure = ("destroyed" if s.offboarding.allow_destroy else "archived") if purged else "present"
         dataset = ZfsDataset(f"{child}-home", DatasetInputs(
             host=target, dataset=dataset_name, owner=p.username, owner_uid=p.uid, owner_gid=p.uid,
-            properties=ZfsProperties(**p.zfs.model_dump()), ensure=ensure,
+            properties=DatasetProperties(**p.zfs.model_dump()), ensure=ensure,
             archive_parent=s.zfs.archive_parent, allow_destroy=s.offboarding.allow_destroy,
             person_state=p.state.value, tier=p.tier.value,
         # Kept by retain_on_delete (the engine drops it from state without calling Delete; the

@@ -1,16 +1,17 @@
 """Patterns for names that reach host commands.  Inputs are checked against these in ``check``
-(before any command runs), on top of the roster's own validation."""
+(before any command runs), on top of the roster's own validation.  User names, dataset components
+and path components are ``validators.names``'s own patterns (one definition of each)."""
 from __future__ import annotations
 
 import re
 
-USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+from validators.names import DATASET_COMPONENT, PATH_COMPONENT, POSIX_NAME
+
+USERNAME = re.compile(rf"^{POSIX_NAME.pattern}$")
 GROUPNAME = USERNAME
-DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*(/[A-Za-z0-9][A-Za-z0-9_.:-]*)+$")
-ABS_PATH = re.compile(r"^/([A-Za-z0-9._-]+/)*[A-Za-z0-9._-]+$")
-CRYPT_HASH = re.compile(r"^\$(6|y)\$[./A-Za-z0-9$=,-]{8,200}$")
+DATASET = re.compile(rf"^{DATASET_COMPONENT.pattern}(/{DATASET_COMPONENT.pattern})+$")
+ABS_PATH = re.compile(rf"^/({PATH_COMPONENT.pattern}/)*{PATH_COMPONENT.pattern}$")
 GECOS = re.compile(r"^[^:,=\n\r\t\x00-\x1f\x7f]{0,64}$")
-PROPERTY_WORD = re.compile(r"^[a-z0-9-]{1,16}$")
 
 
 def check(pattern: re.Pattern[str], value: str, what: str) -> str:

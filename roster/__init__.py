@@ -5,23 +5,17 @@
 
 ``load_roster``/``parse_roster_text`` return a validated, frozen ``Roster`` or raise ``RosterError``
 listing every problem of the file with ``file:line:col: path: message (hint)``.
+
+Modules, one job each: ``loader`` (YAML with line/column marks -> errors at once), ``model`` (the
+pydantic models: schema shaping), ``fields`` (one rule per field; shared domain values come from
+``validators``), ``cross`` (uniqueness across entries), ``context`` (what the stack says),
+``schema`` (the JSON schema), ``diff`` and ``peers_report`` (reviews), ``errors``.
 """
 from .errors import Issue, RosterError
 from .loader import load_roster, parse_roster_text
-from .model import (
-    MaxPrefixes,
-    Peer,
-    PeerState,
-    Person,
-    PersonState,
-    Roster,
-    RosterContext,
-    Tier,
-    ZfsProperties,
-    format_zfs_size,
-    parse_zfs_size,
-    ssh_key_fingerprint,
-)
+from .context import RosterContext
+from .fields import format_zfs_size, parse_zfs_size, ssh_key_fingerprint
+from .model import MaxPrefixes, Peer, PeerState, Person, PersonState, Roster, Tier, ZfsProperties
 
 __all__ = [
     "Issue",

@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from .diff import diff_rosters, render_markdown
 from .errors import RosterError
 from .loader import load_roster
-from .model import Roster, RosterContext
+from .context import RosterContext
+from .model import Roster
 from .schema import render
 
 DEFAULT_FILE = Path(__file__).with_name("roster.yaml")

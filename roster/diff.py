@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Peer, PeerState, Person, PersonState, Roster, Tier, ssh_key_fingerprint
+from .fields import ssh_key_fingerprint
+from .model import Peer, PeerState, Person, PersonState, Roster, Tier
 
 _SECRET_FIELDS = frozenset({"password_hash"})
 

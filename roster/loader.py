@@ -24,8 +24,11 @@ from pydantic import BaseModel, ValidationError
 import marked_yaml
 from marked_yaml import Position
 
+from .context import RosterContext, validation_context
+from .cross import cross_check
 from .errors import Issue, PathElement, RosterError
-from .model import MaxPrefixes, Peer, Person, Roster, RosterContext, ZfsProperties, cross_check, show, validation_context
+from .fields import show
+from .model import MaxPrefixes, Peer, Person, Roster, ZfsProperties
 
 MAX_BYTES = 4 * 1024 * 1024
 """Largest roster file accepted (a roster of thousands of people is well under 1 MiB)."""

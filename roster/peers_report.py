@@ -23,7 +23,7 @@ from settings.loader import SettingsError, load_settings
 
 from .errors import RosterError
 from .loader import load_roster
-from .model import RosterContext
+from .context import RosterContext
 
 
 def _read(rs: RouteServer) -> object:

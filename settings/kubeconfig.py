@@ -28,7 +28,7 @@ from pydantic import Field
 
 import validators
 
-from .model import _Model, _pattern, checked
+from .fields import SettingsModel, checked, pattern_check
 
 _CLUSTER_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62})"
 _CLIENT_ID = r"[A-Za-z0-9_.:@/+-]{1,255}"
@@ -75,10 +75,10 @@ def ca_certificates(value: Any) -> str:
     return v.strip() + "\n"
 
 
-class PeopleKubeconfigSettings(_Model):
+class PeopleKubeconfigSettings(SettingsModel):
     """The cluster and the OIDC login every person's ``~/.kube/config`` names (no secret)."""
 
-    cluster_name: Annotated[str, checked(_pattern(
+    cluster_name: Annotated[str, checked(pattern_check(
         _CLUSTER_NAME, "cluster name", "letters, digits and _ . -, at most 63, e.g. prod"))] = Field(
         "keystone", description="Name of the cluster, user and context entries in the kubeconfig.")
     server: Annotated[str, checked(https_url, "server")] = Field(
@@ -87,6 +87,6 @@ class PeopleKubeconfigSettings(_Model):
         description="The cluster's CA certificate(s), PEM (public; a private key is refused).")
     issuer_url: Annotated[str, checked(https_url, "issuerUrl")] = Field(
         description="The OIDC issuer the API server trusts (its --oidc-issuer-url).")
-    client_id: Annotated[str, checked(_pattern(
+    client_id: Annotated[str, checked(pattern_check(
         _CLIENT_ID, "client id", "the OIDC client id the API server trusts (--oidc-client-id): letters, "
         "digits and _ . : @ / + -"))] = Field(description="The OIDC client id (a public client: no secret).")

@@ -18,7 +18,8 @@ from typing import Any, Iterable
 import pydantic
 import marked_yaml
 
-from .model import ERROR_TYPE, StackSettings, duplicate_host_names
+from .fields import ERROR_TYPE
+from .model import StackSettings, duplicate_host_names
 
 NAMESPACE = "keystone"
 SECRET_KEYS = ("authentikToken", "zerotierToken")

@@ -33,10 +33,10 @@ from pydantic import Field, StrictBool, field_validator, model_validator
 
 import validators
 from providers.bird import models as bird
-from providers.transport import HostTarget
 from providers.zerotier import model as zt
 
-from .model import HostSettings, Whole, _Model, fail
+from .fields import SettingsModel, Whole, fail
+from .host import HostSettings
 
 
 def _plain_errors(build):
@@ -49,7 +49,7 @@ def _plain_errors(build):
             for err in e.errors())) from None
 
 
-class ZeroTierSettings(_Model):
+class ZeroTierSettings(SettingsModel):
     """The ZeroTier network the peers join, and how Keystone reaches its controller."""
 
     mode: Literal["central", "self_hosted"] = Field(
@@ -76,7 +76,7 @@ class ZeroTierSettings(_Model):
         return zt.normalize_api_url(self.mode, self.url)
 
 
-class RtrServerSettings(_Model):
+class RtrServerSettings(SettingsModel):
     """An RPKI-to-router cache (RFC 8210)."""
 
     host: str = Field(description="Host name or IP address of the RTR cache.")
@@ -88,7 +88,7 @@ class RtrServerSettings(_Model):
         return self
 
 
-class RoaSettings(_Model):
+class RoaSettings(SettingsModel):
     """One static ROA entry (labs and tests)."""
 
     prefix: str = Field(description="Prefix in CIDR form.")
@@ -101,7 +101,7 @@ class RoaSettings(_Model):
         return self
 
 
-class RpkiSettings(_Model):
+class RpkiSettings(SettingsModel):
     """Where the route servers' ROA tables come from: RTR caches (production) or static ROAs (labs)."""
 
     rtr: list[RtrServerSettings] | None = Field(None, description="RTR caches (production).")
@@ -122,7 +122,7 @@ class RpkiSettings(_Model):
                                             for r in self.static_roas or []])
 
 
-class FilterPolicySettings(_Model):
+class FilterPolicySettings(SettingsModel):
     """Prefix-length bounds of the route servers' shared import filter (defaults: the usual IXP choice)."""
 
     max_length_v4: Whole = Field(24, ge=8, le=32)
@@ -138,9 +138,6 @@ class FilterPolicySettings(_Model):
 
     def policy(self) -> bird.FilterPolicy:
         return bird.FilterPolicy(**self.model_dump(by_alias=False))
-
-
-_TARGET_FIELDS = tuple(HostTarget.model_fields)
 
 
 class RouteServerSettings(HostSettings):
@@ -206,9 +203,6 @@ class RouteServerSettings(HostSettings):
         _plain_errors(self.route_server)  # anything else the provider's own model refuses
         return self
 
-    def target(self) -> HostTarget:
-        return HostTarget(**{k: v for k, v in self.model_dump(by_alias=False).items() if k in _TARGET_FIELDS})
-
     def route_server(self, lans: list[str] | None = None) -> bird.RouteServer:
         """The provider's ``RouteServer`` (neighbors checked against the stack's peering LANs)."""
         nets = [ipaddress.ip_network(n) for n in lans or []]
@@ -223,7 +217,7 @@ class RouteServerSettings(HostSettings):
         )
 
 
-class PeeringSettings(_Model):
+class PeeringSettings(SettingsModel):
     """``keystone:peering``: the ZeroTier network, the peering LANs and the route servers."""
 
     zerotier: ZeroTierSettings | None = Field(None, description="The ZeroTier network peers join (required with peers).")

@@ -37,12 +37,14 @@ from typing import Annotated, Literal
 import jinja2
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .model import _Model
+import validators
+from validators import files
+
+from .fields import SettingsModel
 
 TIERS = ("admin", "power-user", "namespace-owner")
 TEMPLATE_VARS = ("user", "name", "uid", "home", "port", "service", "host")
 _SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_GROUP = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 _REPO = re.compile(r"^(https://[^\s'\"]+|ssh://[^\s'\"]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s'\"]+|/[^\s'\"]+)$")
@@ -66,7 +68,7 @@ def _check_template(v: str) -> str:
 
 
 def _group(v: str) -> str:
-    if not _GROUP.fullmatch(v):
+    if not validators.POSIX_NAME.fullmatch(v):
         raise ValueError(f"not a group name: {v!r}")
     return v
 
@@ -74,15 +76,7 @@ def _group(v: str) -> str:
 GroupName = Annotated[str, AfterValidator(_group)]
 
 
-def _relative_path(v: str, what: str) -> str:
-    norm = posixpath.normpath(v)
-    if (not v or v.startswith("/") or norm != v.rstrip("/") or norm.startswith("..") or norm == "."
-            or any(c in v for c in "\n\0")):
-        raise ValueError(f"{what} is a normalized path under the home (no leading '/', no '..'): {v!r}")
-    return norm
-
-
-class ServiceSettings(_Model):
+class ServiceSettings(SettingsModel):
     """One per-person service: ``<unit>@<user>.service`` on every host, for the tiers that get it."""
 
     name: str = Field(description="The service's name (resources, maps and the environment file use it).")
@@ -135,7 +129,7 @@ class ServiceSettings(_Model):
         return range(self.base_port, self.base_port + self.range)
 
 
-class SeededFileSettings(_Model):
+class SeededFileSettings(SettingsModel):
     """A file seeded into every active person's home only if absent: never overwritten."""
 
     path: str = Field(description="Path under the home.")
@@ -145,14 +139,12 @@ class SeededFileSettings(_Model):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        return _relative_path(v, "path")
+        return files.home_relative_path(v, "path")
 
     @field_validator("mode")
     @classmethod
     def _mode(cls, v: str) -> str:
-        if not re.fullmatch(r"0?[0-7]{3}", str(v)):
-            raise ValueError("an octal mode like \"0600\" (quoted)")
-        return str(v).zfill(4)
+        return files.file_mode(str(v))
 
     @field_validator("template")
     @classmethod
@@ -160,7 +152,7 @@ class SeededFileSettings(_Model):
         return _check_template(v)
 
 
-class WorkspaceSettings(_Model):
+class WorkspaceSettings(SettingsModel):
     """A git clone in every active person's home, made as the person, only if absent."""
 
     repository: str = Field(description="Clone URL (https://, ssh://, user@host:path) or a path on the host.")
@@ -184,10 +176,10 @@ class WorkspaceSettings(_Model):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        return _relative_path(v, "path")
+        return files.home_relative_path(v, "path")
 
 
-class MapSettings(_Model):
+class MapSettings(SettingsModel):
     """A host file derived from the roster each run: active person → their port of one service."""
 
     path: str = Field(description="Absolute path on every host.")
@@ -198,9 +190,7 @@ class MapSettings(_Model):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        if not v.startswith("/") or posixpath.normpath(v) != v or any(c in v for c in "\n\0"):
-            raise ValueError("an absolute, normalized path")
-        return v
+        return files.host_file_path(v)
 
     @field_validator("mode")
     @classmethod
@@ -208,7 +198,7 @@ class MapSettings(_Model):
         return SeededFileSettings._mode(v)
 
 
-class WorkstationSettings(_Model):
+class WorkstationSettings(SettingsModel):
     tier_groups: dict[Literal["admin", "power-user", "namespace-owner"], list[GroupName]] = Field(
         default_factory=dict, description="Groups each tier's people are added to (never stripped).")
     services: list[ServiceSettings] = Field(default_factory=list)

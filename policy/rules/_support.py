@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 
 from pulumi_policy.proxy import UnknownValueError
 
 from policy.contract import UNKNOWN_SENTINELS
+from validators import Invalid, zfs
 
 
 class Unknown:
@@ -187,10 +187,8 @@ def display(value: Any) -> str:
     return repr(value)
 
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([BKMGTPEZ]?)(?:i?B)?\s*$", re.IGNORECASE)
-_SIZE_POWERS = {"": 0, "B": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6, "Z": 7}
 #: JSON-schema pattern for a size or "none" (the policy-config schema uses it).
-SIZE_OR_NONE_PATTERN = r"^(?i:none|\d+(\.\d+)?\s*[BKMGTPEZ]?(i?B)?)$"
+SIZE_OR_NONE_PATTERN = zfs.SIZE_PATTERN
 
 
 class SizeError(ValueError):
@@ -198,25 +196,16 @@ class SizeError(ValueError):
 
 
 def parse_size(text: Any) -> int | None:
-    """A ZFS size (``50G``, ``1.5T``, ``512M``, ``1024``, ``20GiB``; powers of 1024) in bytes;
-    ``None`` for ``none`` (no limit). ``0`` also means no limit for a ZFS quota and returns None.
+    """A ZFS size (``50G``, ``1.5T``, ``512M``, ``1024``, ``20GiB``; powers of 1024) in bytes, by the
+    one rule of ``validators.zfs``; ``None`` for ``none`` (no limit). ``0`` also means no limit for
+    a ZFS quota and returns None. Surrounding spaces (a hand-written pack config) are ignored.
     Raises :class:`SizeError` for anything else."""
     if not isinstance(text, str):
         raise SizeError(f"expected a string such as '50G' or 'none', got {type(text).__name__}")
-    if text.strip().lower() == "none":
-        return None
-    m = _SIZE_RE.match(text)
-    if not m:
-        raise SizeError(f"{text!r} is not a ZFS size such as '50G', '1.5T' or 'none'")
-    number, unit = m.groups()
-    size = int(float(number) * (1024 ** _SIZE_POWERS[unit.upper()]))
-    return size if size > 0 else None
+    try:
+        return zfs.limit(zfs.parse_size(text.strip()))
+    except Invalid as e:
+        raise SizeError(f"{text!r} is not a ZFS size such as '50G', '1.5T' or 'none' ({e.message})") from None
 
 
-def format_bytes(size: int | None) -> str:
-    if size is None:
-        return "none"
-    for unit, power in (("Z", 7), ("E", 6), ("P", 5), ("T", 4), ("G", 3), ("M", 2), ("K", 1)):
-        if size >= 1024 ** power:
-            return f"{size / 1024 ** power:g}{unit}"
-    return f"{size}B"
+format_bytes = zfs.describe_size

@@ -2,7 +2,6 @@
 left cannot log in, and one uid per username across the whole stack."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from pulumi_policy import (
@@ -18,19 +17,12 @@ from pulumi_policy import (
 from policy import contract as c
 from policy.rules._rule import Props, report_unknown, resource_rule, resources_of, stack_rule
 from policy.rules._support import as_int, display, is_unknown, one_of, unknown_message
-
-# crypt(5): SHA-512 ($6$[rounds=N$]salt$86 chars) and yescrypt ($y$params$salt$43 chars).
-_B64 = r"[./0-9A-Za-z]"
-_CRYPT_RES = (
-    re.compile(rf"^\$6\$(rounds=\d+\$)?{_B64}{{1,16}}\${_B64}{{86}}$"),
-    re.compile(rf"^\$y\${_B64}+\${_B64}+\${_B64}{{43}}$"),
-)
-# useradd's default NAME_REGEX, without the trailing '$' (machine accounts), max 32 characters.
-_USERNAME_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+from validators import POSIX_NAME, password  # POSIX_NAME: useradd's default NAME_REGEX, at most 32 characters
 
 
 def is_crypt_hash(value: str) -> bool:
-    return any(r.match(value) for r in _CRYPT_RES)
+    """A ``$6$``/``$y$`` crypt hash by the roster's own rule (``validators.password``)."""
+    return password.is_hash(value)
 
 
 @resource_rule(c.OS_ACCOUNT)
@@ -63,7 +55,7 @@ def validate_lifecycle(props: Props, args: ResourceValidationArgs, report_violat
         c.ACCOUNT_USERNAME, c.ACCOUNT_UID, c.ACCOUNT_ENSURE, c.ACCOUNT_PERSON_STATE, c.ACCOUNT_TIER)))
 
     username = props.get(c.ACCOUNT_USERNAME)
-    if not is_unknown(username) and not (isinstance(username, str) and _USERNAME_RE.match(username)):
+    if not is_unknown(username) and not (isinstance(username, str) and POSIX_NAME.fullmatch(username)):
         report_violation(f"{c.ACCOUNT_USERNAME} {display(username)} is not a valid login name "
                          "(lowercase letter or '_', then letters, digits, '_' or '-', at most 32).")
 

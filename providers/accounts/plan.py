@@ -9,6 +9,7 @@ from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
 from providers.host import Command, HostTarget
+from validators import Invalid, password, ssh_key
 
 KEYS_WRITER = script(__file__, "write-keys.sh")  # HOME; the keys on stdin
 
@@ -63,16 +64,18 @@ class AccountInputs(BaseModel):
     @field_validator("password_hash")
     @classmethod
     def _hash(cls, v: str | None) -> str | None:
-        if v is not None and not names.CRYPT_HASH.fullmatch(v):
+        if v is not None and not password.is_hash(v):
             raise ValueError("password_hash must be a $6$ or $y$ crypt hash (plaintext is never accepted)")
         return v
 
     @field_validator("ssh_keys")
     @classmethod
     def _keys(cls, v: list[str]) -> list[str]:
-        for k in v:
-            if "\n" in k or "\r" in k or not k.startswith(("ssh-", "ecdsa-", "sk-")):
-                raise ValueError("each ssh key must be one OpenSSH public key line without options")
+        for k in v:  # the roster's rule (validators.ssh_key); the line is written as given
+            try:
+                ssh_key.public_key(k)
+            except Invalid as e:
+                raise ValueError(f"each ssh key must be one OpenSSH public key line without options: {e}") from None
         return v
 
     @property

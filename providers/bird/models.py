@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from providers.host import HostTarget
+import validators
+from validators import peering
 
 # --- strict patterns (shared with render.py, which re-checks every value it prints) ------------
 #: Route server names: they start resource ids (``<route-server>/<asn>``).
@@ -27,12 +29,12 @@ AS_SET = re.compile(r"(?:AS[0-9]{1,10}:)?AS-[A-Za-z0-9_-]{1,60}(?::AS-[A-Za-z0-9
 #: Absolute paths without quoting hazards (no spaces, quotes, globs, ``..``).
 PATH = re.compile(r"/(?:[A-Za-z0-9_.+-]+/)*[A-Za-z0-9_.+-]+")
 #: POSIX user and group names.
-UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+UNIX_NAME = validators.POSIX_NAME
 #: RTR server host names (an IP address is accepted separately).
 HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 
 #: ASNs BIRD must never see as a peer: 0 (RFC 7607), AS_TRANS (RFC 6793), last 16/32-bit (RFC 7300).
-RESERVED_ASNS = frozenset({0, 23456, 65535, 4294967295})
+RESERVED_ASNS = frozenset(peering.ASN_NEVER)
 #: receive limit (every route received, filtered or not) = this factor × import limit, unless given.
 RECEIVE_LIMIT_FACTOR = 2
 
@@ -53,7 +55,7 @@ def check_path(value: str, what: str = "path") -> str:
 
 
 def check_asn(value: int, what: str = "ASN") -> int:
-    if not 1 <= value <= 4294967294 or value in RESERVED_ASNS:
+    if not peering.is_session_asn(value):
         raise ValueError(f"{what} {value} is reserved or out of range (1..4294967294, not 23456/65535)")
     return value
 

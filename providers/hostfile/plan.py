@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import posixpath
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers.scripts import script
 from providers.host import Command, HostTarget
+from validators import files
 
 WRITE = script(__file__, "write.sh")
 READ = script(__file__, "read.sh")
@@ -48,16 +47,12 @@ class FileInputs(BaseModel):
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
-        if not v.startswith("/") or posixpath.normpath(v) != v or any(c in v for c in "\n\0"):
-            raise ValueError("an absolute, normalized path")
-        return v
+        return files.host_file_path(v)
 
     @field_validator("mode")
     @classmethod
     def _mode(cls, v: str) -> str:
-        if not re.fullmatch(r"0?[0-7]{3}", v):
-            raise ValueError('an octal mode like "0644"')
-        return v.zfill(4)
+        return files.file_mode(v)
 
     @property
     def digest(self) -> str:

@@ -28,8 +28,11 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
+import validators
+from validators import Invalid, peering
+from validators.peering import PeerState
+
 Mode = Literal["central", "self_hosted"]
-PeerState = Literal["active", "suspended", "removed"]
 
 MODES: tuple[str, ...] = ("central", "self_hosted")
 DEFAULT_API_URL: dict[str, str] = {
@@ -38,9 +41,6 @@ DEFAULT_API_URL: dict[str, str] = {
 }
 CENTRAL_API_PREFIX = "/api/v1"
 
-_MEMBER_ID = re.compile(r"^[0-9a-fA-F]{10}$")
-_NETWORK_ID = re.compile(r"^[0-9a-fA-F]{16}$")
-_URL = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 _QUOTE_LIMIT = 400
 
 
@@ -73,22 +73,20 @@ def quote_answer(data: Any, limit: int = _QUOTE_LIMIT) -> str:
 
 # --- identifiers and addresses -------------------------------------------------------------------
 def normalize_member_id(value: str) -> str:
-    """10 hex digits, returned lowercase; ``0000000000`` and reserved ``ff…`` addresses are refused."""
-    if not isinstance(value, str) or not _MEMBER_ID.fullmatch(value):
-        raise ValueError(f"a ZeroTier member id is 10 hex digits (a node address such as 'a1b2c3d4e5'), got {value!r}")
-    mid = value.lower()
-    if mid == "0000000000":
-        raise ValueError("member id 0000000000 is not a node address (the controller answers 200 but never stores it)")
-    if mid.startswith("ff"):
-        raise ValueError(f"member id {mid!r} is in ZeroTier's reserved address range (ff...)")
-    return mid
+    """10 hex digits, returned lowercase; ``0000000000`` and reserved ``ff…`` addresses are refused
+    (``validators.peering.zerotier_member_id``, the rule the roster uses too)."""
+    try:
+        return peering.zerotier_member_id(value)
+    except Invalid as e:
+        raise ValueError(str(e)) from None
 
 
 def normalize_network_id(value: str) -> str:
     """16 hex digits (controller node address + 6 hex), returned lowercase."""
-    if not isinstance(value, str) or not _NETWORK_ID.fullmatch(value):
-        raise ValueError(f"a ZeroTier network id is 16 hex digits (e.g. '8056c2e21c000001'), got {value!r}")
-    return value.lower()
+    try:
+        return peering.zerotier_network_id(value)
+    except Invalid as e:
+        raise ValueError(str(e)) from None
 
 
 def normalize_ip(value: str) -> str:
@@ -145,10 +143,10 @@ def normalize_api_url(mode: str, url: str | None) -> str:
     """
     if url is None or url == "":
         return DEFAULT_API_URL[mode]
-    if "@" in url:
-        raise ValueError("api_url must not contain credentials; the token comes from stack config keystone:zerotierToken")
-    if not _URL.fullmatch(url):
-        raise ValueError(f"api_url must be http(s)://host[:port][/path] with no query, got {url!r}")
+    try:
+        validators.http_url(url, "api_url")  # no credentials (never echoed), no query
+    except Invalid as e:
+        raise ValueError(str(e)) from None
     url = url.rstrip("/")
     if mode == "central" and url.endswith(CENTRAL_API_PREFIX):
         url = url[: -len(CENTRAL_API_PREFIX)]
@@ -171,7 +169,7 @@ def resource_id(network_id: str, member_id: str) -> str:
 class MemberInputs(BaseModel):
     """The inputs of ``zerotier:Member`` (validated and normalised in ``check``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)  # peer_state stays a plain string in state
 
     network_id: str = Field(description="ZeroTier network id, 16 hex digits (lowercased).")
     member_id: str = Field(description="The peer's ZeroTier node address, 10 hex digits (lowercased).")

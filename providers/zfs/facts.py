@@ -6,18 +6,16 @@ line), never anything else.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 from providers.output import UnexpectedOutput, quote
+from validators import Invalid
+from validators import zfs as zfs_values
 
 MANAGED_PROPERTIES = ("quota", "compression", "recordsize", "atime")
 READ_PROPERTIES = ("type", "mountpoint", "readonly", "encryption", *MANAGED_PROPERTIES)
 SIZE_PROPERTIES = frozenset({"quota", "recordsize", "refquota"})
-
-_SUFFIX = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(?:i?B)?$", re.IGNORECASE)
 
 
 class ParseError(UnexpectedOutput):
@@ -30,20 +28,15 @@ class ParseError(UnexpectedOutput):
 
 
 def size_bytes(value: str) -> int | None:
-    """``10G`` -> 10737418240; ``none``/``0``/``-`` -> None (no limit)."""
+    """A size as ``zfs get -p`` prints it -> bytes (``validators.zfs.parse_size``, the one rule);
+    ``none``/``0``/``-`` -> None (no limit: ZFS prints an unset quota as 0)."""
     v = value.strip()
-    if v.lower() in ("none", "-", "0", ""):
+    if v in ("-", ""):
         return None
-    m = _SIZE.match(v) if v.isascii() else None
-    if not m:
-        raise ParseError(f"not a ZFS size: {quote(value, 40)}")
-    number, suffix = m.groups()
-    result = float(number) * (1024 ** _SUFFIX[suffix.upper()])
-    if not math.isfinite(result):
-        raise ParseError(f"not a ZFS size (too large): {quote(value, 40)}")
-    if result != int(result):
-        raise ParseError(f"not a whole number of bytes: {quote(value, 40)}")
-    return int(result)
+    try:
+        return zfs_values.limit(zfs_values.parse_size(v))
+    except Invalid as e:
+        raise ParseError(f"not a ZFS size: {quote(value, 40)} ({e.message})") from None
 
 
 def normalize(prop: str, value: str) -> str:

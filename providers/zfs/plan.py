@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Literal
+from typing import Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
 from providers.host import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
+from validators import files
+from validators import zfs as zfs_values
+from validators.zfs import format_size
 
 # docs/design.md ("ZFS homes"): what a person may do on their own home; `destroy` only on what they create below it.
 DEFAULT_PERMISSIONS = ("create", "snapshot", "rollback", "diff", "send", "receive", "hold", "release", "bookmark",
@@ -31,7 +34,11 @@ class ConflictError(RuntimeError):
     """An existing object is not the one the roster describes; Keystone will not take it over."""
 
 
-class ZfsProperties(BaseModel):
+class DatasetProperties(BaseModel):
+    """The ZFS properties the ``zfs:Dataset`` resource sets, as given (``1024M`` stays ``1024M``; sizes
+    compare as bytes).  Checked by ``validators.zfs``, the rules the roster's ``ZfsProperties`` (a
+    person's entry, with its defaults) uses too."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     quota: str = Field(default="none", description="e.g. 50G, or none")
@@ -39,16 +46,21 @@ class ZfsProperties(BaseModel):
     recordsize: str = Field(default="128K")
     atime: str = Field(default="off")
 
-    @field_validator("quota", "recordsize")
+    @field_validator("*")
     @classmethod
-    def _size(cls, v: str) -> str:
-        size_bytes(v)
-        return v
+    def _checked(cls, v: str, info: ValidationInfo) -> str:
+        return _as_given(_PROPERTY_CHECKS[info.field_name or ""], v)
 
-    @field_validator("compression", "atime")
-    @classmethod
-    def _word(cls, v: str) -> str:
-        return names.check(names.PROPERTY_WORD, v, "property value")
+
+_PROPERTY_CHECKS = {"quota": zfs_values.parse_size, "recordsize": zfs_values.recordsize,
+                    "compression": zfs_values.compression, "atime": zfs_values.atime}
+"""The rule of each property (the keys are ``DatasetProperties``'s fields: a test keeps them equal)."""
+
+
+def _as_given(check: Callable[[str], object], value: str) -> str:
+    """``value`` unchanged if ``check`` accepts it (``Invalid`` is a ``ValueError``: pydantic reports it)."""
+    check(value)
+    return value
 
 
 class DatasetInputs(BaseModel):
@@ -59,8 +71,8 @@ class DatasetInputs(BaseModel):
     owner: str = Field(description="User who owns the mountpoint.")
     owner_uid: int = Field(ge=0)
     owner_gid: int = Field(ge=0)
-    mode: str = Field(default="0700", pattern=r"^0?[0-7]{3}$")
-    properties: ZfsProperties = Field(default_factory=ZfsProperties)
+    mode: str = Field(default="0700", description="Octal mode of the mountpoint (as given).")
+    properties: DatasetProperties = Field(default_factory=DatasetProperties)
     ensure: Literal["present", "archived", "destroyed"] = "present"
     archive_parent: str | None = Field(default=None, description="Where a purge moves the dataset.")
     allow_destroy: bool = Field(default=False, description="The stack allows ensure=destroyed.")
@@ -76,6 +88,11 @@ class DatasetInputs(BaseModel):
     @classmethod
     def _owner(cls, v: str) -> str:
         return names.check(names.USERNAME, v, "owner")
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        return _as_given(files.file_mode, v)
 
     @model_validator(mode="after")
     def _ensure(self) -> "DatasetInputs":
@@ -95,7 +112,7 @@ class DatasetInputs(BaseModel):
         return self.dataset.split("/")[0]
 
 
-def property_changes(desired: ZfsProperties, host: HostState, dataset: str) -> dict[str, str]:
+def property_changes(desired: DatasetProperties, host: HostState, dataset: str) -> dict[str, str]:
     """Properties whose effective value differs.  A value that already holds (inherited or default)
     is left alone: Keystone never turns an inherited value into a local one."""
     current = host.datasets.get(dataset)
@@ -117,17 +134,10 @@ def observed_properties(host: HostState, dataset: str) -> dict[str, str] | None:
         v = current.value(prop) or ""
         if prop in ("quota", "recordsize"):
             b = size_bytes(v) if v else None
-            out[prop] = "none" if b is None else _human(b)
+            out[prop] = format_size(b)
         else:
             out[prop] = v
     return out
-
-
-def _human(n: int) -> str:
-    for suffix, power in (("P", 5), ("T", 4), ("G", 3), ("M", 2), ("K", 1)):
-        if n % (1024 ** power) == 0:
-            return f"{n // 1024 ** power}{suffix}"
-    return str(n)
 
 
 def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) -> list[Command]:

@@ -18,7 +18,8 @@ from roster import (
     parse_zfs_size,
     ssh_key_fingerprint,
 )
-from roster.model import (
+from roster.context import validation_context
+from roster.fields import (
     Asn,
     AsSet,
     Compression,
@@ -28,7 +29,6 @@ from roster.model import (
     SshKey,
     ZfsSize,
     format_zfs_size,
-    validation_context,
 )
 from tests.harness import keys
 

@@ -1,17 +1,13 @@
-"""Checks of values that name things on a host or a network: POSIX user names, absolute paths, ZFS
-dataset names, SSH addresses, host names, URLs.  Pure and dependency-free (the standard library
-only), so the stack settings, the roster and any tool can share one definition of each concept.
-
-Every check takes the raw value (from YAML or JSON: it may be anything), returns it (normalised
-where said) or raises ``Invalid`` with a message that quotes the value safely (``show``) and a
-hint that says what would be accepted.  Messages never echo a URL that carries credentials.
-"""
+"""Names of things on a host or a network: POSIX user names, absolute paths, ZFS dataset names,
+SSH addresses, host names, URLs (the package docstring states the contract of every check)."""
 from __future__ import annotations
 
 import ipaddress
 import posixpath
 import re
 from typing import Any
+
+from .core import Invalid, bad_character, show, text
 
 POSIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 """User and group names Debian's ``useradd`` accepts by default (NAME_REGEX), at most 32 bytes."""
@@ -34,40 +30,6 @@ SYSTEM_DIRECTORIES = frozenset({"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32
 """Directories that must never hold people's homes."""
 
 
-class Invalid(ValueError):
-    """A value that does not pass a check: ``message`` says what is wrong, ``hint`` how to fix it."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        self.message, self.hint = message, hint
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return self.message + (f" ({self.hint})" if self.hint else "")
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """A safe, short rendering of a value for a message: ``repr`` escapes newlines and control characters."""
-    if isinstance(value, str) and len(value) > limit:
-        return repr(value[:limit]) + f"... ({len(value)} characters)"
-    text = repr(value)
-    return text if len(text) <= limit + 2 else text[: limit + 2] + "..."
-
-
-def text(value: Any, what: str) -> str:
-    """``value`` if it is a string; otherwise why not (YAML reads ``yes``, ``on``, ``null``, ``22`` as non-strings)."""
-    if isinstance(value, str):
-        return value
-    hint = "put the value in quotes" if isinstance(value, (bool, int, float)) or value is None else None
-    raise Invalid(f"{what} must be a string, got {show(value)}", hint)
-
-
-def _bad_character(value: str, allowed: re.Pattern[str]) -> str | None:
-    for ch in value:
-        if not allowed.fullmatch(ch):
-            return ch
-    return None
-
-
 def posix_name(value: Any, what: str = "user name") -> str:
     """A POSIX user or group name as Debian accepts it: ``[a-z_][a-z0-9_-]{0,31}``."""
     v = text(value, what)
@@ -81,7 +43,7 @@ def posix_name(value: Any, what: str = "user name") -> str:
     if not POSIX_NAME.fullmatch(v):
         if POSIX_NAME.fullmatch(v.lower()):
             raise Invalid(f"{what} {show(v)} has upper-case letters", f"names are lower case: {v.lower()!r}")
-        bad = _bad_character(v[1:], re.compile(r"[a-z0-9_-]")) if v[:1] and re.fullmatch(r"[a-z_]", v[0]) else v[0]
+        bad = bad_character(v[1:], re.compile(r"[a-z0-9_-]")) if v[:1] and re.fullmatch(r"[a-z_]", v[0]) else v[0]
         raise Invalid(f"invalid {what} {show(v)}" + (f": {show(bad)} is not allowed" if bad else ""), chars)
     return v
 
@@ -111,7 +73,7 @@ def absolute_path(value: Any, what: str = "path", *, home_relative: bool = False
         raise Invalid(f"{what} is the root directory /", "name a directory below /")
     for part in parts:
         if not PATH_COMPONENT.fullmatch(part or "."):
-            bad = _bad_character(part, re.compile(r"[A-Za-z0-9._-]"))
+            bad = bad_character(part, re.compile(r"[A-Za-z0-9._-]"))
             raise Invalid(f"{what} {show(v)} contains {show(bad)}",
                           "letters, digits and . _ - between slashes: no spaces, quotes or shell characters")
     return v
@@ -147,7 +109,7 @@ def dataset_name(value: Any, what: str = "dataset", *, room: int = 0) -> str:
         raise Invalid(f"{what} {show(v)} is a pool, not a dataset below one", f"e.g. {v}/home")
     for part in parts:
         if not DATASET_COMPONENT.fullmatch(part):
-            bad = part[0] if not re.fullmatch(r"[A-Za-z0-9]", part[0]) else _bad_character(part, re.compile(r"[A-Za-z0-9_.:-]"))
+            bad = part[0] if not re.fullmatch(r"[A-Za-z0-9]", part[0]) else bad_character(part, re.compile(r"[A-Za-z0-9_.:-]"))
             raise Invalid(f"{what} {show(v)} contains {show(bad)}",
                           "each component starts with a letter or digit, then letters, digits and _ . : -")
     pool = parts[0]

@@ -1,0 +1,93 @@
+"""What every settings model shares: the error a failed check raises (``fail``), the adapter from
+``validators`` checks to pydantic (``checked``), the field types of the stack file, and the base
+model (camelCase keys, unknown keys refused).  Imported by ``model``, ``host``, ``peering`` and
+``workstation``; it imports none of them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Callable
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+import validators
+
+ERROR_TYPE = "setting"
+"""pydantic error type of a failed domain check; its ``ctx`` may carry a ``hint``."""
+
+
+def fail(message: str, hint: str | None = None):
+    """Raise a settings error (message and hint, reported at the value's line)."""
+    raise PydanticCustomError(ERROR_TYPE, message, {"hint": hint} if hint else None)
+
+
+def check_with(check: Callable[..., Any], *args: Any, optional: bool = False, **kw: Any) -> Callable[[Any], Any]:
+    """``check(value, *args, **kw)`` with ``validators.Invalid`` turned into a settings error.
+    ``optional``: ``None`` passes unchecked."""
+    def run(value: Any) -> Any:
+        if optional and value is None:
+            return None
+        try:
+            return check(value, *args, **kw)
+        except validators.Invalid as e:
+            fail(e.message, e.hint)
+    return run
+
+
+def checked(check: Callable[..., Any], *args: Any, optional: bool = False, **kw: Any) -> BeforeValidator:
+    """``check_with`` as a pydantic validator (``Annotated[str, checked(validators.host_name)]``)."""
+    return BeforeValidator(check_with(check, *args, optional=optional, **kw))
+
+
+def whole(value: Any) -> Any:
+    if isinstance(value, bool):
+        fail(f"expected a whole number, got {value!r}", "YAML reads yes/no/on/off/true/false as booleans")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(whole)]
+"""An integer (``true`` is not 1 here)."""
+KeyFile = Annotated[str | None, checked(validators.absolute_path, "file", home_relative=True, optional=True)]
+HomeMountpoint = Annotated[str, checked(validators.directory_for_homes)]
+HOME_ROOM = 33
+"""Characters kept free after the home parent's name: ``/`` and a user name of up to 32."""
+HomeParent = Annotated[str, checked(validators.dataset_name, "dataset", room=HOME_ROOM)]
+HOST_KEY_ALIAS = r"[A-Za-z0-9_](?:[A-Za-z0-9_.:-]{0,252})"
+NAME_TEXT = r"[A-Za-z0-9_](?:[A-Za-z0-9 _.@+-]{0,148}[A-Za-z0-9_.@+-])?"
+KUBE_CONTEXT = r"[A-Za-z0-9_](?:[A-Za-z0-9_.@:/+-]{0,252})"
+OIDC_PREFIX = r"[A-Za-z0-9_.@:+-]{0,63}"
+STACK_NAME = r"[A-Za-z0-9_.-]{1,100}"
+ORGANIZATION = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}"
+ROSTER_FILE = r"(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]*/)*[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.ya?ml"
+
+
+def pattern_check(pattern: str, what: str, hint: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        v = validators.text(value, what)
+        if not re.fullmatch(pattern, v):
+            raise validators.Invalid(f"invalid {what} {validators.show(v)}", hint)
+        return v
+    return check
+
+
+def roster_path(value: Any) -> str:
+    """A ``.yaml`` file: relative to the project (no ``..``), or an absolute normalised path."""
+    v = validators.text(value, "roster path")
+    hint = "a .yaml file relative to the project, without '..', e.g. roster/roster.yaml (or an absolute path)"
+    if v.startswith("/"):
+        validators.absolute_path(v, "roster path")
+        if not re.fullmatch(r".*\.ya?ml", v):
+            raise validators.Invalid(f"roster path {validators.show(v)} is not a .yaml file", hint)
+    elif not re.fullmatch(ROSTER_FILE, v):
+        raise validators.Invalid(f"invalid roster path {validators.show(v)}", hint)
+    return v
+
+
+SETTINGS_CONFIG = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+"""Every settings model: camelCase keys in the file, unknown keys refused, frozen."""
+
+
+class SettingsModel(BaseModel):
+    model_config = SETTINGS_CONFIG

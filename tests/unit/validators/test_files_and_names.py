@@ -1,0 +1,86 @@
+"""File paths, modes and POSIX names have one definition: the stack settings and the providers that
+write files or run commands read the same rules."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from providers import names
+from providers.bird import models as bird
+from providers.hostfile.plan import FileInputs
+from providers.transport import HostTarget
+from providers.zfs.plan import DatasetInputs
+from roster.fields import USERNAME_PATTERN
+from settings.workstation import MapSettings
+from validators import Invalid, POSIX_NAME, files, password
+
+HOST = HostTarget(name="h", address="local")
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("644", "0644"), ("0600", "0600"), ("0777", "0777")])
+def test_modes(mode, expected):
+    assert files.file_mode(mode) == expected
+    assert FileInputs(host=HOST, path="/etc/x", content="", mode=mode).mode == expected
+    assert MapSettings(path="/etc/x", service="s", mode=mode).mode == expected
+
+
+@pytest.mark.parametrize("mode", ["0800", "64", "06444", "rw-r--r--", "", "0o644"])
+def test_bad_modes_are_refused_by_every_reader(mode):
+    with pytest.raises(Invalid):
+        files.file_mode(mode)
+    for build in (lambda: FileInputs(host=HOST, path="/etc/x", content="", mode=mode),
+                  lambda: MapSettings(path="/etc/x", service="s", mode=mode),
+                  lambda: DatasetInputs(host=HOST, dataset="p/h/a", owner="a", owner_uid=1, owner_gid=1, mode=mode)):
+        with pytest.raises(ValidationError):
+            build()
+
+
+@pytest.mark.parametrize("path", ["etc/x", "/etc/../x", "/etc//x", "/etc/x/", "/etc/./x", "/etc/x\n", "/etc/\0x"])
+def test_host_file_paths(path):
+    with pytest.raises(Invalid):
+        files.host_file_path(path)
+    with pytest.raises(ValidationError):
+        FileInputs(host=HOST, path=path, content="")
+    with pytest.raises(ValidationError):
+        MapSettings(path=path, service="s")
+
+
+@pytest.mark.parametrize(("path", "expected"), [("code", "code"), (".config/k/x.sh", ".config/k/x.sh"), ("a/", "a")])
+def test_home_relative_paths(path, expected):
+    assert files.home_relative_path(path) == expected
+
+
+@pytest.mark.parametrize("path", ["", "/etc/x", "../x", "a/../../x", ".", "a/./b", "a\nb"])
+def test_home_relative_paths_refused(path):
+    with pytest.raises(Invalid):
+        files.home_relative_path(path)
+
+
+def test_one_posix_name():
+    assert names.USERNAME.pattern == USERNAME_PATTERN == f"^{POSIX_NAME.pattern}$"
+    assert bird.UNIX_NAME is POSIX_NAME
+
+
+@pytest.mark.parametrize("value", ["$6$saltsalt$" + "a" * 86, "$6$rounds=5000$abc$" + "b" * 86,
+                                   "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$zwtVrjrUCmXcyLTs6oxLTQlzifSUkF8RHJ./tK5KU79",
+                                   "hunter2", "!", "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/", "$6$rounds=10$abc$" + "b" * 86,
+                                   "$6$saltsalt$" + "a" * 86 + "\n", "$y$j9T$salt$short"])
+def test_one_rule_for_password_hashes(value):
+    """The roster, the accounts provider and the policy pack accept the same hashes."""
+    from pydantic import TypeAdapter
+
+    from policy.rules.accounts import is_crypt_hash
+    from providers.accounts.plan import AccountInputs
+    from roster.fields import PasswordHash
+
+    try:
+        TypeAdapter(PasswordHash).validate_python(value)
+        roster = True
+    except ValidationError:
+        roster = False
+    try:
+        AccountInputs(host=HOST, username="alice", uid=20001, home="/home/alice", password_hash=value)
+        provider = True
+    except ValidationError:
+        provider = False
+    assert roster == provider == is_crypt_hash(value) == password.is_hash(value)

@@ -1,0 +1,42 @@
+"""Keystone's domain values, one module per concept, shared by the roster, the stack settings, the
+providers and the policy pack.  Pure: nothing here touches a host, a file or the network.
+
+Every check takes the raw value (from YAML or JSON: it may be anything), returns it (normalised
+where said) or raises ``Invalid`` with a message that quotes the value safely (``show``) and a
+hint that says what would be accepted.  Messages never echo a URL that carries credentials.
+
+* ``core``: ``Invalid``, ``show``, ``text``.
+* ``names``: user and group names, paths, dataset names, host names, SSH addresses, URLs.
+* ``files``: file modes, a host file's absolute path, a path under a home.
+* ``password``: ``$6$``/``$y$`` crypt hashes (never echoed).
+* ``peering``: ASNs and their ranges, AS-SETs, prefixes, peering addresses, ZeroTier ids, ``PeerState``.
+* ``ssh_key``: OpenSSH public key lines (the blob read by ``cryptography``, the one non-stdlib import).
+* ``zfs``: ZFS sizes (one rule: parse, format, compare as bytes), recordsize, compression, atime.
+
+``import validators`` keeps the flat names (``validators.posix_name``) working.
+"""
+from .core import Invalid, show, text
+from .names import (
+    DATASET_COMPONENT,
+    DNS_NAME,
+    HOST_NAME,
+    MAX_DATASET,
+    MAX_PATH,
+    PATH_COMPONENT,
+    POSIX_NAME,
+    RESERVED_POOL_NAMES,
+    SYSTEM_DIRECTORIES,
+    absolute_path,
+    dataset_name,
+    directory_for_homes,
+    host_name,
+    http_url,
+    posix_name,
+    ssh_address,
+)
+
+__all__ = [
+    "DATASET_COMPONENT", "DNS_NAME", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
+    "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "dataset_name", "directory_for_homes",
+    "host_name", "http_url", "posix_name", "show", "ssh_address", "text",
+]

@@ -81,7 +81,7 @@ class _Loader(yaml.SafeLoader):
     def problem(self, mark: yaml.Mark | None, path: Path, message: str, hint: str | None = None) -> None:
         self.doc.problems.append(Problem(*_pos(mark), path, message, hint))
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if not self.strict:
             return super().compose_node(parent, index)
         if self.check_event(AliasEvent):

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     work = pathlib.Path(tempfile.mkdtemp(prefix="keystone-bench-"))
     rows: list[dict] = []
     dumps: dict[str, list[str]] = {}
-    extra: dict = {"people": n, "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    extra: dict = {"people": n, "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                    "machine": f"{platform.node()} {os.cpu_count()} cpu", "python": sys.version.split()[0]}
 
     def row(contender: str, phase: str, seconds: float, people_count: int, round_trips: int | None = None,
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                     ("b", "floor (b) per person", floor.per_person),
                     ("c", "floor (c) one script", floor.everyone)]
         for key, name, how in variants:
-            attempt(name, lambda: floor_variant(key, name, how))
+            attempt(name, lambda key=key, name=name, how=how: floor_variant(key, name, how))
 
     def floor_variant(key, name, how):
         log(f"{name}: {n} people on a fresh pool")
@@ -330,7 +330,8 @@ def render(rows: list[dict], extra: dict, n: int) -> str:
                        ("floor (c) one script", "floor (c) one script")):
         f = _get(rows, key, "create")
         if ks_create and f and ks_create.get("guest_cpu") and f.get("guest_cpu"):
-            cpu_ratios.append(f"create  Keystone/{label:<22} {(ks_create['guest_cpu'] / ks_create['people']) / (f['guest_cpu'] / f['people']):.2f}")
+            ratio = (ks_create['guest_cpu'] / ks_create['people']) / (f['guest_cpu'] / f['people'])
+            cpu_ratios.append(f"create  Keystone/{label:<22} {ratio:.2f}")
     if ratios:
         out += ["Ratios (seconds per person):", *["  " + r for r in ratios], ""]
     if cpu_ratios:

@@ -158,7 +158,7 @@ class KeystoneContender:
         # Not timed: the refreshed state must be what Keystone wrote (pure Diff calls).
         drift = []
         with DynamicProviderHost(env=self.env) as ph:
-            for key, (id_, outs, _inputs_) in reads.items():
+            for key, (id_, outs, _) in reads.items():
                 r = self.state[key]
                 if id_ != r.id or ph.resource(_provider(key[1])).diff(id_, outs, r.inputs).changes:
                     drift.append("/".join(key))

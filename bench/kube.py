@@ -116,7 +116,7 @@ def run(n: int) -> int:
             rows.append((phase, seconds, counts, kinds, outcome.summary()))
         print(f"\nKubernetes RBAC of {n} people ({bindings(r)} bindings, 1 ClusterRole, {len(NAMESPACES)} "
               f"namespace reads) through the real engine against the real API server\n")
-        print(f"| phase | seconds | API requests (provider) | API requests (all clients) | engine summary |")
+        print("| phase | seconds | API requests (provider) | API requests (all clients) | engine summary |")
         print("| --- | --- | --- | --- | --- |")
         for phase, seconds, counts, _, summary in rows:
             print(f"| {phase} | {seconds:.1f} | {counts['provider']} | {sum(counts.values())} | "

@@ -284,10 +284,6 @@ HEADER = ("measure", "keystone", "floor", "goal", "result")
 def engine_rows(asns: int, floor_s: float) -> list[tuple[str, str, str, str, str]]:
     """The whole program (ZeroTier members included, against the controller double) through the real
     CLI on fresh route servers: what an admin's `pulumi up` costs beside the same floor."""
-    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
-    from tests.harness.engine import Workspace
-    from tests.harness.peering_lab import peering_lab
-    from tests.harness import peering_sample as ps
 
     rows = []
     rows += _engine_rows(asns, floor_s, skip_checkpoints=False)

@@ -38,7 +38,7 @@ class Person:
     def home(self) -> str:
         return f"{HOME_DIR}/{self.username}"
 
-    def with_quota(self, quota: str) -> "Person":
+    def with_quota(self, quota: str) -> Person:
         return Person(self.username, self.uid, quota, self.compression, self.recordsize, self.atime, self.shell)
 
     def properties(self) -> dict[str, str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import pathlib
 import sys
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import dill
 import yaml

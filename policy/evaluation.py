@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import inspect
 import pathlib
-from typing import Any, Optional
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -53,8 +53,8 @@ def pack_version(pack_dir: pathlib.Path = PACK_DIR) -> str:
         return "0.0.1"
 
 
-def evaluate(resources: list[ResourceRecord], config: Optional[dict] = None, *,
-             policies: Optional[list[Policy]] = None, stack: str = "dev") -> list[Violation]:
+def evaluate(resources: list[ResourceRecord], config: dict | None = None, *,
+             policies: list[Policy] | None = None, stack: str = "dev") -> list[Violation]:
     """Run every policy over ``resources`` and return the violations, in the order they arose.
 
     ``resources``: :class:`ResourceRecord` instances (or mappings with the same keys); a record
@@ -74,13 +74,13 @@ def evaluate(resources: list[ResourceRecord], config: Optional[dict] = None, *,
     version = pack_version()
     out: list[Violation] = []
 
-    def reporter(policy: Policy, level: EnforcementLevel, resource_urn: Optional[str]):
+    def reporter(policy: Policy, level: EnforcementLevel, resource_urn: str | None):
         """pulumi_policy's report_violation; for a resource policy the engine files every violation
         under the analyzed resource, whatever urn the rule passes."""
         severity = policy.severity.value if policy.severity else None
         lvl = "mandatory" if level in (EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE) else level.value
 
-        def report_violation(message: str, urn: Optional[str] = None) -> None:
+        def report_violation(message: str, urn: str | None = None) -> None:
             if message and not isinstance(message, str):
                 raise TypeError("Expected message to be a string")
             if urn is not None and not isinstance(urn, str):
@@ -96,7 +96,7 @@ def evaluate(resources: list[ResourceRecord], config: Optional[dict] = None, *,
                              f"can't run policy '{policy.name}' from policy pack '{POLICY_PACK_NAME}@v{version}' "
                              f"during preview: {e.message}", "advisory", urn, None, POLICY_PACK_NAME, version))
 
-    def run(policy: Policy, level: EnforcementLevel, args: Any, urn: Optional[str]) -> None:
+    def run(policy: Policy, level: EnforcementLevel, args: Any, urn: str | None) -> None:
         """One policy over one resource (``urn``) or the stack (None), as the servicer calls it."""
         try:
             _run(policy.validate(args, reporter(policy, level, urn)))

@@ -19,7 +19,7 @@ import argparse
 import json
 import pathlib
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from policy.evaluation import PACK_DIR, evaluate, pack_version
 from policy.pack_config import ConfigError, resolve_config
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m policy.offline",
         description="Evaluate the Keystone policy pack over the program's resources, collected under mocks.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy
 
@@ -25,7 +25,7 @@ class ConfigError(ValueError):
     """The policy-pack config does not match the policies' config schemas."""
 
 
-def _level(value: Any) -> Optional[EnforcementLevel]:
+def _level(value: Any) -> EnforcementLevel | None:
     if value is None or isinstance(value, EnforcementLevel):
         return value
     try:
@@ -34,7 +34,7 @@ def _level(value: Any) -> Optional[EnforcementLevel]:
         raise ConfigError(f"{value!r} is not a valid enforcement level") from e
 
 
-def resolve_config(config: Optional[Mapping[str, Any]], policies: Iterable[Policy],
+def resolve_config(config: Mapping[str, Any] | None, policies: Iterable[Policy],
                    pack_level: EnforcementLevel = EnforcementLevel.MANDATORY,
                    ) -> tuple[dict[str, dict[str, Any]], dict[str, EnforcementLevel]]:
     """Per-policy config properties and enforcement levels, as the CLI reconciles them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from policy.contract import POLICY_PACK_NAME
 
@@ -28,18 +28,18 @@ class ResourceRecord:
     props: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     protect: bool = False
     retain_on_delete: bool = False
-    parent: Optional[str] = None
+    parent: str | None = None
     secret: frozenset[str] = frozenset()
     unknown: frozenset[str] = frozenset()
     additional_secret_outputs: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
-    delete_before_replace: Optional[bool] = None
+    delete_before_replace: bool | None = None
     aliases: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     custom: bool = True
 
     @classmethod
-    def coerce(cls, value: "ResourceRecord | Mapping[str, Any]") -> "ResourceRecord":
+    def coerce(cls, value: ResourceRecord | Mapping[str, Any]) -> ResourceRecord:
         if isinstance(value, cls):
             return value
         if isinstance(value, Mapping):
@@ -63,7 +63,7 @@ class Violation:
     detail: str                    # what the rule reported (may be empty)
     enforcement_level: str         # "mandatory" | "advisory"
     urn: str                       # the resource's URN; "" for a stack-level violation
-    severity: Optional[str] = None  # "critical" | "high" | "medium" | "low"
+    severity: str | None = None  # "critical" | "high" | "medium" | "low"
     policy_pack_name: str = POLICY_PACK_NAME
     policy_pack_version: str = "0.0.1"
 

@@ -3,7 +3,7 @@ way the CLI does (without colours); a stack violation without a URN is attribute
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 from pulumi_policy import Severity
 
@@ -39,7 +39,7 @@ def _resource_clause(urn: str) -> str:
 
 
 def format_violations(violations: list[Violation], *, pack_path: str = "policy", stack: str = "dev",
-                      version: Optional[str] = None) -> str:
+                      version: str | None = None) -> str:
     """The ``Policies:`` section of ``pulumi preview --policy-pack <pack_path>`` (without colours)."""
     version = version or (violations[0].policy_pack_version if violations else pack_version())
     if any(v.mandatory for v in violations):
@@ -65,7 +65,7 @@ def format_violations(violations: list[Violation], *, pack_path: str = "policy",
     return "\n".join(lines) + "\n"
 
 
-def print_violations(violations: list[Violation], file: Optional[TextIO] = None, **kwargs: Any) -> int:
+def print_violations(violations: list[Violation], file: TextIO | None = None, **kwargs: Any) -> int:
     """Print the ``Policies:`` section; return 1 if any violation is mandatory, else 0."""
     (file or sys.stdout).write(format_violations(violations, **kwargs))
     return 1 if any(v.mandatory for v in violations) else 0

@@ -15,7 +15,7 @@ a resource before a rule sees it, so that a rule sees offline exactly what it se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi_policy import (
@@ -77,7 +77,7 @@ def analyzer_properties(record: ResourceRecord) -> dict[str, Any]:
     return deserialize_properties(json_format.MessageToDict(to_struct(wire_properties(record))))
 
 
-def policy_props(record: ResourceRecord, deserialized: Optional[dict[str, Any]] = None) -> Mapping[str, Any]:
+def policy_props(record: ResourceRecord, deserialized: dict[str, Any] | None = None) -> Mapping[str, Any]:
     """What ``args.props`` is in the analyzer: a fresh unknown-checking proxy (it copies every
     container, so a rule writing into it cannot affect another rule)."""
     return unknown_checking_proxy(deserialized if deserialized is not None else analyzer_properties(record))
@@ -95,14 +95,14 @@ def policy_options(record: ResourceRecord) -> PolicyResourceOptions:
     )
 
 
-def resource_args(record: ResourceRecord, config: Optional[Mapping[str, Any]] = None, *,
-                  deserialized: Optional[dict[str, Any]] = None) -> ResourceValidationArgs:
+def resource_args(record: ResourceRecord, config: Mapping[str, Any] | None = None, *,
+                  deserialized: dict[str, Any] | None = None) -> ResourceValidationArgs:
     return ResourceValidationArgs(record.type, policy_props(record, deserialized), record.urn, record.name,
                                   policy_options(record), None, dict(config) if config else None, {})
 
 
-def stack_args(records: list[ResourceRecord], config: Optional[Mapping[str, Any]] = None, *,
-               deserialized: Optional[list[dict[str, Any]]] = None) -> StackValidationArgs:
+def stack_args(records: list[ResourceRecord], config: Mapping[str, Any] | None = None, *,
+               deserialized: list[dict[str, Any]] | None = None) -> StackValidationArgs:
     props = deserialized if deserialized is not None else [analyzer_properties(r) for r in records]
     resources = [PolicyResource(r.type, policy_props(r, d), r.urn, r.name, policy_options(r), None, None, [], {})
                  for r, d in zip(records, props)]

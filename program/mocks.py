@@ -8,7 +8,8 @@ to something else — the e2e harness uses it to apply dynamic resources to the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pulumi
 from pulumi.runtime import settings as runtime_settings

@@ -17,7 +17,15 @@ import pulumi
 
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
-from providers.workstation.ports import Allocation, Claimant, PortRangeExhausted, ServiceRange, allocate, previous_allocation, render_map
+from providers.workstation.ports import (
+    Allocation,
+    Claimant,
+    PortRangeExhausted,
+    ServiceRange,
+    allocate,
+    previous_allocation,
+    render_map,
+)
 from roster import PersonState, Roster
 from settings import StackSettings
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 from providers.host import Command, Result, TransportError
 

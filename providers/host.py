@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,7 +54,7 @@ class Command:
     secrets: tuple[str, ...] = ()
 
     @staticmethod
-    def of(*argv: str, stdin: str | None = None, check: bool = True, secrets: Iterable[str] = ()) -> "Command":
+    def of(*argv: str, stdin: str | None = None, check: bool = True, secrets: Iterable[str] = ()) -> Command:
         return Command(tuple(argv), stdin, check, tuple(s for s in secrets if s))
 
     def display(self) -> str:

@@ -22,12 +22,22 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from providers.accounts.facts import GroupEntry, PasswdEntry, ParseError as AccountsParseError, ShadowEntry, parse_authorized_keys_dump, parse_group, parse_passwd, parse_shadow
+from providers.accounts.facts import (
+    GroupEntry,
+    PasswdEntry,
+    ShadowEntry,
+    parse_authorized_keys_dump,
+    parse_group,
+    parse_passwd,
+    parse_shadow,
+)
+from providers.accounts.facts import ParseError as AccountsParseError
 from providers.output import quote
 from providers.scripts import script
 from providers.host import Command, Result
 from providers.workstation.facts import GATHER, WorkstationFacts, parse_gather
-from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, ParseError as ZfsParseError, parse_zfs_allow, parse_zfs_get
+from providers.zfs.facts import READ_PROPERTIES, AllowState, DatasetState, parse_zfs_allow, parse_zfs_get
+from providers.zfs.facts import ParseError as ZfsParseError
 
 _ACCOUNTS = script(__file__, "accounts/read.sh")  # every account, or those named: sections per getent database
 _ZFS = script(__file__, "zfs/read.sh")  # named datasets, trees, mounts, owners, delegations
@@ -67,7 +77,7 @@ class Scope:
     tree_allows: bool = False
     workstation: bool = False
 
-    def covers(self, other: "Scope", state: "HostState") -> bool:
+    def covers(self, other: Scope, state: HostState) -> bool:
         """Whether what this scope read (into ``state``) answers ``other``."""
         have_roots = set(self.zfs_roots) | {state.roots[d] for d in self.mount_dirs if d in state.roots}
         have_named = set(self.datasets)
@@ -89,7 +99,7 @@ class Scope:
             return False
         return all(a in self.allows or (self.tree_allows and posixpath.dirname(a) in have_roots) for a in other.allows)
 
-    def union(self, other: "Scope") -> "Scope":
+    def union(self, other: Scope) -> Scope:
         def merge(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(sorted(set(a) | set(b)))
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Callable, Generic, Hashable, TypeVar
+from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable
 
 K = TypeVar("K", bound=Hashable)
 W = TypeVar("W")

@@ -3,7 +3,8 @@ must be unique inside a set-like list.  They run on raw (partly invalid) data in
 validated data in ``Roster``; a value that is itself invalid is left to its own field rule."""
 from __future__ import annotations
 
-from typing import Any, Hashable, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 
 from pydantic import TypeAdapter, ValidationError
 

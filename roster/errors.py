@@ -9,7 +9,7 @@ in the compiler-style form editors and CI annotators understand::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 PathElement = str | int
 """A mapping key (always a string, ASNs included) or a list index (an int)."""

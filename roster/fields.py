@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any, Hashable, Iterable, Iterator, NoReturn
+from typing import Annotated, Any, NoReturn
+from collections.abc import Hashable, Iterable, Iterator
 
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError

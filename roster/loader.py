@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ValidationError
 
@@ -121,7 +122,7 @@ def _describe(error: dict[str, Any], path: tuple[PathElement, ...], rest: tuple[
     if kind == "extra_forbidden":
         allowed = _fields_of(path[:-1])
         close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(allowed)}"
+        hint: str | None = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(allowed)}"
         return f"unknown field {str(path[-1])!r}", hint
     if kind == "enum":
         return f"unknown value {show(value)}", f"expected {ctx.get('expected')}"
@@ -148,7 +149,7 @@ def _describe(error: dict[str, Any], path: tuple[PathElement, ...], rest: tuple[
     return message, None
 
 
-def _report(errors: Iterable[dict[str, Any]], data: Any, marks: Marks, problems: _Problems) -> None:
+def _report(errors: Iterable[Any], data: Any, marks: Marks, problems: _Problems) -> None:
     for error in errors:
         loc = tuple(error["loc"])
         path, rest = _resolve(loc, data)

@@ -19,7 +19,8 @@ import hashlib
 import ipaddress
 import json
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -135,11 +136,11 @@ class Person(_Model):
         "What each tier grants on hosts and in Kubernetes is decided by the stack's components."
     )
     authentik: AuthentikName = Field(
-        None,  # type: ignore[arg-type]  # filled in with the username by _identity_defaults
+        None,  # type: ignore[assignment]  # filled in with the username by _identity_defaults
         description="Authentik username. Default: the OS username.",
     )
     kubernetes: KubernetesSubject = Field(
-        None,  # type: ignore[arg-type]  # filled in with the username by _identity_defaults
+        None,  # type: ignore[assignment]  # filled in with the username by _identity_defaults
         description="Kubernetes OIDC subject (user name) for RBAC bindings; 'system:' is reserved. "
         "Default: the OS username.",
     )
@@ -287,9 +288,9 @@ class Roster(_Model):
         for key, person in self.people.items():
             if key != person.username:
                 errors.append(_error(("people", key), f"entry {key!r} holds person {person.username!r}"))
-        for key, peer in self.peers.items():
-            if key != peer.asn:
-                errors.append(_error(("peers", key), f"entry {key!r} holds peer AS{peer.asn}"))
+        for asn, peer in self.peers.items():
+            if asn != peer.asn:
+                errors.append(_error(("peers", asn), f"entry {asn!r} holds peer AS{peer.asn}"))
         if not (info.context or {}).get(SKIP_CROSS_CHECKS_KEY):
             dump = self.model_dump()
             for issue in cross_check(dump["people"], dump["peers"], context_of(info)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from providers.bird import apply, report
 from providers.bird.models import RouteServer

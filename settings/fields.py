@@ -6,7 +6,8 @@ model (camelCase keys, unknown keys refused).  Imported by ``model``, ``host``, 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, NoReturn
+from collections.abc import Callable
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -18,7 +19,7 @@ ERROR_TYPE = "setting"
 """pydantic error type of a failed domain check; its ``ctx`` may carry a ``hint``."""
 
 
-def fail(message: str, hint: str | None = None):
+def fail(message: str, hint: str | None = None) -> NoReturn:
     """Raise a settings error (message and hint, reported at the value's line)."""
     raise PydanticCustomError(ERROR_TYPE, message, {"hint": hint} if hint else None)
 

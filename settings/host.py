@@ -3,7 +3,8 @@
 check, so the two never drift apart."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticKnownError

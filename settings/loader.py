@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 import pathlib
 import re
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import pydantic
 import marked_yaml
@@ -77,7 +78,8 @@ def _where(source: pathlib.Path | None, doc: marked_yaml.Document | None, loc: t
     if doc is None:
         return source.name
     full = ("config", f"{NAMESPACE}:{loc[0]}", *loc[1:]) if loc else ("config",)
-    return "%s:%d:%d" % (source.name, *doc.position(full))
+    line, col = doc.position(full)
+    return f"{source.name}:{line}:{col}"
 
 
 def _show(value: Any) -> str:
@@ -110,7 +112,7 @@ def _keys_of(model: type[pydantic.BaseModel] | None) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()] if model else []
 
 
-def _describe(err: dict[str, Any]) -> tuple[str, str | None]:
+def _describe(err: Any) -> tuple[str, str | None]:
     """Message and hint of one pydantic error, in the admin's terms (no pydantic jargon, no URL)."""
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     loc = tuple(err["loc"])
@@ -179,14 +181,15 @@ def _file_problems(values: dict[str, Any], source: pathlib.Path, doc: marked_yam
     """What only the file shows: plain-text secrets and ``keystone:`` keys the program does not read."""
     issues: list[str] = []
     config = doc.data.get("config") if doc and isinstance(doc.data, dict) else None
-    if not isinstance(config, dict):
+    if doc is None or not isinstance(config, dict):
         return issues
     known = set(_keys_of(StackSettings))
     for name, v in config.items():
         if not isinstance(name, str) or not name.startswith(NAMESPACE + ":"):
             continue
         key = name.split(":", 1)[1]
-        where = "%s:%d:%d" % (source.name, *doc.position(("config", name), key=True))
+        line, col = doc.position(("config", name), key=True)
+        where = f"{source.name}:{line}:{col}"
         if key in SECRET_KEYS:
             secure = isinstance(v, dict) and list(v) == ["secure"]
             if not secure:  # never echo the value
@@ -196,8 +199,8 @@ def _file_problems(values: dict[str, Any], source: pathlib.Path, doc: marked_yam
             if key not in values and not isinstance(v, (dict, list)):
                 problem = _provider_key_problem(key, v)
                 if problem:
-                    issues.append("%s:%d:%d: " % (source.name, *doc.position(("config", name)))
-                                  + f"{NAMESPACE}:{key}: {problem}")
+                    line, col = doc.position(("config", name))
+                    issues.append(f"{source.name}:{line}:{col}: {NAMESPACE}:{key}: {problem}")
         elif key not in known and key not in values:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             issues.append(f"{where}: {NAMESPACE}:{key}: unknown key "
@@ -230,7 +233,7 @@ def settings_from_config(values: dict[str, Any], source: pathlib.Path | None = N
         issues += _issues(e, values, source, doc)
     except Exception:  # noqa: BLE001
         issues += _unexpected(values, source, doc, context)
-    if issues:
+    if issues or settings is None:
         raise SettingsError(sorted(dict.fromkeys(issues), key=_position))
     return settings
 

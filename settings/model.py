@@ -41,7 +41,7 @@ class ZfsSettings(SettingsModel):
         "/home", description="Where homeParent is mounted (a home is <this>/<user>): an absolute path.")
 
     @model_validator(mode="after")
-    def _apart(self) -> "ZfsSettings":
+    def _apart(self) -> ZfsSettings:
         if self.archive_parent == self.home_parent:
             fail("archiveParent must differ from homeParent", "archived homes would look like homes")
         if self.archive_parent.startswith(self.home_parent + "/"):
@@ -66,7 +66,7 @@ class AuthentikSettings(SettingsModel):
     insecure: StrictBool = False
 
     @model_validator(mode="after")
-    def _url(self) -> "AuthentikSettings":
+    def _url(self) -> AuthentikSettings:
         if self.enabled and not self.url:
             fail("authentik.url is required when authentik is enabled", "url: https://sso.example.org")
         return self
@@ -88,7 +88,7 @@ class KubernetesSettings(SettingsModel):
         None, description="Each active person's ~/.kube/config on their hosts (settings/kubeconfig.py).")
 
     @model_validator(mode="after")
-    def _prefix(self) -> "KubernetesSettings":
+    def _prefix(self) -> KubernetesSettings:
         if self.oidc_prefix.lower().startswith("system:"):
             fail("oidcPrefix must not start with 'system:'", "system: user names belong to Kubernetes itself")
         if self.people_kubeconfig is not None and not self.enabled:
@@ -105,7 +105,7 @@ class PromotionSettings(SettingsModel):
         "organization"
 
     @model_validator(mode="after")
-    def _not_itself(self, info: ValidationInfo) -> "PromotionSettings":
+    def _not_itself(self, info: ValidationInfo) -> PromotionSettings:
         stack = (info.context or {}).get("stack")
         if self.after is not None and self.after == stack:
             fail(f"promotion.after names this stack ({stack})", "name the stack promoted from, e.g. dev")
@@ -127,7 +127,8 @@ class StackSettings(SettingsModel):
     peering: PeeringSettings = Field(default_factory=PeeringSettings,
                                      description="Peering: ZeroTier network, peering LANs, route servers (settings/peering.py).")
     workstation: WorkstationSettings = Field(default_factory=WorkstationSettings,
-                                             description="Per-person services, seeded files, workspace, maps (settings/workstation.py).")
+                                             description="Per-person services, seeded files, workspace, maps "
+                                                         "(settings/workstation.py).")
 
     @field_validator("hosts")
     @classmethod

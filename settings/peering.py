@@ -67,7 +67,7 @@ class ZeroTierSettings(SettingsModel):
         return zt.normalize_network_id(v)
 
     @model_validator(mode="after")
-    def _url(self) -> "ZeroTierSettings":
+    def _url(self) -> ZeroTierSettings:
         zt.normalize_api_url(self.mode, self.url)  # raises with a clear message
         return self
 
@@ -83,7 +83,7 @@ class RtrServerSettings(SettingsModel):
     port: Whole = Field(323, ge=1, le=65535)
 
     @model_validator(mode="after")
-    def _check(self) -> "RtrServerSettings":
+    def _check(self) -> RtrServerSettings:
         _plain_errors(lambda: bird.RtrServer(host=self.host, port=self.port))
         return self
 
@@ -96,7 +96,7 @@ class RoaSettings(SettingsModel):
     asn: Whole = Field(ge=0, le=4294967295, description="Authorized origin AS (0: an AS0 ROA, always invalid).")
 
     @model_validator(mode="after")
-    def _check(self) -> "RoaSettings":
+    def _check(self) -> RoaSettings:
         _plain_errors(lambda: bird.RoaEntry(prefix=self.prefix, max_length=self.max_length, asn=self.asn))
         return self
 
@@ -108,7 +108,7 @@ class RpkiSettings(SettingsModel):
     static_roas: list[RoaSettings] | None = Field(None, description="Static ROA entries (tests and labs).")
 
     @model_validator(mode="after")
-    def _one(self) -> "RpkiSettings":
+    def _one(self) -> RpkiSettings:
         if (self.rtr is None) == (self.static_roas is None):
             raise ValueError("set exactly one of rtr (RTR caches) or staticRoas (a static ROA list)")
         if self.rtr is not None and not self.rtr:
@@ -132,7 +132,7 @@ class FilterPolicySettings(SettingsModel):
     max_path_length: Whole = Field(64, ge=1, le=255)
 
     @model_validator(mode="after")
-    def _check(self) -> "FilterPolicySettings":
+    def _check(self) -> FilterPolicySettings:
         _plain_errors(self.policy)
         return self
 
@@ -197,7 +197,7 @@ class RouteServerSettings(HostSettings):
             fail(e.message, e.hint)
 
     @model_validator(mode="after")
-    def _route_server(self) -> "RouteServerSettings":
+    def _route_server(self) -> RouteServerSettings:
         if self.peers_dir == self.config_dir:
             raise ValueError("peersDir must differ from configDir (the main config would match *.conf)")
         _plain_errors(self.route_server)  # anything else the provider's own model refuses
@@ -255,7 +255,7 @@ class PeeringSettings(SettingsModel):
         return [str(n) for n in nets]
 
     @model_validator(mode="after")
-    def _servers(self) -> "PeeringSettings":
+    def _servers(self) -> PeeringSettings:
         names = [rs.name for rs in self.route_servers]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -264,7 +264,7 @@ class PeeringSettings(SettingsModel):
             raise ValueError("rpki is required with route servers (rtr caches, or staticRoas in a lab): the import "
                              "filters reject RPKI-invalid routes")
         for rs in self.route_servers:
-            _plain_errors(lambda: rs.route_server(self.lans))
+            _plain_errors(lambda rs=rs: rs.route_server(self.lans))
         return self
 
     @property

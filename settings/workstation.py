@@ -30,6 +30,7 @@ Every field error names ``Pulumi.<stack>.yaml:line:col`` and the field (``settin
 """
 from __future__ import annotations
 
+import builtins
 import posixpath
 import re
 from typing import Annotated, Literal
@@ -85,7 +86,7 @@ class ServiceSettings(SettingsModel):
     base_port: int = Field(ge=1024, le=65535, description="First port of the service's range.")
     range: int = Field(100, ge=1, le=10000, description="How many ports the range holds.")
     tiers: list[Literal["admin", "power-user", "namespace-owner"]] = Field(
-        default_factory=lambda: list(TIERS), description="Tiers whose people get an instance.")
+        default_factory=lambda: list(TIERS), description="Tiers whose people get an instance.")  # type: ignore[arg-type]
     environment: str = Field("PORT={{ port }}\n", description="Environment file template (KEY=value lines).")
     restart: Literal["when-idle", "always", "never"] = Field(
         "when-idle", description="A changed environment restarts the instance: only when the person has no "
@@ -117,7 +118,7 @@ class ServiceSettings(SettingsModel):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ServiceSettings":
+    def _consistent(self) -> ServiceSettings:
         if self.base_port + self.range - 1 > 65535:
             raise ValueError(f"basePort + range - 1 = {self.base_port + self.range - 1} is above 65535")
         if posixpath.basename(self.unit_file) != f"{self.unit}@.service":
@@ -125,7 +126,7 @@ class ServiceSettings(SettingsModel):
         return self
 
     @property
-    def ports(self) -> range:
+    def ports(self) -> builtins.range:
         return range(self.base_port, self.base_port + self.range)
 
 
@@ -212,7 +213,7 @@ class WorkstationSettings(SettingsModel):
         return {t: sorted(set(g)) for t, g in v.items()}
 
     @model_validator(mode="after")
-    def _consistent(self) -> "WorkstationSettings":
+    def _consistent(self) -> WorkstationSettings:
         problems = []
         names = [s.name for s in self.services]
         dup = sorted({n for n in names if names.count(n) > 1})

@@ -17,7 +17,7 @@ DATASET_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 """One component of a ZFS dataset name (ZFS also allows spaces: Keystone does not)."""
 HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 """Keystone's own name of a host (one DNS label, lower case): resource ids start with it."""
-DNS_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?")
+DNS_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?")  # noqa: E501
 """A DNS name or an ``~/.ssh/config`` alias (underscores allowed: aliases are not DNS)."""
 MAX_PATH = 4095
 MAX_DATASET = 255

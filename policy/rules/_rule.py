@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 from pulumi_policy import ReportViolation
 
@@ -61,7 +62,7 @@ def config_of(args: Any) -> dict[str, Any]:
 
 
 def report_unknown(report_violation: ReportViolation, named: Iterable[tuple[str, Any]],
-                   urn: Optional[str] = None) -> bool:
+                   urn: str | None = None) -> bool:
     """Report the names whose value is unknown (one violation, under ``urn`` when given); True when any was."""
     unknown = [name for name, value in named if is_unknown(value)]
     if unknown:

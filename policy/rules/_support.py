@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from pulumi_policy.proxy import UnknownValueError
 

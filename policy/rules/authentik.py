@@ -28,7 +28,7 @@ def validate_gate_group(args: StackValidationArgs, report_violation: ReportViola
 
     active: set[str] = set()
     undetermined = 0
-    for res, props in resources_of(args, c.OS_ACCOUNT):
+    for _res, props in resources_of(args, c.OS_ACCOUNT):
         state, username = props.get(c.ACCOUNT_PERSON_STATE), props.get(c.ACCOUNT_USERNAME)
         if is_unknown(state) or is_unknown(username):
             undetermined += 1

@@ -69,7 +69,7 @@ class Unreachable(ApplyError):
 #: other files of that route server fail at once (instead of each waiting for its own SSH connect
 #: timeout while holding the route server's lock), and the next ``pulumi up`` retries them.
 UNREACHABLE_FOR = 30.0
-_UNREACHABLE: "weakref.WeakKeyDictionary[object, tuple[float, str]]" = weakref.WeakKeyDictionary()  # by transport
+_UNREACHABLE: weakref.WeakKeyDictionary[object, tuple[float, str]] = weakref.WeakKeyDictionary()  # by transport
 
 
 def apply_change(change: Change) -> Applied:

@@ -31,7 +31,7 @@ PATH = re.compile(r"/(?:[A-Za-z0-9_.+-]+/)*[A-Za-z0-9_.+-]+")
 #: POSIX user and group names.
 UNIX_NAME = validators.POSIX_NAME
 #: RTR server host names (an IP address is accepted separately).
-HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")  # noqa: E501
 
 #: ASNs BIRD must never see as a peer: 0 (RFC 7607), AS_TRANS (RFC 6793), last 16/32-bit (RFC 7300).
 RESERVED_ASNS = frozenset(peering.ASN_NEVER)
@@ -112,7 +112,7 @@ class RouteServer(_Strict):
         return None if v is None else _match(UNIX_NAME, v, info.field_name)
 
     @model_validator(mode="after")
-    def _dirs(self) -> "RouteServer":
+    def _dirs(self) -> RouteServer:
         if self.peers_dir == self.config_dir:
             raise ValueError("peers_dir must differ from config_dir (the main config would match `*.conf`)")
         return self
@@ -196,7 +196,7 @@ class PeerSpec(_Strict):
         return sorted(set(v), key=lambda n: (n.version, n.network_address, n.prefixlen))
 
     @model_validator(mode="after")
-    def _sessions(self) -> "PeerSpec":
+    def _sessions(self) -> PeerSpec:
         if not self.addresses.ipv4 and not self.addresses.ipv6:
             raise ValueError(f"peer AS{self.asn} has no neighbor address")
         return self
@@ -212,7 +212,7 @@ class RoaEntry(_Strict):
     asn: int = Field(ge=0, le=4294967295, description="Origin AS (0: AS0 ROA, always invalid).")
 
     @model_validator(mode="after")
-    def _len(self) -> "RoaEntry":
+    def _len(self) -> RoaEntry:
         if not self.prefix.prefixlen <= self.max_length <= self.prefix.max_prefixlen:
             raise ValueError(f"max_length {self.max_length} must be within {self.prefix.prefixlen}..{self.prefix.max_prefixlen}")
         return self
@@ -238,7 +238,7 @@ class RpkiSource(_Strict):
     static_roas: list[RoaEntry] | None = Field(default=None, description="Static ROA entries.")
 
     @model_validator(mode="after")
-    def _one(self) -> "RpkiSource":
+    def _one(self) -> RpkiSource:
         if (self.rtr is None) == (self.static_roas is None):
             raise ValueError("set exactly one of `rtr` (RTR caches) or `static_roas` (a static ROA list)")
         if self.rtr is not None and not self.rtr:
@@ -256,7 +256,7 @@ class FilterPolicy(_Strict):
     max_path_length: int = Field(default=64, ge=1, le=255, description="Longer AS paths are rejected.")
 
     @model_validator(mode="after")
-    def _order(self) -> "FilterPolicy":
+    def _order(self) -> FilterPolicy:
         if self.min_length_v4 > self.max_length_v4 or self.min_length_v6 > self.max_length_v6:
             raise ValueError("min_length must not exceed max_length")
         return self

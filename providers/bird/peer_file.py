@@ -47,7 +47,7 @@ class PeerFileInputs(BaseModel):
     take_over_existing: bool = Field(default=False, description="Replace an existing file Keystone does not manage.")
 
     @model_validator(mode="after")
-    def _fill_and_check(self) -> "PeerFileInputs":
+    def _fill_and_check(self) -> PeerFileInputs:
         rs, peer = self.route_server, self.peer
         if self.import_limit_v4 is None:
             self.import_limit_v4 = peer.max_prefixes.ipv4

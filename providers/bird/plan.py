@@ -37,7 +37,8 @@ import enum
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
+from collections.abc import Sequence
 
 from providers.bird import parse
 from providers.bird.models import PATH, RouteServer
@@ -63,7 +64,7 @@ class Paths:
     full: str
 
     @staticmethod
-    def beside(live: str) -> "Paths":
+    def beside(live: str) -> Paths:
         d, name = posixpath.split(live)
         stage = lambda kind: posixpath.join(d, f".{name}.keystone-{kind}")  # noqa: E731
         return Paths(live, stage("new"), stage("old"), stage("base"), stage("alone"), stage("full"))

@@ -56,7 +56,7 @@ class SeedPeer(BaseModel):
     rpki: bool = True
 
     @classmethod
-    def of(cls, peer_file: PeerFileInputs | dict[str, Any]) -> "SeedPeer":
+    def of(cls, peer_file: PeerFileInputs | dict[str, Any]) -> SeedPeer:
         """The seed standing for a ``bird:PeerFile``'s (checked) inputs."""
         data = peer_file.model_dump(mode="json") if isinstance(peer_file, BaseModel) else peer_file
         return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
@@ -83,7 +83,7 @@ class ServerConfigInputs(BaseModel):
         return self.route_server.name
 
     @model_validator(mode="after")
-    def _seeds_are_peer_files(self) -> "ServerConfigInputs":
+    def _seeds_are_peer_files(self) -> ServerConfigInputs:
         """Each seed must be a valid ``bird:PeerFile`` of this route server, one per ASN."""
         errors, seen, files = [], set(), []
         for i, s in enumerate(self.seed_peers):

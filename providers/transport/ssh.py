@@ -308,14 +308,14 @@ class SshTransport(Transport):
         except _BatchFailed as f:
             raise self._transport_error(list(commands), f, [s for c in commands for s in c.secrets]) from None
 
-    def _transport_error(self, commands: list[Command], f: "_BatchFailed", all_secrets: list[str]) -> TransportError:
+    def _transport_error(self, commands: list[Command], f: _BatchFailed, all_secrets: list[str]) -> TransportError:
         name = self.target.name
         if f.cut:
             return TransportError(
                 name,
                 f"host {name}: SSH connection failed or was cut while running "
                 f"`{mask(commands[0].display(), all_secrets)}`"
-                f"{' (+%d more)' % (len(commands) - 1) if len(commands) > 1 else ''}: "
+                f"{f' (+{len(commands) - 1} more)' if len(commands) > 1 else ''}: "
                 f"{mask(f.stderr, all_secrets) or 'exit 255'}",
             )
         return TransportError(name, f"host {name}: the command batch ended early (ssh exit {f.exit_code}): "

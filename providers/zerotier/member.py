@@ -28,7 +28,8 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Optional, Sequence
+from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
 
 import pulumi
 from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
@@ -239,7 +240,7 @@ class ZeroTierMemberArgs:
     """The peer's ZeroTier node address, 10 hex digits (any case; stored lowercase)."""
     api_mode: pulumi.Input[str]
     """``"central"`` (ZeroTier Central v1) or ``"self_hosted"`` (a controller's ``/controller`` API)."""
-    api_url: Optional[pulumi.Input[str]] = None
+    api_url: pulumi.Input[str] | None = None
     """API base URL; default ``https://api.zerotier.com`` (central) or ``http://127.0.0.1:9993``."""
     authorized: pulumi.Input[bool] = True
     """Authorize the member while ``peer_state`` is ``active``."""
@@ -247,7 +248,7 @@ class ZeroTierMemberArgs:
     """Bare IPv4/IPv6 addresses on the peering LAN (no prefix length)."""
     name: pulumi.Input[str] = ""
     """Member name shown in the controller."""
-    asn: Optional[pulumi.Input[int]] = None
+    asn: pulumi.Input[int] | None = None
     """The peer's AS number (recorded; Central's member description becomes ``AS<asn>``)."""
     peer_state: pulumi.Input[str] = "active"
     """``active``; ``suspended`` (deauthorized, addresses kept); ``removed`` (deauthorized, none)."""
@@ -265,10 +266,10 @@ class ZeroTierMember(Resource, module="zerotier", name="Member"):
     authorized: pulumi.Output[bool]
     ip_assignments: pulumi.Output[list[str]]
     name: pulumi.Output[str]
-    asn: pulumi.Output[Optional[int]]
+    asn: pulumi.Output[int | None]
     peer_state: pulumi.Output[str]
     delete_on_remove: pulumi.Output[bool]
-    revision: pulumi.Output[Optional[int]]
+    revision: pulumi.Output[int | None]
     """The controller's revision counter of the member after the last write or refresh."""
 
     def __init__(self, resource_name: str, args: ZeroTierMemberArgs, opts: pulumi.ResourceOptions | None = None):

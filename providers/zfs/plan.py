@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Callable, Literal
+from typing import Literal
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -95,7 +96,7 @@ class DatasetInputs(BaseModel):
         return _as_given(files.file_mode, v)
 
     @model_validator(mode="after")
-    def _ensure(self) -> "DatasetInputs":
+    def _ensure(self) -> DatasetInputs:
         if self.ensure == "destroyed" and not self.allow_destroy:
             raise ValueError("ensure=destroyed needs the stack to allow destroy (purge.allow_destroy); "
                              "use ensure=archived")
@@ -148,6 +149,7 @@ def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) 
         if not exists:
             return []
         leaf = posixpath.basename(d.dataset)
+        assert d.archive_parent is not None  # the model requires it for ensure=archived
         target = f"{d.archive_parent}/{leaf}-{stamp}"
         return [
             Command.of("zfs", "snapshot", f"{d.dataset}@keystone-archive-{stamp}"),
@@ -234,7 +236,7 @@ class DelegationInputs(BaseModel):
         return sorted(set(v))
 
     @model_validator(mode="after")
-    def _destroy(self) -> "DelegationInputs":
+    def _destroy(self) -> DelegationInputs:
         if "destroy" in self.permissions:
             raise ValueError("destroy may only be delegated on descendants (descendent_permissions), "
                              "never on the home dataset itself")

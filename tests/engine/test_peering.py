@@ -5,7 +5,7 @@ ZeroTier token is only ever a secret in the state."""
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -105,7 +105,7 @@ class Outcome:
     def policy_violations(self) -> list[dict[str, Any]]:
         return [e["policyEvent"] for e in self.events if "policyEvent" in e]
 
-    def check(self) -> "Outcome":
+    def check(self) -> Outcome:
         if self.rc != 0:
             raise AssertionError(f"`pulumi {' '.join(self.args)}` exited {self.rc}:\n{self.output[-6000:]}")
         return self
@@ -178,7 +178,7 @@ class Workspace:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 out, err = proc.communicate()
-                raise AssertionError(f"`pulumi {' '.join(args)}` did not finish in {timeout:.0f} s:\n{(out + err)[-4000:]}")
+                raise AssertionError(f"`pulumi {' '.join(args)}` did not finish in {timeout:.0f} s:\n{(out + err)[-4000:]}") from None
             outcome = Outcome(list(args), proc.returncode, out, err, read_events(events) if events else [])
         return outcome.check() if check else outcome
 

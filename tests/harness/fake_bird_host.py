@@ -12,7 +12,7 @@ import posixpath
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from providers.bird import parse
 from providers.transport import Command, HostTarget, Result, Transport, TransportError
@@ -171,7 +171,7 @@ class FakeBirdHost(Transport):
         if args == ["show", "route", "filtered", "table", "all", "all"]:
             return 0, banner, ""  # no route in this fake (real output: tests/unit/bird/fixtures/show_route_filtered_all.txt)
         if args == ["configure", "status"]:
-            pending = f"Configuration unconfirmed, undo in 29.998 s\n" if d.undo is not None else ""
+            pending = "Configuration unconfirmed, undo in 29.998 s\n" if d.undo is not None else ""
             return 0, banner + "Daemon is up and running\n" + pending, ""
         if args == ["configure", "check"]:
             err, _ = self._parse(d.config_file, as_bird=True)

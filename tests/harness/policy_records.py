@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -26,12 +27,12 @@ YESCRYPT_HASH = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$zwtVrjrUCmXcyLTs6oxLTQlzifSUkF8RH
 assert len(SHA512_HASH.rsplit("$", 1)[1]) == 86 and len(YESCRYPT_HASH.rsplit("$", 1)[1]) == 43
 
 
-def urn(type_: str, name: str, parent_type: Optional[str] = None) -> str:
+def urn(type_: str, name: str, parent_type: str | None = None) -> str:
     qualified = f"{parent_type}${type_}" if parent_type else type_
     return f"urn:pulumi:dev::keystone::{qualified}::{name}"
 
 
-def record(type_: str, name: str, props: dict[str, Any], parent_type: Optional[str] = None, **kw: Any) -> ResourceRecord:
+def record(type_: str, name: str, props: dict[str, Any], parent_type: str | None = None, **kw: Any) -> ResourceRecord:
     return ResourceRecord(type=type_, name=name, urn=urn(type_, name, parent_type), props=props, **kw)
 
 
@@ -114,7 +115,7 @@ def zt_member(asn: int = 64512, **props: Any) -> ResourceRecord:
     return record(c.ZEROTIER_MEMBER, f"as{asn}-zt", base, PEER_TYPE)
 
 
-def readonly_role(rules: Optional[list] = None, **props: Any) -> ResourceRecord:
+def readonly_role(rules: list | None = None, **props: Any) -> ResourceRecord:
     base = {
         "metadata": {"name": "keystone-power-user-readonly", "labels": {c.K8S_LABEL_ROLE: "power-user-readonly"}},
         "rules": rules if rules is not None else [
@@ -157,12 +158,12 @@ def _plain_opts(rec: ResourceRecord) -> PolicyResourceOptions:
                                  PolicyCustomTimeouts(0, 0, 0), list(rec.additional_secret_outputs), rec.parent)
 
 
-def plain_resource_args(rec: ResourceRecord, config: Optional[dict] = None) -> ResourceValidationArgs:
+def plain_resource_args(rec: ResourceRecord, config: dict | None = None) -> ResourceValidationArgs:
     return ResourceValidationArgs(rec.type, copy.deepcopy(dict(rec.props)), rec.urn, rec.name, _plain_opts(rec),
                                   None, config, {})
 
 
-def plain_stack_args(recs: list[ResourceRecord], config: Optional[dict] = None) -> StackValidationArgs:
+def plain_stack_args(recs: list[ResourceRecord], config: dict | None = None) -> StackValidationArgs:
     resources = [PolicyResource(r.type, copy.deepcopy(dict(r.props)), r.urn, r.name, _plain_opts(r), None, None, [], {})
                  for r in recs]
     return StackValidationArgs(resources, config, {})

@@ -13,7 +13,8 @@ import pathlib
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import grpc
 from google.protobuf import struct_pb2
@@ -83,7 +84,7 @@ class DynamicProviderHost:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
-    def __enter__(self) -> "DynamicProviderHost":
+    def __enter__(self) -> DynamicProviderHost:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -100,7 +101,7 @@ class DynamicProviderHost:
             raise ProviderError(method, e.details() or str(e)) from None
 
     # --- the engine's calls -------------------------------------------------------------------
-    def resource(self, provider: ResourceProvider, urn: str = "urn:pulumi:test::keystone::x::r") -> "ResourceClient":
+    def resource(self, provider: ResourceProvider, urn: str = "urn:pulumi:test::keystone::x::r") -> ResourceClient:
         return ResourceClient(self, serialize_provider(provider), urn)
 
 

@@ -3,7 +3,7 @@ network namespaces, the engine's processes)."""
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def wait_for(what: str, predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.1):

@@ -54,7 +54,8 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -176,7 +177,7 @@ class _Answer(Exception):
 
 def _error_500(what: str) -> _Answer:
     # the controller formats this with snprintf into 1 kB, without escaping the message
-    return _Answer(500, ('{"error": %d, "description": "%s"}' % (500, what)).encode()[:1023])
+    return _Answer(500, f'{{"error": 500, "description": "{what}"}}'.encode()[:1023])
 
 
 def init_member(member: dict[str, Any]) -> None:
@@ -274,7 +275,7 @@ class FakeZeroTierController:
             self.add_network(nwid)
 
     # --- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> "FakeZeroTierController":
+    def start(self) -> FakeZeroTierController:
         if self._server is not None:  # already serving (``with FakeZeroTierController().start() as ctl``)
             return self
         handler = _make_handler(self)
@@ -291,7 +292,7 @@ class FakeZeroTierController:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeZeroTierController":
+    def __enter__(self) -> FakeZeroTierController:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -9,7 +9,7 @@ floats, pulumi_policy's unknown-checking proxy).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
@@ -28,7 +28,7 @@ class Case:
     policy: str
     input: Any
     expect: list[str]
-    config: Optional[dict] = None
+    config: dict | None = None
 
 
 def _replace(rec, **kw):
@@ -349,13 +349,13 @@ CASES = [
 ]
 
 
-def _run(case: Case, builder: str) -> tuple[list[str], list[Optional[str]]]:
+def _run(case: Case, builder: str) -> tuple[list[str], list[str | None]]:
     policy = BY_NAME[case.policy]
     resource_builder, stack_builder = b.ARG_BUILDERS[builder]
     messages: list[str] = []
-    urns: list[Optional[str]] = []
+    urns: list[str | None] = []
 
-    def report_violation(message: str, urn: Optional[str] = None) -> None:
+    def report_violation(message: str, urn: str | None = None) -> None:
         messages.append(message)
         urns.append(urn)
 

@@ -56,7 +56,7 @@ def test_refresh_reads_a_host_once_and_preview_not_at_all(guest, guest_target, p
         assert trips(log, preview.pid) == 0
 
     with DynamicProviderHost(env=env) as refresh:  # `pulumi refresh`: every Read from one gather
-        for provider, checked, id_, outs in state.values():
+        for provider, _checked, id_, outs in state.values():
             read_id, _, read_inputs = refresh.resource(provider()).read(id_, outs)
             assert read_id == id_
             assert refresh.resource(provider()).diff(id_, outs, read_inputs).changes is False

@@ -6,7 +6,8 @@ Check/Create/Read/Diff/Update/Delete as protobuf messages.  Both API modes run t
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 

@@ -108,7 +108,7 @@ def test_all_errors_of_a_file_are_reported_at_once_with_their_lines():
     lines = str(error).splitlines()
     assert len(lines) == len(MULTI_ERROR_EXPECTED)
     assert all(line.startswith(f"{path}:") for line in lines)
-    assert lines == sorted(lines, key=lambda l: (int(l.split(":")[1]), int(l.split(":")[2])))
+    assert lines == sorted(lines, key=lambda s: (int(s.split(":")[1]), int(s.split(":")[2])))
     assert "hunter2" not in str(error)
 
 

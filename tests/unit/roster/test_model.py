@@ -165,14 +165,14 @@ def test_asn_types_rejected(value):
 
 # --- normalisation and digests --------------------------------------------------------------------
 
-ROSTER = """\
+ROSTER = f"""\
 people:
   bob:
     name: Bob
     uid: 20002
     tier: power-user
     groups: [video, docker]
-    ssh_keys: ["{b}", "{a}"]
+    ssh_keys: ["{keys.ED_2}", "{keys.ED_1}"]
   alice:
     tier: admin
     uid: 20001
@@ -186,9 +186,9 @@ peers:
     addresses: ["FD00:0099:0000:0000:0000:0000:0000:0012", 10.99.0.12]
     max_prefixes: {{ipv6: 5, ipv4: 5}}
     prefixes: ["2001:db8::/32", 203.0.113.0/24, 198.51.100.0/24]
-""".format(a=keys.ED_1, b=keys.ED_2)
+"""
 
-REORDERED = """\
+REORDERED = f"""\
 # same roster, different order, formatting and explicit defaults
 peers:
   213002:
@@ -219,14 +219,14 @@ people:
       compression: lz4
   bob:
     ssh_keys:
-      - {a}
-      - {b}
+      - {keys.ED_1}
+      - {keys.ED_2}
     groups: [docker, video]
     tier: power-user
     uid: 20002
     name: Bob
     exclusive_groups: false
-""".format(a=keys.ED_1, b=keys.ED_2)
+"""
 
 
 def test_values_are_normalised():

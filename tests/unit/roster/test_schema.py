@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
-import pytest
 import yaml
 
 from roster.schema import REGENERATE, json_schema, render

@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 from collections.abc import Callable
 
@@ -147,6 +148,23 @@ class ControlPlane:
         if not 200 <= status < 300:
             raise AssertionError(f"{method} {path} -> {status}: {out}")
         return out
+
+    def remove_keystone_objects(self, namespaces: Iterable[str]) -> int:
+        """Delete every RBAC object a Keystone stack made (named ``keystone-…``); returns how many.
+        Two stacks applying the same object co-own its fields (server-side apply), and the next
+        change by either then conflicts: each test module's stack starts from a cluster without
+        the previous one's objects."""
+        paths = ["/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                 "/apis/rbac.authorization.k8s.io/v1/clusterroles"]
+        paths += [f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings" for ns in namespaces]
+        removed = 0
+        for path in paths:
+            for item in self.admin("GET", path)["items"]:
+                name = item["metadata"]["name"]
+                if name.startswith("keystone-"):
+                    self.admin("DELETE", f"{path}/{name}")
+                    removed += 1
+        return removed
 
     def can(self, user: str, verb: str, resource: str, group: str = "", namespace: str | None = None,
             subresource: str = "", name: str = "") -> bool:

@@ -33,5 +33,7 @@ def control_plane(kube_binaries):
 
 @pytest.fixture(scope="module")
 def kube_stack(control_plane, kube_binaries, tmp_path_factory):
-    """A Keystone stack on the control plane (created, nothing applied yet)."""
-    return KubeStack(tmp_path_factory.mktemp("kube-stack"), control_plane, kube_binaries)
+    """A Keystone stack on the control plane (created, nothing applied yet); its objects are removed
+    from the cluster after the module (``ControlPlane.remove_keystone_objects`` says why)."""
+    yield KubeStack(tmp_path_factory.mktemp("kube-stack"), control_plane, kube_binaries)
+    control_plane.remove_keystone_objects(NAMESPACES)

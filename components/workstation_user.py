@@ -22,7 +22,7 @@ program but never from the home (their Delete keeps them); re-activation adopts 
 
 Kubernetes: while active, the tier's binding(s) (``<name>-k8s``, ``<name>-k8s-<namespace>``) and, when the
 stack sets ``kubernetes.peopleKubeconfig``, ``~/.kube/config`` on every host (``<name>-<host>-kubeconfig``,
-seeded like the files above; ``components/kubeconfig.py``).
+seeded like the files above; ``settings/kubeconfig.py``).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import kubeconfig
+from settings import kubeconfig
 from providers.accounts.account import OsAccount
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pathlib
 import subprocess
 
-from components import kubeconfig
+from settings import kubeconfig
 from settings.kubeconfig import PeopleKubeconfigSettings
 
 HERE = pathlib.Path(__file__).parent

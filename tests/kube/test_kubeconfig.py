@@ -17,7 +17,7 @@ import subprocess
 import pytest
 import yaml
 
-from components import kubeconfig
+from settings import kubeconfig
 from settings.kubeconfig import PeopleKubeconfigSettings
 from tests.harness.kube_stack import identities, sample_roster
 from tests.harness.kubectl import QUESTIONS, Kubectl, expected

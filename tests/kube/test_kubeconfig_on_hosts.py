@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from components import kubeconfig
+from settings import kubeconfig
 from settings.kubeconfig import PeopleKubeconfigSettings
 from tests.harness.engine_stack import guest_host
 from tests.harness.kubectl import QUESTIONS, Kubectl, expected

@@ -5,7 +5,7 @@ import pathlib
 
 import pulumi
 
-from components import kubeconfig
+from settings import kubeconfig
 from program.mocks import RecordingMocks, run_program
 from program.stack import owned_namespaces
 from tests.harness import sample

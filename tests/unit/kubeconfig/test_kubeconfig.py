@@ -12,7 +12,7 @@ import pathlib
 import pytest
 import yaml
 
-from components import kubeconfig
+from settings import kubeconfig
 from settings import SettingsError, load_settings
 from settings.kubeconfig import PeopleKubeconfigSettings
 

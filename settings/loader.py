@@ -215,8 +215,14 @@ def settings_from_config(values: dict[str, Any], source: pathlib.Path | None = N
     stack's name, and the keys the program does not pass in (unknown keys, plain-text secrets).
     Raises ``SettingsError`` listing every problem.
     """
-    values = dict(values)
     doc, unreadable = _read(source) if source and source.exists() else (None, [])
+    return _settings(values, source, doc, unreadable)
+
+
+def _settings(values: dict[str, Any], source: pathlib.Path | None, doc: marked_yaml.Document | None,
+              unreadable: list[str]) -> StackSettings:
+    """``settings_from_config`` with the stack file already read (``doc``; its problems in ``unreadable``)."""
+    values = dict(values)
     stack = source.name[len("Pulumi."):-len(".yaml")] if source and re.fullmatch(r"Pulumi\..+\.yaml", source.name) else None
     context = {"stack": stack}
     issues = unreadable + (_file_problems(values, source, doc) if source else [])
@@ -257,4 +263,4 @@ def load_settings(stack_file: str | pathlib.Path) -> StackSettings:
                             [f"{path.name}: `config:` must be a mapping of keys"])
     values = {str(k).split(":", 1)[1]: v for k, v in config.items() if str(k).startswith(NAMESPACE + ":")}
     values = {k: v for k, v in values.items() if not (isinstance(v, dict) and set(v) == {"secure"})}
-    return settings_from_config(values, path)
+    return _settings(values, path, doc, unreadable)  # the file read once

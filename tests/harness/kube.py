@@ -152,8 +152,8 @@ class ControlPlane:
     def remove_keystone_objects(self, namespaces: Iterable[str]) -> int:
         """Delete every RBAC object a Keystone stack made (named ``keystone-…``); returns how many.
         Two stacks applying the same object co-own its fields (server-side apply), and the next
-        change by either then conflicts: each test module's stack starts from a cluster without
-        the previous one's objects."""
+        change by either then conflicts (docs/kubernetes.md, "One stack per cluster"): each test
+        module's stack starts from a cluster without the previous one's objects."""
         paths = ["/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
                  "/apis/rbac.authorization.k8s.io/v1/clusterroles"]
         paths += [f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings" for ns in namespaces]

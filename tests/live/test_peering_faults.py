@@ -110,6 +110,11 @@ class CutBeforeConfirm:
         return getattr(self.transport, name)
 
 
+#: BIRD's undo timer: long enough for the checks below over a TCG guest on a loaded machine (8 s was
+#: once too short), short enough that the test waits for it.
+CONFIRM = 15
+
+
 @pytest.mark.guest
 def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monkeypatch):
     from tests.harness.guest_bird import (  # the guest's route server, shared with the guest tier
@@ -124,7 +129,7 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
     monkeypatch.setenv("KEYSTONE_SSH_CONTROL_DIR", control)
     proxy = CuttableProxy(guest.port)
     via_proxy = HostTarget(**{**guest_target.model_dump(), "port": proxy.port})
-    rs = guest_route_server(via_proxy, confirm_timeout=8)
+    rs = guest_route_server(via_proxy, confirm_timeout=CONFIRM)
     provider = BirdPeerFileProvider()
     try:
         with DynamicProviderHost() as grpc:  # the base config and a first peer, the normal way
@@ -144,8 +149,8 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
         message = str(e.value)
         assert cutter.cuts == 1
         assert "bird:PeerFile rsg/210002 (route server rsg, host guest" in message
-        assert "the connection was cut after `configure timeout 8`, before `configure confirm` got through" in message
-        assert "BIRD goes back to the previous config by itself within 8 s" in message
+        assert f"the connection was cut after `configure timeout {CONFIRM}`, before `configure confirm` got through" in message
+        assert f"BIRD goes back to the previous config by itself within {CONFIRM} s" in message
         assert "Run the update again once the host is reachable" in message
 
         # the daemon runs the unconfirmed config; the undo timer is pending (seen over a direct connection)
@@ -157,7 +162,7 @@ def test_ssh_cut_between_configure_timeout_and_confirm(guest, guest_target, monk
         t0 = time.monotonic()
         with pytest.raises(apply.Unreachable, match="not attempted: route server rsg could not be reached"):
             provider.create(provider.check({}, peer_inputs(rs, 2)).inputs)
-        assert time.monotonic() - t0 < 1
+        assert time.monotonic() - t0 < 3  # the connect timeout is 10 s
 
         # BIRD undoes the change by itself; the file stays on disk (BIRD reverts the daemon only)
         wait_for("BIRD to undo the unconfirmed change", lambda: not ps.sessions(210002, 1) & set(show_protocols(guest))

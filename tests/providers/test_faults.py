@@ -12,10 +12,14 @@ from providers.accounts.account import OsAccountProvider
 from providers.transport import HostTarget
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.harness.tcp_proxy import CuttableProxy
+from tests.harness.wait import wait_for
 
 pytestmark = pytest.mark.guest
 
-SLOW_USERADD = "#!/bin/sh\nsleep 4\nexec /usr/sbin/useradd \"$@\"\n"
+#: useradd held until the test releases it: the cut lands between groupadd and useradd however slow the
+#: machine is (a fixed sleep lost that race once under load).
+GATE = "/run/ks-useradd-go"
+HELD_USERADD = f"#!/bin/sh\nwhile [ ! -e {GATE} ]; do sleep 0.2; done\nexec /usr/sbin/useradd \"$@\"\n"
 
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3m8kq0sZ0pF5XG2W7h9cV1q4tYbZl6r8uQ2n1mP0aX nia@x"
@@ -27,8 +31,8 @@ def account(target: HostTarget, user: str, uid: int) -> dict:
 
 
 def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_target, tmp_path, monkeypatch):
-    # useradd takes 4 s on the guest, so the cut lands between groupadd and useradd
-    guest.ssh("cat > /usr/local/sbin/useradd && chmod 755 /usr/local/sbin/useradd", input=SLOW_USERADD)
+    # useradd waits for GATE, so the cut lands between groupadd and useradd
+    guest.ssh(f"rm -f {GATE}; cat > /usr/local/sbin/useradd && chmod 755 /usr/local/sbin/useradd", input=HELD_USERADD)
     proxy = CuttableProxy(guest.port)
     cut_target = HostTarget(**{**guest_target.model_dump(), "name": "guest", "port": proxy.port})
     ctl = tempfile.mkdtemp(prefix="ks-", dir="/tmp")  # short: a ControlPath must fit a unix socket name
@@ -54,6 +58,10 @@ def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_t
                 time.sleep(0.3)
             proxy.cut()
             worker.join(60)
+            # let the held useradd go (if its session outlived the cut) and wait until it is done
+            guest.ssh(f"touch {GATE}")
+            wait_for("the held useradd to finish", lambda: guest.ssh(
+                "pgrep -x useradd", check=False).returncode == 1, timeout=30, interval=0.5)
             assert errors, "the create should fail when its connection is cut"
             message = errors[0].details
             assert "host guest" in message and "SSH connection failed or was cut" in message
@@ -64,7 +72,7 @@ def test_connection_cut_mid_operation_then_the_next_run_converges(guest, guest_t
         assert keys.returncode != 0 or KEY not in keys.stdout
     finally:
         proxy.close()
-        guest.ssh("rm -f /usr/local/sbin/useradd")
+        guest.ssh(f"rm -f /usr/local/sbin/useradd {GATE}")
 
     with DynamicProviderHost() as host:  # the next `pulumi up`, over a healthy connection
         r = host.resource(OsAccountProvider())

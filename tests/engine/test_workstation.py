@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
-import time
 
 import pytest
 
 from tests.harness.engine_stack import stack_config
+from tests.harness.logind import logged_in
+from tests.harness.wait import wait_for
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
@@ -61,20 +62,6 @@ def answer(guest, port: int) -> str:
 
 def pid_of(guest, user: str) -> str:
     return guest.ssh(f"systemctl show -p MainPID --value keystone-echo@{user}.service").stdout.strip()
-
-
-def logged_in(guest) -> set[str]:
-    """Users in logind's session list."""
-    rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
-    return {r[2] for r in rows if len(r) > 2}
-
-
-def wait_until(what, predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 def test_workstation_through_the_real_engine(guest, workspace, keys):
@@ -144,7 +131,7 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
     ana_pid, ben_pid = pid_of(guest, "ana"), pid_of(guest, "ben")
     session = subprocess.Popen(guest.ssh_argv("ana", keys["ana"][0]) + ["read line"], stdin=subprocess.PIPE)
     try:
-        wait_until("ana's logind session", lambda: "ana" in logged_in(guest))
+        wait_for("ana's logind session", lambda: "ana" in logged_in(guest), timeout=60, interval=0.5)
         changed = apply(roster(keys, cyd="active"), greeting="hello", seed="export WHO=again\\n")
         assert changed["ana-guest-svc-echo"] == "update" and changed["ben-guest-svc-echo"] == "update"
         assert pid_of(guest, "ben") != ben_pid and answer(guest, 20201) == "ben 20201 hello ben"
@@ -158,7 +145,7 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
     finally:
         session.stdin.close()  # EOF: the remote shell's `read` returns, the login session ends
         session.wait(timeout=30)
-    wait_until("ana's session to end", lambda: "ana" not in logged_in(guest))
+    wait_for("ana's session to end", lambda: "ana" not in logged_in(guest), timeout=60, interval=0.5)
 
     # 7. the next run, ana idle: restarted once; her edited seeded file is untouched
     changed = apply(roster(keys, cyd="active"), greeting="hello", seed="export WHO=again\\n")

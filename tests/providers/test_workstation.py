@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import pathlib
 import subprocess
-import time
 
 import pytest
 
 from providers.hostfile.file import ManagedFileProvider
 from providers.workstation.instance import ServiceInstanceProvider
 from providers.workstation.workspace import WorkspaceProvider
+from tests.harness.logind import logged_in
 from tests.harness.provider_host import ProviderError
+from tests.harness.wait import wait_for
 
 pytestmark = pytest.mark.guest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -51,20 +52,6 @@ def instance(target, **over):
     return {**base, **over}
 
 
-def logged_in(guest) -> set[str]:
-    """Users in logind's session list."""
-    rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
-    return {r[2] for r in rows if len(r) > 2}
-
-
-def wait_until(what, predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
-
-
 def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host, person):
     files = provider_host.resource(ManagedFileProvider())
     unit_in, _ = files.check({"host": guest_target.model_dump(), "path": "/etc/systemd/system/keystone-echo@.service",
@@ -95,7 +82,7 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
     # an open SSH session of the person defers the restart of a changed environment
     session = subprocess.Popen(guest.ssh_argv(USER, person) + ["read line"], stdin=subprocess.PIPE)
     try:
-        wait_until("the person's logind session", lambda: USER in logged_in(guest))
+        wait_for("the person's logind session", lambda: USER in logged_in(guest), timeout=60, interval=0.5)
         changed, _ = r.check(instance(guest_target, environment="PORT=20100\nGREETING=two\n"))
         assert r.diff(id_, outs, changed).changes is True
         outs = r.update(id_, outs, changed)
@@ -109,7 +96,7 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
     finally:
         session.stdin.close()  # EOF: the remote shell's `read` returns, the login session ends
         session.wait(timeout=30)
-    wait_until("the session to end", lambda: USER not in logged_in(guest))
+    wait_for("the session to end", lambda: USER not in logged_in(guest), timeout=60, interval=0.5)
     outs = r.update(id_, outs, changed)  # the person is idle: restarted once
     assert outs["pending_restart"] is False
     assert main_pid(guest, u) != pid and answer(guest, 20100) == f"{USER} 20100 two"
@@ -146,7 +133,7 @@ def test_a_port_held_by_something_else_is_refused_naming_it(guest, guest_target,
     guest.ssh("systemctl is-active keystone-squatter >/dev/null 2>&1 || systemd-run --unit keystone-squatter "
               "python3 -c 'import socket, time; s = socket.socket(); s.bind((\"127.0.0.1\", 20109)); s.listen(1); "
               "time.sleep(600)'")
-    wait_until("the squatter", lambda: ":20109" in guest.ssh("ss -ltnH").stdout)
+    wait_for("the squatter", lambda: ":20109" in guest.ssh("ss -ltnH").stdout, timeout=60, interval=0.5)
     r = provider_host.resource(ServiceInstanceProvider())
     checked, _ = r.check(instance(guest_target, port=20109, environment="PORT=20109\n"))
     try:

@@ -12,6 +12,7 @@ from providers.zerotier import client as client_module
 from providers.zerotier.client import RetryPolicy, Timeouts, ZeroTierAPIError, ZeroTierClient, session_for
 from providers.zerotier.model import ZeroTierError, ZeroTierResponseError
 from tests.harness.zerotier_controller import DEFAULT_NETWORK as NWID
+from tests.harness.wait import wait_for
 from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
 
 FAST = RetryPolicy(retries=3, backoff_factor=0.01)
@@ -74,12 +75,13 @@ def test_retries_exhausted_names_status_and_count(controller: FakeZeroTierContro
 
 def test_read_timeout_is_retried(controller: FakeZeroTierController) -> None:
     c = make(controller, timeouts=Timeouts(1, 0.3))
-    controller.delay_next(1, 1.0)
+    controller.delay_next(1, 3.0)
     started = time.monotonic()
     c.upsert_member(NWID, "a1b2c3d4e5", {"authorized": True})
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # the retry answered; the first request was still held
     assert controller.request_count == 2
-    time.sleep(0.8)  # the delayed write lands late, with the same body: nothing changes
+    # the delayed write lands late, with the same body: nothing changes
+    wait_for("the delayed write to land", lambda: controller.requests[0].status is not None, timeout=10)
     assert controller.member(NWID, "a1b2c3d4e5")["revision"] == 1
 
 

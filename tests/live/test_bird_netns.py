@@ -176,7 +176,7 @@ def test_routes_seen_from_the_second_peer(deployed: Deployment, lab: Lab) -> Non
         return lab.rs.birdc("show", "route", "import", "table", f"{P1_V4}.ipv4").stdout
 
     wait_for("every route of peer 1 in its import table",
-             lambda: all(net in received() for net, *_ in P1_ROUTES_V4.values()), timeout=10)
+             lambda: all(net in received() for net, *_ in P1_ROUTES_V4.values()), timeout=30)
     for net, *_ in P1_ROUTES_V4.values():
         assert net in received()
 
@@ -208,7 +208,7 @@ def test_rejected_route_is_kept_tagged_with_its_cause_and_never_exported(deploye
     net = route[0]
     cause = CAUSES[rule.split("-", 1)[1]]
     wait_for(f"{net} among the route server's filtered routes", lambda: net in filtered_on_the_route_server(lab),
-             timeout=10)
+             timeout=30)
     kept = filtered_on_the_route_server(lab)[net]
     assert kept.protocol == (P1_V4 if rule.startswith("v4") else P1_V6)
     assert [c for c in kept.large_communities if c[:2] == (RS_ASN, 65520)] == [(RS_ASN, 65520, cause)]
@@ -218,7 +218,7 @@ def test_rejected_route_is_kept_tagged_with_its_cause_and_never_exported(deploye
 def test_refresh_outputs_route_counts_by_cause_in_one_round_trip(deployed: Deployment, lab: Lab, monkeypatch) -> None:
     """``refresh`` (Read of every peer file and the server config) reads the counts by cause from one
     ``show protocols all`` and one ``show route filtered`` in the route server's single shared round trip."""
-    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=10)
+    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=30)
     transport = for_host(models.RouteServer.model_validate(deployed.rs).target)
     monkeypatch.setattr(apply, "READS", ReadCache(apply.READ_TTL))
     before = transport.stats.round_trips
@@ -248,7 +248,7 @@ def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, t
 
     from roster import peers_report
 
-    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=10)
+    wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=30)
     (tmp_path / "roster.yaml").write_text(
         "people: {}\npeers:\n"
         f"  {P1_ASN}:\n    name: Peer One\n    contact: noc@peer-one.example\n    zerotier_member: \"a1b2c3d4e5\"\n"
@@ -371,7 +371,7 @@ def test_unconfirmed_apply_rolls_back_by_itself(deployed, lab: Lab, route_server
     assert "as64503_10_99_0_4" in lab.rs.protocols()
     assert parse.parse_configure_status(lab.rs.birdc("configure", "status").stdout) is not None
     wait_for("BIRD to undo the unconfirmed change", lambda: "as64503_10_99_0_4" not in lab.rs.protocols()
-             and parse.parse_configure_status(lab.rs.birdc("configure", "status").stdout) is None, timeout=10)
+             and parse.parse_configure_status(lab.rs.birdc("configure", "status").stdout) is None, timeout=30)
     assert {n: p.since for n, p in lab.rs.protocols().items() if n in SESSIONS} == established_since
     assert lab.rs.established(*SESSIONS)
     # BIRD undid the daemon only: the file is still on disk; the next apply (here: a removal) cleans up
@@ -447,7 +447,7 @@ def test_roa_change_revalidates_routes_without_a_session_reset(deployed: Deploym
     assert "route 185.2.0.0/16 max 24 as 64999;" in lab.rs.config.read_text()
     wait_for("the now RPKI-invalid route to be withdrawn", lambda: unknown not in lab.p2.routes("master4"), timeout=20)
     wait_for("the route kept as filtered, tagged RPKI invalid", lambda: (RS_ASN, 65520, 14) in
-             filtered_on_the_route_server(lab).get(unknown, parse.Route("", "", "")).large_communities, timeout=10)
+             filtered_on_the_route_server(lab).get(unknown, parse.Route("", "", "")).large_communities, timeout=30)
     assert {n: p.since for n, p in lab.rs.protocols().items() if n in SESSIONS} == since
     deployed.state["server"] = deployed.server.up(deployed.server_inputs(take_over_existing=True), prior=(id_, outs2))
     wait_for("the route to come back", lambda: unknown in lab.p2.routes("master4"), timeout=20)
@@ -466,7 +466,7 @@ def test_import_limit_is_enforced(deployed: Deployment, lab: Lab) -> None:
              lambda: "limit" in lab.rs.protocols()[P1_V4].info.lower() and not lab.rs.protocols()[P1_V4].established,
              timeout=15)
     assert "Import limit:   1 [HIT]" in lab.rs.birdc("show", "protocols", "all", P1_V4).stdout
-    wait_for("peer 2 to lose peer 1's IPv4 routes", lambda: not lab.p2.routes("master4"), timeout=10)
+    wait_for("peer 2 to lose peer 1's IPv4 routes", lambda: not lab.p2.routes("master4"), timeout=30)
     assert lab.rs.established(P1_V6, P2_V4, P2_V6)  # the other sessions are untouched
     # back to the roster's limit; BIRD holds a session that hit its limit down for `error wait time`
     # (60 s): restart it by hand, as an operator would after fixing the cause
@@ -474,7 +474,7 @@ def test_import_limit_is_enforced(deployed: Deployment, lab: Lab) -> None:
     lab.rs.birdc("restart", P1_V4)
     wait_for("peer 1's IPv4 session to come back", lambda: lab.rs.established(P1_V4), timeout=15)
     wait_for("peer 2 to see peer 1's IPv4 routes again",
-             lambda: lab.p2.routes("master4") == {P1_ROUTES_V4["valid"][0], P1_ROUTES_V4["unknown"][0]}, timeout=10)
+             lambda: lab.p2.routes("master4") == {P1_ROUTES_V4["valid"][0], P1_ROUTES_V4["unknown"][0]}, timeout=30)
 
 
 def test_receive_limit_counts_filtered_routes(deployed: Deployment, lab: Lab) -> None:
@@ -491,7 +491,7 @@ def test_receive_limit_counts_filtered_routes(deployed: Deployment, lab: Lab) ->
     detail = lab.rs.birdc("show", "protocols", "all", P1_V4).stdout
     assert "Receive limit:  5 [HIT]" in detail and "Import limit:   3\n" in detail
     assert lab.rs.protocols()[P1_V4].summary == "start (Automatic shutdown: Route limit exceeded)"
-    wait_for("peer 2 to lose peer 1's IPv4 routes", lambda: not lab.p2.routes("master4"), timeout=10)
+    wait_for("peer 2 to lose peer 1's IPv4 routes", lambda: not lab.p2.routes("master4"), timeout=30)
     assert lab.rs.established(P1_V6, P2_V4, P2_V6)
     deployed.state[P1_ASN] = deployed.peers[P1_ASN].up(deployed.peer_inputs(P1_ASN), prior=limited)
     lab.rs.birdc("restart", P1_V4)

@@ -23,7 +23,7 @@ State shapes:
 * ``bird`` (one safe apply of ``providers/bird/plan.py``): the inputs are ``change`` instead of ``desired``
   — ``kind: peer`` with ``peer`` (a key of ``tests/harness/bird_samples.py``) or ``kind: server``;
   ``content`` (default: the sample's rendered text; ``null``: the file must not exist), ``adopt``,
-  ``take_over``, ``seeds: [peer keys]`` and ``rs: {field: value}`` (overrides of the sample route
+  ``take_over``, ``seeds`` (each a peer key, or ``{path, content}``) and ``rs: {field: value}`` (overrides of the sample route
   server: ``bird_user: null``, ``allow_empty_peer_set: true``).  The state is the route server as
   ``gather_commands`` reads it: ``files: {path: text}`` (main config, peer files; the neighbors come
   from the text, through the same ``grep`` and ``observe``), ``protocols: {name: proto}`` (default:
@@ -163,6 +163,7 @@ def _bird_change(d: dict[str, Any]) -> bird_plan.Change:
     assert not unknown, f"change: unknown keys {sorted(unknown)}"
     rs = bird_samples.RS.model_copy(update=d.get("rs") or {})
     seeds = tuple(bird_plan.Seed(rs.peer_file(bird_samples.PEERS[k].asn), BIRD_TEXTS[f"<peer {k}>"])
+                  if isinstance(k, str) else bird_plan.Seed(k["path"], _bird_text(k["content"]) or "")
                   for k in d.get("seeds") or ())
     flags = {"adopt": d.get("adopt", False), "take_over": d.get("take_over", False), "seed": seeds}
     if d["kind"] == "server":

@@ -23,6 +23,8 @@ class FakeDaemon:
     config_file: str
     protocols: dict[str, str] = field(default_factory=dict)   # name → proto type (BGP, Device, Static)
     undo: dict[str, str] | None = None                          # pending undo snapshot
+    undo_in: float = 29.998                                     # seconds left before the pending undo
+    unreachable: str | None = None                              # birdc cannot connect: what it prints
     reconfigurations: int = 0
     drop_on_configure: set[str] = field(default_factory=set)    # protocols the daemon "fails" to start
 
@@ -32,6 +34,7 @@ class FakeBirdHost(Transport):
         super().__init__(HostTarget(name="rs1", address="fake"))
         self.files: dict[str, str] = {}
         self.unreadable_by_bird: set[str] = set()
+        self.absent_dirs: set[str] = set()      # directories that do not exist (until ``mkdir``)
         self.daemon = FakeDaemon(config_file=posixpath.join(config_dir, "bird.conf"))
         self.batches: list[list[tuple[str, ...]]] = []
         self.fail: Callable[[tuple[str, ...]], tuple[int, str, str] | None] = lambda argv: None
@@ -71,9 +74,14 @@ class FakeBirdHost(Transport):
         if name == "cat":
             return (0, self.files[argv[1]], "") if argv[1] in self.files else (1, "", f"cat: {argv[1]}: No such file or directory\n")
         if name == "tee":
+            if posixpath.dirname(argv[1]) in self.absent_dirs:
+                return 1, "", f"tee: {argv[1]}: No such file or directory\n"
             self.files[argv[1]] = cmd.stdin or ""
             return 0, cmd.stdin or "", ""
-        if name in ("chmod", "chgrp", "mkdir"):
+        if name == "mkdir":
+            self.absent_dirs.discard(argv[-1])
+            return 0, "", ""
+        if name in ("chmod", "chgrp"):
             return 0, "", ""
         if name == "rm":
             for p in argv[2:]:
@@ -93,10 +101,14 @@ class FakeBirdHost(Transport):
             return 0, "", ""
         if name == "find":
             d = argv[1]
+            if d in self.absent_dirs:
+                return 1, "", f"find: '{d}': No such file or directory\n"
             hits = [p for p in self.files if posixpath.dirname(p) == d and fnmatch.fnmatch(posixpath.basename(p), "*.conf")]
             return 0, "".join(f"{p}\n" for p in sorted(hits)), ""
         if name == "grep":
             d, pattern = argv[-1], argv[argv.index("-e") + 1]
+            if d in self.absent_dirs:
+                return 2, "", f"grep: {d}: No such file or directory\n"
             out = []
             for p in sorted(self.files):
                 if p.startswith(d + "/") and p.endswith(".conf"):
@@ -163,6 +175,8 @@ class FakeBirdHost(Transport):
         d = self.daemon
         banner = "BIRD 2.0.12 ready.\n"
         reading = f"Reading configuration from {d.config_file}\n"
+        if d.unreachable is not None:
+            return 1, "", d.unreachable + "\n"
         if args in (["show", "protocols"], ["show", "protocols", "all"]):  # (no channel details: no routes here)
             rows = "".join(
                 f"{n:<10} {t:<10} ---        {'start':<6} 2026-11-23 23:01:48  {'Active' if t == 'BGP' else ''}\n"
@@ -171,7 +185,7 @@ class FakeBirdHost(Transport):
         if args == ["show", "route", "filtered", "table", "all", "all"]:
             return 0, banner, ""  # no route in this fake (real output: tests/unit/bird/fixtures/show_route_filtered_all.txt)
         if args == ["configure", "status"]:
-            pending = "Configuration unconfirmed, undo in 29.998 s\n" if d.undo is not None else ""
+            pending = f"Configuration unconfirmed, undo in {d.undo_in:g} s\n" if d.undo is not None else ""
             return 0, banner + "Daemon is up and running\n" + pending, ""
         if args == ["configure", "check"]:
             err, _ = self._parse(d.config_file, as_bird=True)
@@ -180,7 +194,7 @@ class FakeBirdHost(Transport):
             err, protocols = self._parse(d.config_file, as_bird=True)
             if err:
                 return 1, banner + reading + err + "\n", ""
-            d.undo = dict(d.protocols)
+            d.undo, d.undo_in = dict(d.protocols), float(args[2])
             d.protocols = {n: t for n, t in protocols.items() if n not in d.drop_on_configure}
             d.reconfigurations += 1
             return 0, banner + reading + f"Undo scheduled in {args[2]} s\nReconfigured\n", ""
@@ -203,9 +217,14 @@ class FakeBirdHost(Transport):
     # --- helpers for tests ---------------------------------------------------------------------
     def start_daemon(self) -> None:
         """Load the config on disk, as `bird` does at start."""
-        err, protocols = self._parse(self.daemon.config_file, as_bird=True)
-        assert err is None, err
+        protocols = self.loaded()
+        assert protocols is not None, self._parse(self.daemon.config_file, as_bird=True)[0]
         self.daemon.protocols = protocols
+
+    def loaded(self) -> dict[str, str] | None:
+        """The protocols the config on disk declares (name → proto type), None if it does not parse."""
+        err, protocols = self._parse(self.daemon.config_file, as_bird=True)
+        return None if err else protocols
 
     def running(self) -> dict[str, str]:
         return dict(self.daemon.protocols)

@@ -4,7 +4,7 @@ commands out, run by one generic runner (``tests/unit/test_planner_cases.py``).
 A case holds ``desired`` (the resource's inputs, without ``host``), the host's ``state`` in the
 planner's own shape (below), and either ``commands`` (each an argv list, or ``{argv, stdin}`` when
 the command reads stdin; a script run as ``sh -c SCRIPT NAME`` is written ``<NAME>``) or ``error``
-(text the refusal must contain).  The runner then applies the commands to the state with the
+(text the refusal must contain, or a list of such texts).  The runner then applies the commands to the state with the
 planner's transition (``tests/harness/transitions.py``) and plans again: nothing may be left to do.
 A planner that reports more than commands (an instance's pending restart) names those values in
 ``reports``: a case gives the expected value under that key, and under ``after_<key>`` the value the
@@ -19,7 +19,23 @@ State shapes:
 * ``delegations``: ``grants: {local: [perms], descendent: [perms]}`` (the user's entry on the dataset);
 * ``files``: ``{path: absent | link | other | {content, mode, uid, gid}}``; the case may say ``ensure: absent``;
 * ``instances``: ``sessions: {user: n}``, ``env: {path: content}``, ``units: {unit: {active, enabled}}``,
-  ``listeners: [{port, uid, process, pid}]``, ``pending`` (the last run deferred a restart).
+  ``listeners: [{port, uid, process, pid}]``, ``pending`` (the last run deferred a restart);
+* ``bird`` (one safe apply of ``providers/bird/plan.py``): the inputs are ``change`` instead of ``desired``
+  — ``kind: peer`` with ``peer`` (a key of ``tests/harness/bird_samples.py``) or ``kind: server``;
+  ``content`` (default: the sample's rendered text; ``null``: the file must not exist), ``adopt``,
+  ``take_over``, ``seeds`` (each a peer key, or ``{path, content}``) and ``rs: {field: value}`` (overrides of the sample route
+  server: ``bird_user: null``, ``allow_empty_peer_set: true``).  The state is the route server as
+  ``gather_commands`` reads it: ``files: {path: text}`` (main config, peer files; the neighbors come
+  from the text, through the same ``grep`` and ``observe``), ``protocols: {name: proto}`` (default:
+  what the files on disk declare), ``birdc_error`` (what ``birdc`` prints when it cannot connect),
+  ``pending_undo`` (seconds), ``peers_dir_exists`` (default true).  A text written ``<server>`` or
+  ``<peer KEY>`` is the sample rendered.  The planning step is ``fit_seeds``, ``check`` (its problems:
+  the refusal), ``is_noop`` (no commands), else ``apply_steps`` then ``confirm_commands``; a command is
+  written ``{STEP: argv}`` (``CONFIRM`` for the confirmation), with ``check: false`` when its failure
+  does not stop the apply, and ``stdin`` checked in full but written short: ``<server>``/``<peer KEY>``,
+  or ``{replacing_include: [lines]}`` for a check config (the main config whose include line gave way
+  to these lines, every other line as it is), else the text itself.  ``error`` may list several
+  problems: a refusal that carries ``problems`` must have exactly those, in order (all problems at once).
 """
 from __future__ import annotations
 
@@ -33,6 +49,8 @@ import yaml
 from providers.accounts.facts import GroupEntry, PasswdEntry, ShadowEntry
 from providers.accounts.plan import AccountConflict, AccountInputs
 from providers.accounts.plan import plan as plan_account
+from providers.bird import plan as bird_plan
+from providers.bird.render import include_line
 from providers.hostfile.plan import FileConflict, FileInputs, PathState, plan_file, sha256
 from providers.hoststate import HostState
 from providers.transport import HostTarget
@@ -40,7 +58,7 @@ from providers.workstation.facts import Listener, UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, PortConflict, plan_instance
 from providers.zfs.facts import DatasetState, Grants, PropertyValue
 from providers.zfs.plan import ConflictError, DatasetInputs, DelegationInputs, plan_dataset, plan_delegation
-from tests.harness import transitions
+from tests.harness import bird_samples, transitions
 
 HOST = HostTarget(name="h", address="local")
 CASES = pathlib.Path(__file__).resolve().parents[1] / "unit" / "cases"
@@ -52,13 +70,16 @@ class Step:
 
     commands: list[Any]
     report: dict[str, Any] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)  # the step each command belongs to, where a planner names them
 
 
 @dataclass(frozen=True)
 class Planner:
     """How the runner drives one planner: ``plan(desired, state, case)`` → :class:`Step`,
     ``apply(state, step, desired)`` → the state after its commands (a pure transition);
-    ``reports``: the names of the values a step reports, with their defaults in a case."""
+    ``reports``: the names of the values a step reports, with their defaults in a case;
+    ``given``: the case's key for the inputs; ``show(step, inputs, state)``: the step's commands as
+    a case writes them."""
 
     inputs: Callable[[dict[str, Any]], Any]
     state: Callable[[dict[str, Any]], Any]
@@ -66,6 +87,8 @@ class Planner:
     apply: Callable[[Any, Step, Any], Any]
     refusal: type[Exception]
     reports: dict[str, Any] = field(default_factory=dict)
+    given: str = "desired"
+    show: Callable[[Step, Any, Any], list[Any]] = lambda step, desired, state: [shown(c) for c in step.commands]
 
 
 def _accounts_state(d: dict[str, Any]) -> HostState:
@@ -116,6 +139,102 @@ def _plan_instance(desired: InstanceInputs, host: transitions.InstanceHost, case
     return Step(planned.commands, {"pending_restart": planned.pending_restart})
 
 
+# --- BIRD: one safe apply of a route server's file ---------------------------------------------------
+
+#: the texts a BIRD case names instead of writing them out (rendered from the samples)
+BIRD_TEXTS = {"<server>": bird_samples.rendered()["server_static.conf"],
+              **{f"<peer {key}>": bird_samples.rendered()[f"{key}.conf"] for key in bird_samples.PEERS}}
+
+
+def _bird_text(text: str | None) -> str | None:
+    return BIRD_TEXTS.get(text, text) if text is not None else None
+
+
+class Refused(bird_plan.PlanError):
+    """``check`` found problems: the change is not applied (``problems``: each one, in order)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _bird_change(d: dict[str, Any]) -> bird_plan.Change:
+    unknown = set(d) - {"kind", "peer", "content", "adopt", "take_over", "seeds", "rs"}
+    assert not unknown, f"change: unknown keys {sorted(unknown)}"
+    rs = bird_samples.RS.model_copy(update=d.get("rs") or {})
+    seeds = tuple(bird_plan.Seed(rs.peer_file(bird_samples.PEERS[k].asn), BIRD_TEXTS[f"<peer {k}>"])
+                  if isinstance(k, str) else bird_plan.Seed(k["path"], _bird_text(k["content"]) or "")
+                  for k in d.get("seeds") or ())
+    flags = {"adopt": d.get("adopt", False), "take_over": d.get("take_over", False), "seed": seeds}
+    if d["kind"] == "server":
+        return bird_plan.Change(kind="server", rs=rs, resource=f"bird:ServerConfig {rs.name}", live=rs.config_file,
+                                content=_bird_text(d.get("content", "<server>")),
+                                marker=("bird:ServerConfig", rs.name), **flags)
+    asn = bird_samples.PEERS[d["peer"]].asn
+    return bird_plan.Change(kind="peer", rs=rs, resource=f"bird:PeerFile {rs.name}/{asn}", live=rs.peer_file(asn),
+                            content=_bird_text(d.get("content", f"<peer {d['peer']}>")),
+                            marker=("bird:PeerFile", f"{rs.name}/{asn}"), **flags)
+
+
+def _route_server(d: dict[str, Any]) -> transitions.RouteServer:
+    unknown = set(d) - {"files", "protocols", "birdc_error", "pending_undo", "peers_dir_exists"}
+    assert not unknown, f"state: unknown keys {sorted(unknown)}"
+    rs = bird_samples.RS
+    files = {path: _bird_text(text) or "" for path, text in (d.get("files") or {}).items()}
+    absent = frozenset() if d.get("peers_dir_exists", True) else frozenset({rs.peers_dir})
+    protocols = d.get("protocols")
+    if protocols is None:  # the daemon runs the config on disk, as it does from its start
+        protocols = transitions.RouteServer(files, {}).host(rs.config_file).loaded() or {}
+    pending = d.get("pending_undo")
+    return transitions.RouteServer(files, dict(protocols), absent, d.get("birdc_error"),
+                                   None if pending is None else float(pending))
+
+
+def _plan_bird(change: bird_plan.Change, server: transitions.RouteServer, case: dict[str, Any]) -> Step:
+    """As ``providers/bird/apply.py`` runs it: gather, fit the seeds, ``check`` (problems: refused),
+    ``is_noop`` (nothing to do), else the staged apply and its confirmation."""
+    seen = transitions.observe_bird(server, change)
+    if change.seed:
+        change = bird_plan.fit_seeds(change, seen)
+    problems = bird_plan.check(change, seen)
+    if problems:
+        raise Refused(problems)
+    if bird_plan.is_noop(change, seen):
+        return Step([])
+    steps = bird_plan.apply_steps(change, seen)
+    confirm = bird_plan.confirm_commands(change, seen)
+    return Step([c for _, c in steps] + confirm, labels=[s.name for s, _ in steps] + ["CONFIRM"] * len(confirm))
+
+
+def _show_bird(step: Step, change: bird_plan.Change, server: transitions.RouteServer) -> list[Any]:
+    """``{STEP: argv}``, with ``stdin`` (a named text, the main config with its include line replaced,
+    or the text itself) and ``check: false`` for a command whose failure does not stop the apply."""
+    main = change.content if change.kind == "server" else server.files.get(change.rs.config_file)
+    out = []
+    for label, c in zip(step.labels, step.commands, strict=True):
+        form: dict[str, Any] = {label: list(c.argv)}
+        if c.stdin is not None:
+            form["stdin"] = _bird_stdin(c.stdin, main, include_line(change.rs))
+        if not c.check:
+            form["check"] = False
+        out.append(form)
+    return out
+
+
+def _bird_stdin(text: str, main: str | None, include: str) -> Any:
+    """A staged text as a case writes it: ``<server>``/``<peer KEY>``; ``{replacing_include: [lines]}``
+    for the main config whose include line gave way to these lines (the lines around it unchanged)."""
+    named = [name for name, t in BIRD_TEXTS.items() if t == text]
+    if named:
+        return named[0]
+    at = (main or "").find(f"\n{include}\n")
+    if main is not None and at >= 0:
+        head, tail = main[:at + 1], main[at + len(include) + 2:]
+        if text.startswith(head) and text.endswith(tail) and len(text) >= len(head) + len(tail):
+            return {"replacing_include": text[len(head):len(text) - len(tail)].splitlines()}
+    return text
+
+
 PLANNERS: dict[str, Planner] = {
     "accounts": Planner(
         inputs=lambda d: AccountInputs(host=HOST, **d),
@@ -149,6 +268,14 @@ PLANNERS: dict[str, Planner] = {
                                                                      step.report["pending_restart"]),
         refusal=PortConflict,
         reports={"pending_restart": False}),
+    "bird": Planner(
+        inputs=_bird_change,
+        state=_route_server,
+        plan=_plan_bird,
+        apply=lambda server, step, change: transitions.apply_bird(server, change.rs.config_file, step.commands),
+        refusal=Refused,
+        given="change",
+        show=_show_bird),
 }
 
 
@@ -160,7 +287,7 @@ def cases(planner: str) -> list[pathlib.Path]:
 
 def load(path: pathlib.Path) -> dict[str, Any]:
     case = yaml.safe_load(path.read_text())
-    keys = {"desired", "state", "commands", "error", "stamp", "ensure", "after"}
+    keys = {"desired", "change", "state", "commands", "error", "stamp", "ensure", "after"}
     keys |= {k for p in PLANNERS.values() for r in p.reports for k in (r, f"after_{r}")}
     unknown = set(case) - keys
     assert not unknown, f"{path.name}: unknown keys {sorted(unknown)}"

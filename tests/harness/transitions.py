@@ -7,21 +7,28 @@ Each transition reads the commands the way the host's tools do (``useradd``, ``u
 (:class:`UnknownCommand`), never silently skipped: a planner that starts emitting a new command
 needs its transition here first.
 
+The BIRD route server's transition runs the commands on :class:`~tests.harness.fake_bird_host.FakeBirdHost`
+(its files, ``bird -p`` and daemon), after checking each command's shape here.
+
 A command that runs a script (``sh -c SCRIPT NAME ARGS…``) is recognised by the script's name
 (``$0``: ``keystone-keys``, ``keystone-chown``), whatever the script's text.
 """
 from __future__ import annotations
 
 import copy
+import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from providers.accounts.facts import GroupEntry, PasswdEntry, ShadowEntry
+from providers.bird import plan as bird_plan
+from providers.host import CommandError
 from providers.hostfile.plan import PathState, sha256
 from providers.hoststate import HostState
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.zfs.facts import SIZE_PROPERTIES, DatasetState, Grants, PropertyValue, size_bytes
+from tests.harness.fake_bird_host import FakeBirdHost
 
 
 class UnknownCommand(AssertionError):
@@ -303,3 +310,80 @@ def apply_instance(host: InstanceHost, commands: Iterable[Any], pending_restart:
         else:
             raise UnknownCommand("service instances", argv)
     return InstanceHost(f, pending_restart)
+
+
+# --- a BIRD route server (providers/bird/plan.py: the safe apply) --------------------------------------
+
+@dataclass(frozen=True)
+class RouteServer:
+    """A route server as the safe apply sees it: its files by path, the protocols its daemon runs
+    (name → proto type: ``BGP``, ``Device``, ``Static``), the directories that do not exist, what
+    ``birdc`` prints when it cannot connect, and the seconds left before a pending undo."""
+
+    files: dict[str, str]
+    protocols: dict[str, str]
+    absent_dirs: frozenset[str] = frozenset()
+    birdc_error: str | None = None
+    pending_undo: float | None = None
+
+    def host(self, config_file: str) -> FakeBirdHost:
+        h = FakeBirdHost(posixpath.dirname(config_file))
+        h.files = dict(self.files)
+        h.absent_dirs = set(self.absent_dirs)
+        h.daemon.protocols = dict(self.protocols)
+        h.daemon.unreachable = self.birdc_error
+        if self.pending_undo is not None:
+            h.daemon.undo, h.daemon.undo_in = dict(self.protocols), self.pending_undo
+        return h
+
+    @staticmethod
+    def of(h: FakeBirdHost) -> RouteServer:
+        d = h.daemon
+        return RouteServer(dict(h.files), dict(d.protocols), frozenset(h.absent_dirs), d.unreachable,
+                           d.undo_in if d.undo is not None else None)
+
+
+def observe_bird(rs: RouteServer, change: bird_plan.Change) -> bird_plan.Observed:
+    """What round trip 1 (``gather_commands``) reads on this route server, parsed by ``observe``."""
+    h = rs.host(change.rs.config_file)
+    return bird_plan.observe(change, h.run_batch(bird_plan.gather_commands(change), stop_on_error=False))
+
+
+#: the argv shapes the safe apply emits: the tool, then a predicate on the rest
+_BIRD_SHAPES = {
+    "tee": lambda a: len(a) == 1,
+    "rm": lambda a: a[:1] == ["-f"] and len(a) > 1,
+    "ln": lambda a: a[:1] == ["-f"] and len(a) == 3,
+    "cp": lambda a: a[:1] == ["-p"] and len(a) == 3,
+    "mv": lambda a: a[:1] == ["-f"] and len(a) == 3,
+    "chmod": lambda a: a[:1] in (["0640"], ["0644"]) and len(a) > 1,
+    "chgrp": lambda a: len(a) > 1 and not a[0].startswith("-"),
+    "mkdir": lambda a: a[:2] == ["-p", "-m"] and a[2:3] in (["0750"], ["0755"]) and len(a) == 4,
+    "bird": lambda a: a[:2] == ["-p", "-c"] and len(a) == 3,
+    "runuser": lambda a: a[:1] == ["-u"] and a[2:6] == ["--", "bird", "-p", "-c"] and len(a) == 7,
+    "birdc": lambda a: a[:1] == ["-s"] and (a[2:] in (["configure", "check"], ["configure", "confirm"],
+                                                        ["show", "protocols"])
+                                             or (a[2:4] == ["configure", "timeout"] and len(a) == 5 and a[4].isdigit())
+                                             or (a[2:3] == ["restart"] and len(a) == 4)),
+}
+
+
+def apply_bird(rs: RouteServer, config_file: str, commands: Iterable[Any]) -> RouteServer:
+    """Stage/check/swap/``configure timeout``/confirm, as the tools and the daemon change the route
+    server: after ``configure timeout`` the daemon runs the protocols the live config declares (the
+    main config and the files its ``include`` matches) with an undo pending until ``configure confirm``.
+    A checked command that would fail on this state (``bird -p`` of a missing file, ``mv`` of nothing,
+    ``restart`` of a protocol the daemon does not run) is an error: the apply would have stopped there."""
+    h = rs.host(config_file)
+    for c in commands:
+        argv = list(c.argv)
+        shape = _BIRD_SHAPES.get(argv[0])
+        if shape is None or not shape(argv[1:]):
+            raise UnknownCommand("bird", argv)
+        if argv[0] == "birdc" and argv[3] == "restart" and argv[4] not in h.daemon.protocols:
+            raise AssertionError(f"bird: `{c.display()}`: the daemon runs no protocol {argv[4]}")
+        try:
+            h.run_batch([c])
+        except CommandError as e:
+            raise AssertionError(f"bird: `{c.display()}` fails on this state: {e}") from e
+    return RouteServer.of(h)

@@ -12,7 +12,7 @@ from providers.transport import Command
 from providers.workstation.facts import WorkstationFacts
 from providers.zfs.facts import Grants
 from tests.harness import transitions
-from tests.harness.planner_cases import PLANNERS, cases, load, shown
+from tests.harness.planner_cases import PLANNERS, cases, load
 
 ALL = [pytest.param(name, path, id=f"{name}/{path.stem}") for name in PLANNERS for path in cases(name)]
 
@@ -20,15 +20,21 @@ ALL = [pytest.param(name, path, id=f"{name}/{path.stem}") for name in PLANNERS f
 @pytest.mark.parametrize("name, path", ALL)
 def test_planner_case(name: str, path: pathlib.Path) -> None:
     planner, case = PLANNERS[name], load(path)
-    desired = planner.inputs(case["desired"])
+    desired = planner.inputs(case[planner.given])
     state = planner.state(case.get("state") or {})
     if "error" in case:
         with pytest.raises(planner.refusal) as refused:
             planner.plan(desired, state, case)
-        assert case["error"] in str(refused.value)
+        expected = case["error"] if isinstance(case["error"], list) else [case["error"]]
+        problems = getattr(refused.value, "problems", None)
+        if problems is None:  # one message: it holds every expected text
+            assert all(e in str(refused.value) for e in expected), str(refused.value)
+        else:  # all problems at once: exactly these, in order
+            assert len(problems) == len(expected), problems
+            assert all(e in p for e, p in zip(expected, problems)), problems
         return
     step = planner.plan(desired, state, case)
-    assert [shown(c) for c in step.commands] == case["commands"]
+    assert planner.show(step, desired, state) == case["commands"]
     for key, default in planner.reports.items():
         assert step.report[key] == case.get(key, default), key
     for c in step.commands:
@@ -49,7 +55,8 @@ def test_planner_case(name: str, path: pathlib.Path) -> None:
     lambda cmds: transitions.apply_grants(Grants(), "alice", cmds),
     lambda cmds: transitions.apply_files({}, cmds),
     lambda cmds: transitions.apply_instance(transitions.InstanceHost(WorkstationFacts()), cmds, False),
-], ids=["accounts", "datasets", "delegations", "files", "instances"])
+    lambda cmds: transitions.apply_bird(transitions.RouteServer({}, {}), "/etc/bird/bird.conf", cmds),
+], ids=["accounts", "datasets", "delegations", "files", "instances", "bird"])
 def test_a_transition_refuses_a_command_it_does_not_know(apply) -> None:
     with pytest.raises(transitions.UnknownCommand, match="no state transition for `chmod 777 /`"):
         apply([Command.of("chmod", "777", "/")])

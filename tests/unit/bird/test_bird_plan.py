@@ -1,4 +1,5 @@
-"""The safe apply: state in → commands out (plan.py), and the orchestration (apply.py) against a fake host."""
+"""The safe apply: what is not state in → commands out in plan.py (verify, rollback, failure messages;
+the rest is tests/unit/cases/bird), and the orchestration (apply.py) against a fake host."""
 from __future__ import annotations
 
 import threading
@@ -39,131 +40,10 @@ def observed(**kw) -> Observed:
     return Observed(**{**base, **kw})
 
 
-def argvs(steps) -> list[tuple[str, str]]:
-    return [(s.name, " ".join(c.argv)) for s, c in steps]
-
-
 # --- pure plan -----------------------------------------------------------------------------------
-
-def test_steps_for_a_new_peer_file() -> None:
-    f = f"{PEERS}/as64501.conf"
-    other = f"{PEERS}/as64502.conf"
-    steps = plan.apply_steps(peer_change(), observed(peer_files=(other,)))
-    n, o, b, a, full = (f"{PEERS}/.as64501.conf.keystone-{k}" for k in ("new", "old", "base", "alone", "full"))
-    assert argvs(steps) == [
-        ("STAGE", f"rm -f {n} {b} {a} {full} {o}"),
-        ("STAGE", f"tee {n}"),
-        ("STAGE", f"tee {b}"),
-        ("STAGE", f"tee {a}"),
-        ("STAGE", f"tee {full}"),
-        ("STAGE", f"chmod 0640 {n} {b} {a} {full}"),
-        ("STAGE", f"chgrp bird {n} {b} {a} {full}"),
-        ("CHECK_BASE", f"bird -p -c {b}"),
-        ("CHECK_ALONE", f"bird -p -c {a}"),
-        ("CHECK_FULL", f"bird -p -c {full}"),
-        ("CHECK_USER", f"runuser -u bird -- bird -p -c {full}"),
-        ("SWAP", f"mv -f {n} {f}"),
-        ("CONFIGURE_CHECK", "birdc -s /run/bird/bird.ctl configure check"),
-        ("CONFIGURE_TIMEOUT", "birdc -s /run/bird/bird.ctl configure timeout 30"),
-        ("SHOW", "birdc -s /run/bird/bird.ctl show protocols"),
-    ]
-    stdin = {c.argv[1]: c.stdin for s, c in steps if c.argv[0] == "tee"}
-    assert stdin[n] == peer_text()
-    # the check configs are the main config with its include replaced: line numbers before it are unchanged
-    include = render.include_line(RS)
-    head = MAIN[:MAIN.index(include)]
-    assert stdin[b] == head + "# (peer files left out for this check)\n"
-    assert stdin[a] == head + f'include "{n}";\n'
-    assert stdin[full] == head + f'include "{other}";\ninclude "{n}";\n'
-    assert all(c.check for s, c in steps if s is not Step.SHOW)
-
-
-def test_steps_replacing_an_existing_file_keep_a_hard_link_and_swap_atomically() -> None:
-    f = f"{PEERS}/as64501.conf"
-    steps = plan.apply_steps(peer_change(), observed(live="old text\n", peer_files=(f,)))
-    names = argvs(steps)
-    backup = names.index(("BACKUP", f"ln -f {f} {PEERS}/.as64501.conf.keystone-old"))
-    swap = names.index(("SWAP", f"mv -f {PEERS}/.as64501.conf.keystone-new {f}"))
-    checks = [i for i, (s, _) in enumerate(names) if s.startswith("CHECK_")]
-    assert max(checks) < backup < swap
-    full = next(c.stdin for s, c in steps if c.argv[:2] == ("tee", f"{PEERS}/.as64501.conf.keystone-full"))
-    assert f'include "{f}";' not in full  # the live file is replaced by the candidate, not included twice
-
-
-def test_steps_without_bird_user_skip_group_and_runuser() -> None:
-    rs = RS.model_copy(update={"bird_user": None})
-    steps = plan.apply_steps(peer_change(rs=rs), observed())
-    names = [c.argv[0] for _, c in steps]
-    assert "runuser" not in names and "chgrp" not in names
-    assert next(c.argv[1] for _, c in steps if c.argv[0] == "chmod") == "0644"
-
-
-def test_steps_for_a_delete() -> None:
-    f = f"{PEERS}/as64501.conf"
-    steps = plan.apply_steps(peer_change(content=None), observed(live=peer_text(), peer_files=(f, f"{PEERS}/as64502.conf")))
-    names = argvs(steps)
-    assert not any(s == "CHECK_ALONE" for s, _ in names)
-    assert not any(a.startswith(f"tee {PEERS}/.as64501.conf.keystone-new") for _, a in names)
-    assert ("BACKUP", f"ln -f {f} {PEERS}/.as64501.conf.keystone-old") in names
-    assert ("SWAP", f"rm -f {f}") in names
-    full = next(c.stdin for s, c in steps if c.argv[:2] == ("tee", f"{PEERS}/.as64501.conf.keystone-full"))
-    assert f'include "{PEERS}/as64502.conf";' in full and f"{f}\"" not in full
-
-
-def test_steps_for_the_main_config() -> None:
-    steps = plan.apply_steps(server_change(), observed(main=None, live=None, peers_dir_exists=False))
-    n, b = "/etc/bird/.bird.conf.keystone-new", "/etc/bird/.bird.conf.keystone-base"
-    names = argvs(steps)
-    assert names[1:3] == [("STAGE", f"mkdir -p -m 0750 {PEERS}"), ("STAGE", f"chgrp bird {PEERS}")]
-    assert ("CHECK_BASE", f"bird -p -c {b}") in names
-    assert ("CHECK_FULL", f"bird -p -c {n}") in names  # the candidate includes the live peer files itself
-    assert ("CHECK_USER", f"runuser -u bird -- bird -p -c {n}") in names
-    assert ("SWAP", f"mv -f {n} /etc/bird/bird.conf") in names
-
-
-def test_take_over_keeps_the_original() -> None:
-    steps = plan.apply_steps(server_change(adopt=True, take_over=True), observed(live="# Debian's default\n"))
-    assert ("BACKUP", "cp -p /etc/bird/bird.conf /etc/bird/bird.conf.keystone-orig") in argvs(steps)
-
-
-CHECKS = [
-    # (change kwargs, observed kwargs, expected substrings; empty = no problem)
-    ({}, {}, []),
-    ({}, {"birdc_error": "Unable to connect to server control socket"}, ["cannot talk to BIRD"]),
-    ({}, {"pending_undo": 12.5}, ["unconfirmed reconfiguration (undo in 12.5 s)"]),
-    ({}, {"main": None}, ["main config /etc/bird/bird.conf is missing"]),
-    ({}, {"main": "router id 1.2.3.4;\n"}, ["does not contain the line `include \"/etc/bird/peers.d/*.conf\";`"]),
-    ({}, {"peers_dir_exists": False}, ["peers directory /etc/bird/peers.d does not exist"]),
-    ({}, {"peer_files": (f"{PEERS}/as64999.conf",), "neighbors": {f"{PEERS}/as64999.conf": ["10.99.0.2"]}},
-     ["neighbor 10.99.0.2 is already configured in /etc/bird/peers.d/as64999.conf"]),
-    ({}, {"peer_files": (f"{PEERS}/as64501.conf",), "neighbors": {f"{PEERS}/as64501.conf": ["10.99.0.2"]}}, []),
-    ({"adopt": True}, {"live": "protocol bgp mine { }\n"}, ["is not managed by Keystone", "take_over_existing"]),
-    ({"adopt": True}, {"live": "# keystone-resource: bird:PeerFile rs1/64501\nold\n"}, []),
-    ({"adopt": True}, {"live": "# keystone-resource: bird:PeerFile rs2/64501\nold\n"}, ["found marker bird:PeerFile rs2/64501"]),
-    ({"adopt": True, "take_over": True}, {"live": "protocol bgp mine { }\n"}, []),
-    ({"content": None}, {"peer_files": (f"{PEERS}/as64501.conf",)}, ["would leave rs1 with no peer at all"]),
-    ({"content": None, "rs": RS.model_copy(update={"allow_empty_peer_set": True})},
-     {"peer_files": (f"{PEERS}/as64501.conf",)}, []),
-    ({"content": None}, {"peer_files": (f"{PEERS}/as64501.conf", f"{PEERS}/as64502.conf")}, []),
-    ({}, {"peer_files": (f"{PEERS}/we ird.conf",)}, ["characters Keystone will not include"]),
-]
-
-
-@pytest.mark.parametrize("change_kw,seen_kw,expected", CHECKS)
-def test_checks_bird_does_not_make(change_kw, seen_kw, expected) -> None:
-    problems = plan.check(peer_change(**change_kw), observed(**seen_kw))
-    if not expected:
-        assert problems == []
-    else:
-        assert len(problems) == 1, problems
-        for text in expected:
-            assert text in problems[0]
-
-
-def test_all_problems_are_reported_at_once() -> None:
-    problems = plan.check(peer_change(), observed(main=None, pending_undo=3.0, birdc_error="refused"))
-    assert len(problems) == 3
-
+# State in → commands out (or a refusal) is tested as data: tests/unit/cases/bird/*.yaml, run by
+# tests/unit/test_planner_cases.py.  What takes more than host state stays here: verify, rollback
+# (it needs the Outcome of round trip 2), failure messages.
 
 def test_verify() -> None:
     change = peer_change()
@@ -209,14 +89,6 @@ def test_failure_message_names_the_candidate_line_and_birds_message() -> None:
     msg = plan.failure_message(change, out)
     assert msg == ("the candidate /etc/bird/peers.d/as64501.conf does not parse (checked alone with the main config): "
                    "/etc/bird/peers.d/as64501.conf (candidate):7:30: syntax error, unexpected CF_SYM_UNDEFINED")
-
-
-def test_device_protocol_rename_gets_a_restart() -> None:
-    seen = observed(protocols={"device1": parse.Protocol("device1", "Device", "---", "up", "x", "")})
-    cmds = plan.confirm_commands(server_change(), seen)
-    assert [" ".join(c.argv[3:]) for c in cmds[:2]] == ["configure confirm", "restart ks_device"]
-    seen = observed(protocols={"ks_device": parse.Protocol("ks_device", "Device", "---", "up", "x", "")})
-    assert not any("restart" in c.argv for c in plan.confirm_commands(server_change(), seen))
 
 
 # --- orchestration against the fake host -------------------------------------------------------------
@@ -421,34 +293,10 @@ def seed(key: str, content: str | None = None) -> plan.Seed:
     return plan.Seed(RS.peer_file(samples.PEERS[key].asn), content if content is not None else peer_text(key))
 
 
-def test_fit_seeds_keeps_only_absent_files_without_neighbor_clashes() -> None:
-    other = f"{PEERS}/as64502.conf"
-    change = server_change(seed=(seed("as64501"), seed("as64502"), plan.Seed("/etc/elsewhere/as1.conf", peer_text())))
-    kept = plan.fit_seeds(change, observed(peer_files=(other,), neighbors={other: ["10.99.0.9"]}))
-    assert [s.live for s in kept.seed] == [f"{PEERS}/as64501.conf"]  # as64502 exists; the third is not in peers_dir
-    # a seed whose neighbor another file (or an earlier seed) already has is left to its own PeerFile
-    taken = observed(peer_files=(other,), neighbors={other: ["10.99.0.2"]})
-    assert plan.fit_seeds(server_change(seed=(seed("as64501"),)), taken).seed == ()
-    twice = server_change(seed=(seed("as64501"), plan.Seed(f"{PEERS}/as65000.conf", peer_text())))
-    assert [s.live for s in plan.fit_seeds(twice, observed()).seed] == [f"{PEERS}/as64501.conf"]
+# which seeds are laid down and how they are staged, checked and swapped: tests/unit/cases/bird/*seed*.yaml
 
-
-def test_steps_for_a_seeded_main_config_check_and_swap_everything_at_once() -> None:
-    other = f"{PEERS}/as64502.conf"
+def test_a_seeded_change_expects_the_seeds_protocols() -> None:
     change = server_change(seed=(seed("as64501"), seed("as4200000001")))
-    steps = plan.apply_steps(change, observed(main=None, peer_files=(other,)))
-    staged = [f"{PEERS}/.as64501.conf.keystone-new", f"{PEERS}/.as4200000001.conf.keystone-new"]
-    cmds = argvs(steps)
-    assert ("STAGE", f"tee {staged[0]}") in cmds and ("STAGE", f"tee {staged[1]}") in cmds
-    assert all(s in cmds[0][1] for s in staged)  # stale staged files are cleared first
-    full = "/etc/bird/.bird.conf.keystone-full"
-    assert ("CHECK_FULL", f"bird -p -c {full}") in cmds
-    text = next(c.stdin for s, c in steps if c.argv == ("tee", full))
-    includes = [line for line in text.splitlines() if line.startswith("include ")]
-    assert includes == [f'include "{staged[1]}";', f'include "{staged[0]}";', f'include "{other}";']
-    swaps = [c for s, c in cmds if s == "SWAP"]
-    assert swaps == ["mv -f /etc/bird/.bird.conf.keystone-new /etc/bird/bird.conf",
-                     f"mv -f {staged[0]} {PEERS}/as64501.conf", f"mv -f {staged[1]} {PEERS}/as4200000001.conf"]
     assert set(change.expected_protocols) >= set(peer_change("as64501").expected_protocols)
 
 

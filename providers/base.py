@@ -93,10 +93,15 @@ class KeystoneProvider(ResourceProvider):
     DELETE_BEFORE_REPLACE: ClassVar[bool] = True
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        if is_unknown(strip_internal(news)):  # validated again when the values are known
-            return CheckResult(strip_internal(news), [])
+        """Every failure at once.  In a preview with values not known yet, what is known is checked
+        now (a bad uid is reported before ``up``) and the inputs pass through as given; the unknown
+        ones, and rules that span fields, are checked when the values are known."""
+        unknown = unknown_keys(news)
         inputs, failures = check_failures(self.Inputs, news)
-        return CheckResult(inputs, failures)
+        if not unknown:
+            return CheckResult(inputs, failures)
+        known = set(self.Inputs.model_fields) - unknown
+        return CheckResult(strip_internal(news), [f for f in failures if f.property.split(".")[0] in known])
 
     def inputs(self, props: dict[str, Any]) -> pydantic.BaseModel:
         """Typed inputs from state or checked inputs (outputs carry the inputs plus observed fields)."""
@@ -105,13 +110,25 @@ class KeystoneProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fields = self.Inputs.model_fields
+        old_given = {k: v for k, v in olds.items() if k in fields}
+        new_given = {k: v for k, v in strip_internal(news).items() if k in fields}
+        old = self.Inputs.model_validate(old_given).model_dump(mode="json")
         unknown = sorted(k for k in fields if is_unknown(news.get(k)))
-        if unknown:  # preview: a value is not known yet; an identity field may change
-            replaces = [k for k in unknown if k in self.IDENTITY]
-            return DiffResult(changes=True, replaces=replaces, stables=[],
+        if unknown:
+            # preview: a value is not known yet, so something changes.  An identity field is replaced
+            # when it is unknown or when its known value differs (compared as validated: the old
+            # values stand in for the unknown ones so the rest can be normalized)
+            known = {k: v for k, v in new_given.items() if k not in unknown}
+            try:
+                new = self.Inputs.model_validate({**old_given, **known}).model_dump(mode="json")
+            except pydantic.ValidationError:
+                new = {**old, **known}
+            replaces = [k for k in self.IDENTITY if k in unknown
+                        or (old.get(k) != new.get(k) and not self._same_identity(k, old.get(k), new.get(k)))]
+            return DiffResult(changes=True, replaces=replaces,
+                              stables=[k for k in self.IDENTITY if k not in replaces and k not in unknown],
                               delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE)
-        old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields}).model_dump(mode="json")
-        new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields}).model_dump(mode="json")
+        new = self.Inputs.model_validate(new_given).model_dump(mode="json")
         changed = sorted(k for k in fields if old.get(k) != new.get(k))
         replaces = [k for k in changed if k in self.IDENTITY and not self._same_identity(k, old[k], new[k])]
         return DiffResult(

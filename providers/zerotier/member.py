@@ -32,9 +32,9 @@ from typing import Any, ClassVar
 from collections.abc import Callable, Sequence
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
 
-from providers.base import KeystoneProvider, check_failures, resource_props, unknown_keys
+from providers.base import KeystoneProvider, resource_props
 from providers.zerotier.client import RetryPolicy, Timeouts, ZeroTierClient
 from providers.zerotier.model import (
     DesiredMember,
@@ -47,8 +47,6 @@ from providers.zerotier.model import (
     deauthorized,
     desired_from_inputs,
     inputs_from_observed,
-    normalize_member_id,
-    normalize_network_id,
     parse_member,
     resource_id,
     takeover_conflict,
@@ -138,13 +136,6 @@ def _rollback(client: ZeroTierClient, desired: DesiredMember, before: MemberStat
         return f"Rolling back failed too ({e}); check member {mid} on network {nwid} by hand."
 
 
-def _identity(key: str, value: Any) -> Any:
-    try:
-        return normalize_network_id(value) if key == "network_id" else normalize_member_id(value)
-    except ValueError:
-        return value
-
-
 def _outputs(inputs: MemberInputs, observed: MemberState) -> dict[str, Any]:
     return {**inputs.model_dump(mode="json"), "revision": observed.revision}
 
@@ -159,21 +150,7 @@ class ZeroTierMemberProvider(KeystoneProvider):
         configure_settings(req.config.get)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        news = {k: v for k, v in news.items() if k not in OUTPUT_ONLY}
-        unknown = unknown_keys(news)
-        if not unknown:
-            return super().check(olds, news)
-        # a preview with values not known yet: check what is known, pass the rest through
-        _, failures = check_failures(self.Inputs, news)
-        return CheckResult(news, [f for f in failures if f.property.split(".")[0] not in unknown])
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        unknown = unknown_keys(news)
-        if not unknown:
-            return super().diff(id_, olds, news)
-        replaces = [k for k in self.IDENTITY if k in unknown or _identity(k, news.get(k)) != olds.get(k)]
-        return DiffResult(changes=True, replaces=replaces, stables=[k for k in self.IDENTITY if k not in replaces],
-                          delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE)
+        return super().check(olds, {k: v for k, v in news.items() if k not in OUTPUT_ONLY})
 
     def _state_inputs(self, id_: str, props: dict[str, Any]) -> MemberInputs:
         try:

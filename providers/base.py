@@ -112,25 +112,14 @@ class KeystoneProvider(ResourceProvider):
         fields = self.Inputs.model_fields
         old_given = {k: v for k, v in olds.items() if k in fields}
         new_given = {k: v for k, v in strip_internal(news).items() if k in fields}
-        old = self.Inputs.model_validate(old_given).model_dump(mode="json")
-        unknown = sorted(k for k in fields if is_unknown(news.get(k)))
+        old = self.Inputs.model_validate(old_given)
+        unknown = unknown_keys(new_given)
         if unknown:
-            # preview: a value is not known yet, so something changes.  An identity field is replaced
-            # when it is unknown or when its known value differs (compared as validated: the old
-            # values stand in for the unknown ones so the rest can be normalized)
-            known = {k: v for k, v in new_given.items() if k not in unknown}
-            try:
-                new = self.Inputs.model_validate({**old_given, **known}).model_dump(mode="json")
-            except pydantic.ValidationError:
-                new = {**old, **known}
-            replaces = [k for k in self.IDENTITY if k in unknown
-                        or (old.get(k) != new.get(k) and not self._same_identity(k, old.get(k), new.get(k)))]
-            return DiffResult(changes=True, replaces=replaces,
-                              stables=[k for k in self.IDENTITY if k not in replaces and k not in unknown],
-                              delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE)
-        new = self.Inputs.model_validate(new_given).model_dump(mode="json")
-        changed = sorted(k for k in fields if old.get(k) != new.get(k))
-        replaces = [k for k in changed if k in self.IDENTITY and not self._same_identity(k, old[k], new[k])]
+            return self._preview_diff(old, old_given, new_given, unknown)
+        new = self.Inputs.model_validate(new_given)
+        o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
+        changed = sorted(k for k in fields if o.get(k) != n.get(k))
+        replaces = self._replaces(old, new)
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -138,10 +127,28 @@ class KeystoneProvider(ResourceProvider):
             delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE,
         )
 
-    @staticmethod
-    def _same_identity(key: str, old: Any, new: Any) -> bool:
-        """A host is the same host when its name is (a new address or port is an update)."""
-        return key == "host" and host_name(old) == host_name(new)
+    def _preview_diff(self, old: pydantic.BaseModel, old_given: dict[str, Any], new_given: dict[str, Any],
+                      unknown: set[str]) -> DiffResult:
+        """A preview with values not known yet: something changes.  An identity field that is unknown
+        is a replacement; so is one whose known value makes another object (``_replaces`` on the
+        validated inputs, the old values standing in for the unknown ones)."""
+        known = {k: v for k, v in new_given.items() if k not in unknown}
+        try:
+            replaces = self._replaces(old, self.Inputs.model_validate({**old_given, **known}))
+        except pydantic.ValidationError:  # an old value that no longer fits the rest: compare as given
+            dumped = old.model_dump(mode="json")
+            replaces = [k for k in self.IDENTITY if k in known and dumped.get(k) != known[k]]
+        replaces = [k for k in self.IDENTITY if k in unknown] + [k for k in replaces if k not in unknown]
+        return DiffResult(changes=True, replaces=replaces,
+                          stables=[k for k in self.IDENTITY if k not in replaces],
+                          delete_before_replace=bool(replaces) and self.DELETE_BEFORE_REPLACE)
+
+    def _replaces(self, old: pydantic.BaseModel, new: pydantic.BaseModel) -> list[str]:
+        """The inputs whose change makes this another object: the ``IDENTITY`` fields that differ (a
+        host is the same host when its name is: a new address or port is an update)."""
+        o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
+        return [k for k in self.IDENTITY
+                if o.get(k) != n.get(k) and not (k == "host" and host_name(o[k]) == host_name(n[k]))]
 
 
 class PlannedProvider(KeystoneProvider):

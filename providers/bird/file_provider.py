@@ -11,17 +11,17 @@ names, the file and what they observe.
 * ``diff``: the inputs that differ (less ``CREATE_ONLY``), a replacement when ``_replaces`` says
   the identity changed, and drift: the file on disk is not what the inputs render, or the daemon
   does not run every protocol the file should give (``_expected`` ⊄ the observed ``RUNNING``
-  output).  Inputs that do not validate (a preview's unknown values inside a model) leave the
-  comparison to the engine.
+  output).  In a preview with values not known yet, the base class's rule: changes, and a
+  replacement when ``_replaces`` (with the old values standing in for the unknown ones) or an
+  unknown ``route_server`` says so.
 """
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pydantic
 from pulumi.dynamic import CheckResult, DiffResult, ReadResult
 
-from providers.base import KeystoneProvider, strip_internal
+from providers.base import KeystoneProvider, strip_internal, unknown_keys
 from providers.bird import apply, parse, render
 from providers.bird.models import RouteServer
 
@@ -35,6 +35,7 @@ class BirdFileProvider(KeystoneProvider):
     OUTPUTS: ClassVar[tuple[str, ...]]
     CREATE_ONLY: ClassVar[tuple[str, ...]] = ()
     RUNNING: ClassVar[str]  # the output naming the protocols the daemon runs for this file
+    IDENTITY = ("route_server",)  # unknown in a preview: another file, maybe
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return super().check(olds, {k: v for k, v in news.items() if k not in self.OUTPUTS})
@@ -45,7 +46,8 @@ class BirdFileProvider(KeystoneProvider):
         raise NotImplementedError
 
     def _replaces(self, old: Any, new: Any) -> list[str]:
-        """The inputs whose change makes this another file (replaced, the old one deleted first)."""
+        """The inputs whose change makes this another file (replaced, the old one deleted first): a
+        route server of another name or directories (a new address is the same files)."""
         return ["route_server"] if route_server_identity(old.route_server) != route_server_identity(new.route_server) else []
 
     def _expected(self, new: Any, content: str) -> set[str]:
@@ -61,13 +63,12 @@ class BirdFileProvider(KeystoneProvider):
         return ReadResult(id_ or inp.id, self._outputs(inp, content, view.protocols, view),
                           inputs=inp.model_dump(mode="json"))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if unknown_keys(news):  # a preview with values not known yet: the base class's rule
+            return super().diff(id_, olds, news)
         fields = self.Inputs.model_fields
-        try:
-            old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields})
-            new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields})
-        except pydantic.ValidationError:
-            return DiffResult(changes=None)  # unknown values in a preview: let the engine compare
+        old = self.Inputs.model_validate({k: v for k, v in olds.items() if k in fields})
+        new = self.Inputs.model_validate({k: v for k, v in strip_internal(news).items() if k in fields})
         o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
         changed = [k for k in fields if o.get(k) != n.get(k) and k not in self.CREATE_ONLY]
         replaces = self._replaces(old, new)

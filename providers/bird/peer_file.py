@@ -103,6 +103,7 @@ class BirdPeerFileProvider(BirdFileProvider):
     Inputs = PeerFileInputs
     OUTPUTS = OUTPUTS
     RUNNING = "sessions"
+    IDENTITY = ("route_server", "peer")  # another route server or another ASN: another file
 
     def _change(self, inp: PeerFileInputs, content: str | None, *, adopt: bool = False,
                 previous: tuple[str, ...] = ()) -> Change:

@@ -84,6 +84,21 @@ def test_diff_update_and_replace() -> None:
     assert d.changes is True and d.replaces == []
 
 
+def test_a_preview_with_an_unknown_base_config_shows_the_replacement_up_will_make() -> None:
+    """The server config changes, so its id is unknown to the peer files in a preview: the base class's
+    rule judges what is known (a renamed route server or another ASN is a replacement, as in ``up``)."""
+    p = BirdPeerFileProvider()
+    d = p.diff("rs1/64501", _state(), {**_news(), "base_config_id": UNKNOWN})
+    assert (d.changes, d.replaces) == (True, [])
+    d = p.diff("rs1/64501", _state(), {**_news(route_server={**RS, "name": "rs2"}, base_config_id="rs2"),
+                                       "base_config_id": UNKNOWN})
+    assert (d.changes, d.replaces, d.delete_before_replace) == (True, ["route_server"], True)
+    d = p.diff("rs1/64501", _state(), {**_news(peer={**PEER, "asn": 64599}), "base_config_id": UNKNOWN})
+    assert d.replaces == ["peer"]
+    d = p.diff("rs1/64501", _state(), {**_news(), "route_server": UNKNOWN, "base_config_id": UNKNOWN})
+    assert d.replaces == ["route_server"]
+
+
 def test_diff_sees_drift_found_by_refresh() -> None:
     p = BirdPeerFileProvider()
     assert p.diff("rs1/64501", {**_state(), "sha256": "edited-by-hand"}, _news()).changes is True

@@ -71,3 +71,11 @@ def test_peers_on_two_route_servers_and_one_down(workspace, lab, controller):
     assert ps.sessions(210004, 3) <= set(lab["rs2"].bird.protocols())
     assert ws.preview("dev").changed() == {}
     assert ws.refresh("dev").drift() == {}
+
+    # rs1's peer files move to another directory: the preview says what `up` would do — the server
+    # config is replaced (its new id is not known yet) and so is each peer file on rs1, not updated
+    moved = [lab["rs1"].settings(peersDir=str(lab["rs1"].dir / "peers-moved.d")), lab["rs2"].settings()]
+    ws.write_stack("dev", stack_config(FakeGuest(), str(roster), hosts=[], peering=ps.peering(moved, url=controller.url)))
+    ws.set_secret("dev", "zerotierToken", DEFAULT_TOKEN)  # the stack file was written anew
+    plan = ws.preview("dev").changed(DYNAMIC)
+    assert plan == {"bird-rs1": "replace", **{f"as21000{i}-bird-rs1": "replace" for i in range(1, 5)}}, plan

@@ -165,17 +165,25 @@ def resource_id(network_id: str, member_id: str) -> str:
     return f"{network_id}-{member_id}"
 
 
+#: What Keystone sends, validated and normalised the same way wherever it is held (the resource's
+#: inputs, the member it asks the controller to hold).
+NetworkId = Annotated[str, AfterValidator(normalize_network_id)]
+MemberId = Annotated[str, AfterValidator(normalize_member_id)]
+IpAssignments = Annotated[list[str], AfterValidator(normalize_ips)]
+MemberText = Annotated[str, AfterValidator(check_name)]
+
+
 # --- inputs ---------------------------------------------------------------------------------------
 class MemberInputs(BaseModel):
     """The inputs of ``zerotier:Member`` (validated and normalised in ``check``)."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)  # peer_state stays a plain string in state
 
-    network_id: str = Field(description="ZeroTier network id, 16 hex digits (lowercased).")
-    member_id: str = Field(description="The peer's ZeroTier node address, 10 hex digits (lowercased).")
+    network_id: NetworkId = Field(description="ZeroTier network id, 16 hex digits (lowercased).")
+    member_id: MemberId = Field(description="The peer's ZeroTier node address, 10 hex digits (lowercased).")
     authorized: StrictBool = Field(default=True, description="Authorize the member (only while peer_state is active).")
-    ip_assignments: list[str] = Field(default_factory=list, description="Bare IPv4/IPv6 addresses, no prefix length.")
-    name: str = Field(default="", description="Member name shown in the controller.")
+    ip_assignments: IpAssignments = Field(default_factory=list, description="Bare IPv4/IPv6 addresses, no prefix length.")
+    name: MemberText = Field(default="", description="Member name shown in the controller.")
     asn: int | None = Field(default=None, ge=1, le=4294967295, description="The peer's AS number (Central description).")
     peer_state: PeerState = Field(
         default="active",
@@ -188,26 +196,6 @@ class MemberInputs(BaseModel):
     api_url: str | None = Field(
         default=None, validate_default=True, description="API base URL; default https://api.zerotier.com or http://127.0.0.1:9993."
     )
-
-    @field_validator("network_id")
-    @classmethod
-    def _network(cls, v: str) -> str:
-        return normalize_network_id(v)
-
-    @field_validator("member_id")
-    @classmethod
-    def _member(cls, v: str) -> str:
-        return normalize_member_id(v)
-
-    @field_validator("ip_assignments")
-    @classmethod
-    def _ips(cls, v: list[str]) -> list[str]:
-        return normalize_ips(v)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return check_name(v)
 
     @field_validator("api_url")
     @classmethod
@@ -226,32 +214,12 @@ class DesiredMember(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    network_id: str
-    member_id: str
+    network_id: NetworkId
+    member_id: MemberId
     authorized: StrictBool
-    ip_assignments: tuple[str, ...]
-    name: str | None = None
-    description: str | None = None
-
-    @field_validator("network_id")
-    @classmethod
-    def _network(cls, v: str) -> str:
-        return normalize_network_id(v)
-
-    @field_validator("member_id")
-    @classmethod
-    def _member(cls, v: str) -> str:
-        return normalize_member_id(v)
-
-    @field_validator("ip_assignments")
-    @classmethod
-    def _ips(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(normalize_ips(list(v)))
-
-    @field_validator("name", "description")
-    @classmethod
-    def _text(cls, v: str | None) -> str | None:
-        return None if v is None else check_name(v)
+    ip_assignments: Annotated[tuple[str, ...], AfterValidator(lambda v: tuple(normalize_ips(list(v))))]
+    name: MemberText | None = None
+    description: MemberText | None = None
 
 
 class MemberState(BaseModel):
@@ -322,14 +290,14 @@ def _network_id(v: str) -> str:
     return answer_id(v, 16)
 
 
-MemberId = Annotated[str, AfterValidator(_member_id)]
-NetworkId = Annotated[str, AfterValidator(_network_id)]
+AnsweredMemberId = Annotated[str, AfterValidator(_member_id)]
+AnsweredNetworkId = Annotated[str, AfterValidator(_network_id)]
 
 
 class _SelfHostedAnswer(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
-    id: MemberId
-    nwid: NetworkId
+    id: AnsweredMemberId
+    nwid: AnsweredNetworkId
     authorized: bool
     ipAssignments: list[str]
     name: str = ""  # absent until a write gives one (a node's join request does not)
@@ -347,8 +315,8 @@ class _CentralConfig(BaseModel):
 class _CentralAnswer(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
     id: str
-    networkId: NetworkId
-    nodeId: MemberId
+    networkId: AnsweredNetworkId
+    nodeId: AnsweredMemberId
     name: str | None = None
     config: _CentralConfig
 

@@ -12,6 +12,7 @@ import pytest
 from program.stack import POWER_USER_ROLE
 from tests.harness import kube_authz as authz
 from tests.harness.kube_stack import identities, sample_roster
+from tests.harness.wait import wait_for
 
 pytestmark = pytest.mark.kube
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -136,7 +137,9 @@ def test_a_wildcard_added_by_hand_is_reported_by_refresh_and_removed_by_up(kube_
     wildcard = {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}
     role["rules"] = [wildcard, *intended] if edit == "wildcard-first" else [wildcard, *intended[1:]]
     cp.admin("PUT", path + "?fieldManager=kubectl-edit", role)
-    assert cp.can(USERS["bob"], "get", "secrets", namespace="kube-system")  # the hand edit did open Secrets
+    # the hand edit did open Secrets (once the authorizer's cache has seen it: its informer follows a watch)
+    wait_for("the hand edit to reach the authorizer", lambda: cp.can(USERS["bob"], "get", "secrets",
+                                                                     namespace="kube-system"), timeout=10)
     drift = kube_stack.refresh().drift()
     # the owners' namespace reads are re-read on every refresh and always show as updated
     assert {n: op for n, op in drift.items() if not n.startswith("namespace-")} == {"power-user-readonly": "update"}

@@ -83,10 +83,6 @@ def check_failures(model: type[pydantic.BaseModel], news: dict[str, Any]) -> tup
     return parsed.model_dump(mode="json"), []
 
 
-def host_name(host: Any) -> Any:
-    return host.get("name") if isinstance(host, dict) else host
-
-
 class KeystoneProvider(ResourceProvider):
     Inputs: ClassVar[type[pydantic.BaseModel]]
     IDENTITY: ClassVar[tuple[str, ...]] = ()
@@ -146,9 +142,12 @@ class KeystoneProvider(ResourceProvider):
     def _replaces(self, old: pydantic.BaseModel, new: pydantic.BaseModel) -> list[str]:
         """The inputs whose change makes this another object: the ``IDENTITY`` fields that differ (a
         host is the same host when its name is: a new address or port is an update)."""
-        o, n = old.model_dump(mode="json"), new.model_dump(mode="json")
-        return [k for k in self.IDENTITY
-                if o.get(k) != n.get(k) and not (k == "host" and host_name(o[k]) == host_name(n[k]))]
+        replaces = []
+        for k in self.IDENTITY:
+            a, b = getattr(old, k), getattr(new, k)
+            if a != b and not (k == "host" and getattr(a, "name", a) == getattr(b, "name", b)):
+                replaces.append(k)
+        return replaces
 
 
 class PlannedProvider(KeystoneProvider):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import pathlib
 import signal
+import subprocess
 
 import pytest
 
@@ -63,3 +64,22 @@ def test_sigkill_in_the_middle_of_up_then_refresh_and_up_converge(guest, workspa
     for user in ("ana", "ben", "cyd"):
         assert can_login(guest, user, keys[user][0])
         assert f"user {user} " in guest.ssh(f"zfs allow {HOME}/{user}").stdout
+
+
+def test_an_empty_metadata_sidecar_left_by_a_kill_is_removed_as_the_readme_says(workspace):
+    """A file backend opened without ``?metadata=skip`` rewrites ``<stack>.json.attrs`` in place: a kill
+    at the wrong moment leaves it empty and every command fails with ``failed to load checkpoint: EOF``
+    (seen in CI).  The README's step (remove the empty sidecar) brings the stack back, state intact."""
+    ws = workspace
+    ws.write_stack("e2e", {"roster": "roster/roster.yaml"})
+    ws.init("e2e")
+    before = ws.export("e2e")
+    stacks = ws.state / ".pulumi" / "stacks"
+    assert not list(stacks.rglob("*.attrs"))  # opened with ?metadata=skip: no sidecar at all
+    (stacks / "keystone" / "e2e.json.attrs").write_text("")  # as the kill leaves it
+    broken = ws.run("stack", "export", stack="e2e", check=False)
+    assert broken.rc != 0 and "failed to load checkpoint: EOF" in broken.output, broken.output
+    removed = subprocess.run(["find", str(stacks), "-name", "*.attrs", "-empty", "-print", "-delete"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert removed == [str(stacks / "keystone" / "e2e.json.attrs")]
+    assert ws.export("e2e") == before

@@ -151,7 +151,7 @@ class Workspace:
     # -- commands ------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(PULUMI_BACKEND_URL=f"file://{self.state}", PULUMI_HOME=str(self.home),
+        env.update(PULUMI_BACKEND_URL=f"file://{self.state}?metadata=skip", PULUMI_HOME=str(self.home),
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",
                    PULUMI_DEBUG_COMMANDS="true")  # --event-log, as the Automation API uses it
         env.pop("PULUMI_ACCESS_TOKEN", None)

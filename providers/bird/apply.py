@@ -112,12 +112,11 @@ def _refuse_if_unreachable(change: Change, transport) -> None:
 def _apply_locked(change: Change, transport) -> Applied:
     rs = change.rs
     seen = plan.observe(change, transport.run_batch(plan.gather_commands(change), stop_on_error=False))
-    if change.seed:
-        change = plan.fit_seeds(change, seen)
-    problems = plan.check(change, seen)
-    if problems:
-        raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(problems))
-    if plan.is_noop(change, seen):
+    decision = plan.decide(change, seen)
+    change = decision.change
+    if decision.problems:
+        raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(decision.problems))
+    if decision.noop:
         return Applied(False, seen.protocols or {})
 
     steps = plan.apply_steps(change, seen)

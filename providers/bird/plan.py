@@ -300,6 +300,24 @@ def is_noop(change: Change, seen: Observed) -> bool:
     return seen.live == change.content and all(p in seen.protocols for p in change.expected_protocols)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What round trip 1 decides: the change to apply (with only the seeds that fit), every reason
+    not to apply it (empty: go ahead), and whether it is applied already."""
+
+    change: Change
+    problems: list[str]
+    noop: bool
+
+
+def decide(change: Change, seen: Observed) -> Decision:
+    """``fit_seeds``, then ``check``, then ``is_noop``: the order every apply follows."""
+    if change.seed:
+        change = fit_seeds(change, seen)
+    problems = check(change, seen)
+    return Decision(change, problems, not problems and is_noop(change, seen))
+
+
 # --- check configs -------------------------------------------------------------------------------
 
 def main_include_index(main: str, rs: RouteServer) -> int | None:

@@ -191,15 +191,14 @@ def _route_server(d: dict[str, Any]) -> transitions.RouteServer:
 
 
 def _plan_bird(change: bird_plan.Change, server: transitions.RouteServer, case: dict[str, Any]) -> Step:
-    """As ``providers/bird/apply.py`` runs it: gather, fit the seeds, ``check`` (problems: refused),
-    ``is_noop`` (nothing to do), else the staged apply and its confirmation."""
+    """As ``providers/bird/apply.py`` runs it: gather, ``decide`` (problems: refused; applied
+    already: nothing to do), else the staged apply and its confirmation."""
     seen = transitions.observe_bird(server, change)
-    if change.seed:
-        change = bird_plan.fit_seeds(change, seen)
-    problems = bird_plan.check(change, seen)
-    if problems:
-        raise Refused(problems)
-    if bird_plan.is_noop(change, seen):
+    decision = bird_plan.decide(change, seen)
+    change = decision.change
+    if decision.problems:
+        raise Refused(decision.problems)
+    if decision.noop:
         return Step([])
     steps = bird_plan.apply_steps(change, seen)
     confirm = bird_plan.confirm_commands(change, seen)

@@ -88,7 +88,6 @@ class ProgramRun:
 
 def run_program(inputs: ProgramInputs, mocks: RecordingMocks, preview: bool = False) -> ProgramRun:
     pulumi.runtime.set_mocks(mocks, project="keystone", stack=inputs.stack, preview=preview)
-    runtime_settings.SETTINGS.feature_support["parameterization"] = True
     options: dict[tuple[str, str], dict[str, Any]] = {}
 
     def capture(args: pulumi.ResourceTransformationArgs):

@@ -27,12 +27,14 @@ seeded like the files above; ``settings/kubeconfig.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from settings import kubeconfig
 from providers.accounts.account import OsAccount
+from providers.authentik.resources import AuthentikGroupMember
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
 from providers.workstation.instance import ServiceInstance
@@ -75,8 +77,8 @@ class WorkstationUserArgs:
     """Stack settings: ZFS layout and whether a purge may destroy."""
     kubernetes: KubernetesRbac | None = None
     """Kubernetes RBAC wiring, or None when the stack has Kubernetes off."""
-    authentik_user_id: pulumi.Input[float] | None = None
-    """The person's Authentik user pk (looked up by the program), or None when Authentik is off."""
+    authentik: dict[str, Any] | None = None
+    """The inputs of the person's gate-group membership (``program/authentik.py``), or None when Authentik is off."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Host preparation resources (parent dataset and such) every host resource waits for."""
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -104,7 +106,8 @@ class WorkstationUser(pulumi.ComponentResource):
         if args.kubernetes and p.state == PersonState.ACTIVE:
             self.bindings = self._rbac(name, p, args.kubernetes)
 
-        self.authentik_user_id = args.authentik_user_id if p.state == PersonState.ACTIVE else None
+        self.authentik_member = (AuthentikGroupMember(f"{name}-authentik", args.authentik, pulumi.ResourceOptions(
+            parent=self)) if args.authentik is not None and p.state == PersonState.ACTIVE else None)
         self.summary = {
             "uid": p.uid,
             "tier": p.tier.value,

@@ -48,7 +48,8 @@ ZEROTIER_MEMBER: Final = "pulumi-python:dynamic/zerotier:Member"
 K8S_CLUSTER_ROLE: Final = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 K8S_CLUSTER_ROLE_BINDING: Final = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 K8S_ROLE_BINDING: Final = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
-AUTHENTIK_GROUP: Final = "authentik:index/group:Group"
+AUTHENTIK_GROUP: Final = "pulumi-python:dynamic/authentik:Group"
+AUTHENTIK_MEMBER: Final = "pulumi-python:dynamic/authentik:GroupMember"
 WORKSTATION_INSTANCE: Final = "pulumi-python:dynamic/workstation:ServiceInstance"
 WORKSTATION_WORKSPACE: Final = "pulumi-python:dynamic/workstation:Workspace"
 HOST_FILE: Final = "pulumi-python:dynamic/host:ManagedFile"
@@ -168,7 +169,8 @@ K8S_FORBIDDEN_SUBJECTS: Final = frozenset({
 
 # Authentik
 AUTHENTIK_GROUP_NAME: Final = "name"
-AUTHENTIK_GROUP_USERS: Final = "users"
+AUTHENTIK_MEMBER_GROUP: Final = "group"
+AUTHENTIK_MEMBER_PERSON: Final = "person"
 
 # ---------------------------------------------------------------------------------------------
 # Policy names (persisted: policy-pack config and CI logs refer to them)

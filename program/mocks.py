@@ -1,18 +1,19 @@
 """Run the whole Keystone program under ``pulumi.runtime.set_mocks`` and record what it registers
 (the offline policy run, ``policy/collect.py``, the program tests and the bench use it).
 
-``RecordingMocks`` answers the engine's calls (stack references, Authentik look-ups) and records
+``RecordingMocks`` answers the engine's calls (stack references), stands in for Authentik's user
+directory (``MapDirectory``: the program looks users up before registering anything) and records
 every resource with its type, name, inputs and options; ``forward`` (optional) hands each resource
 to something else — the e2e harness uses it to apply dynamic resources to the real guest.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pulumi
-from pulumi.runtime import settings as runtime_settings
 
 from program.stack import ProgramInputs, build
 
@@ -44,12 +45,30 @@ class Registration:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class MapDirectory:
+    """Authentik's users and the gate group's members as maps (the program's ``Directory``)."""
+
+    users: dict[str, int]
+    group_members: dict[int, str] | None = None
+    asked: list[str] = field(default_factory=list)
+
+    def user_pks(self, usernames: Iterable[str]) -> dict[str, int | None]:
+        names = list(usernames)
+        self.asked += names
+        return {u: self.users.get(u) for u in names}
+
+    def members(self, group: str) -> dict[int, str] | None:
+        return self.group_members
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, stack_outputs: dict[str, dict[str, Any]] | None = None,
                  authentik_users: dict[str, int] | None = None,
-                 forward: Callable[[pulumi.runtime.MockResourceArgs], tuple[str, dict]] | None = None):
+                 forward: Callable[[pulumi.runtime.MockResourceArgs], tuple[str, dict]] | None = None,
+                 authentik_members: dict[int, str] | None = None):
         self.stack_outputs = stack_outputs or {}
-        self.authentik_users = authentik_users or {}
+        self.directory = MapDirectory(dict(authentik_users or {}), authentik_members)
         self.forward = forward
         self.resources: list[Registration] = []
         self.calls: list[tuple[str, dict]] = []
@@ -61,14 +80,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources.append(Registration(args.typ, args.name, unwrap(dict(args.inputs)), secret_keys(args.inputs)))
         if self.forward is not None:
             return self.forward(args)
+        if args.typ.endswith("/authentik:Group"):  # the group's uuid, which each membership names
+            return f"{args.name}-id", {**args.inputs, "pk": f"{args.name}-uuid"}
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.calls.append((args.token, dict(args.args)))
-        if args.token == "authentik:index/getUsers:getUsers":
-            username = args.args.get("username")
-            pk = self.authentik_users.get(username)
-            return {"users": [] if pk is None else [{"pk": pk, "username": username}]}
         return {}
 
 
@@ -88,6 +105,8 @@ class ProgramRun:
 
 def run_program(inputs: ProgramInputs, mocks: RecordingMocks, preview: bool = False) -> ProgramRun:
     pulumi.runtime.set_mocks(mocks, project="keystone", stack=inputs.stack, preview=preview)
+    if inputs.authentik_directory is None:
+        inputs = dataclasses.replace(inputs, authentik_directory=mocks.directory)
     options: dict[tuple[str, str], dict[str, Any]] = {}
 
     def capture(args: pulumi.ResourceTransformationArgs):

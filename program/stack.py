@@ -8,7 +8,8 @@ from typing import Any
 import pulumi
 
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
-from program.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
+from program import authentik
+from program.gate import GateError, deletion_problems, peering_removal_problems, promotion_problems
 from program.peering import peering_problems, register_peering
 from program.workstation import port_allocation, register_host_files, workstation_problems
 from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
@@ -40,6 +41,10 @@ class ProgramInputs:
     settings: StackSettings
     roster: Roster
     authentik_token: pulumi.Input[str] | None = None
+    roster_file: pathlib.Path | None = None
+    """The roster's file (problems found after loading name its lines)."""
+    authentik_directory: authentik.Directory | None = None
+    """Where Authentik users are looked up; None: Authentik's API (the program tests give a map)."""
 
 
 def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
@@ -67,7 +72,7 @@ def load_inputs(stack: str | None = None, config: pulumi.Config | None = None,
     if settings.authentik.enabled and token is None:
         raise pulumi.RunError("keystone:authentikToken is required when authentik is enabled "
                               "(pulumi config set --secret keystone:authentikToken ...)")
-    return ProgramInputs(stack, settings, roster, token)
+    return ProgramInputs(stack, settings, roster, token, roster_file=project_dir / settings.roster)
 
 
 def _setting(config: pulumi.Config, key: str) -> Any:
@@ -91,32 +96,20 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
     previous = (pulumi.StackReference(f"{s.promotion.organization}/keystone/{s.promotion.after}")
                 .get_output("rosterDigest") if s.promotion.after else pulumi.Output.from_input(None))
 
-    authentik_provider = None
-    lookups: dict[str, pulumi.Output] = {}
-    if s.authentik.enabled:
-        import pulumi_authentik as authentik
-
-        authentik_provider = authentik.Provider("authentik", url=s.authentik.url, token=inputs.authentik_token,
-                                                insecure=s.authentik.insecure)
-        for p in roster.people.values():
-            if p.state == PersonState.ACTIVE and p.authentik not in lookups:
-                lookups[p.authentik] = authentik.get_users_output(
-                    username=p.authentik, opts=pulumi.InvokeOptions(provider=authentik_provider)
-                ).users.apply(lambda users: [u.pk if hasattr(u, "pk") else u["pk"] for u in users or []])
+    found = authentik.lookup(s, roster, inputs.authentik_token, inputs.authentik_directory)
 
     def gate_then_register(args: list[Any]) -> dict[str, Any]:
-        deployed_people, deployed_peer_map, previous_digest, *found = args
-        found_map = dict(zip(lookups.keys(), found))
+        deployed_people, deployed_peer_map, previous_digest, found_users = args
         problems = (promotion_problems(s.promotion.after, previous_digest, digest)
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
                     + peering_gate_problems(inputs, deployed_peer_map)
                     + workstation_problems(s, roster, deployed_people, pathlib.Path.cwd())
-                    + (authentik_problems(roster, found_map) if s.authentik.enabled else []))
+                    + (authentik.problems(roster, found_users, inputs.roster_file) if found_users is not None else []))
         if problems:
             raise GateError(problems)
-        return register(inputs, authentik_provider, found_map, deployed_people)
+        return register(inputs, found_users, deployed_people)
 
-    return pulumi.Output.all(deployed, deployed_peers, previous, *lookups.values()).apply(gate_then_register)
+    return pulumi.Output.all(deployed, deployed_peers, previous, found).apply(gate_then_register)
 
 
 def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[str]:
@@ -128,9 +121,9 @@ def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[st
     return problems
 
 
-def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[Any]],
-             deployed_people: Any = None) -> dict[str, Any]:
+def register(inputs: ProgramInputs, found: authentik.Lookup | None, deployed_people: Any = None) -> dict[str, Any]:
     s, roster = inputs.settings, inputs.roster
+    gate = authentik.register(s, found) if found is not None else None
     ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
     units = register_host_files(s, roster, ports, pathlib.Path.cwd())
     kube = None
@@ -151,24 +144,15 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
         kube = KubernetesRbac(provider, POWER_USER_ROLE, s.kubernetes.oidc_prefix, namespaces)
 
     people: dict[str, Any] = {}
-    members: list[float] = []
     for p in sorted(roster.people.values(), key=lambda p: p.username):
-        user_id = (found.get(p.authentik) or [None])[0] if s.authentik.enabled else None
         component = WorkstationUser(p.username, WorkstationUserArgs(
             person=p, hosts=[h for h in s.hosts if p.on_host(h.name)], settings=s, kubernetes=kube,
-            authentik_user_id=user_id,
+            authentik=gate.member_args(p.username, p.authentik) if gate else None,
             ports={h: {svc: users[p.username] for svc, users in per.items() if p.username in users}
                    for h, per in ports.items()},
             units=units))
-        if component.authentik_user_id is not None:
-            members.append(component.authentik_user_id)
         people[p.username] = component.summary
 
-    if s.authentik.enabled:
-        import pulumi_authentik as authentik
-
-        authentik.Group("gate-group", name=s.authentik.gate_group, users=sorted(members),
-                        opts=pulumi.ResourceOptions(provider=authentik_provider))
     result = {"people": people, "rosterDigest": roster.digest()}
     result.update(register_peering(roster.peers, s.peering))  # peers: ZeroTier members and BIRD files (program/peering.py)
     return result

@@ -12,7 +12,7 @@ pydantic models: schema shaping), ``fields`` (one rule per field; shared domain 
 ``schema`` (the JSON schema), ``diff`` and ``peers_report`` (reviews), ``errors``.
 """
 from .errors import Issue, RosterError
-from .loader import load_roster, parse_roster_text
+from .loader import load_roster, locate, parse_roster_text
 from .context import RosterContext
 from .fields import format_zfs_size, parse_zfs_size, ssh_key_fingerprint
 from .model import MaxPrefixes, Peer, PeerState, Person, PersonState, Roster, Tier, ZfsProperties
@@ -31,6 +31,7 @@ __all__ = [
     "ZfsProperties",
     "format_zfs_size",
     "load_roster",
+    "locate",
     "parse_roster_text",
     "parse_zfs_size",
     "ssh_key_fingerprint",

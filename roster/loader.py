@@ -250,3 +250,16 @@ def load_roster(path: str | Path, ctx: RosterContext | None = None) -> Roster:
     except OSError as e:
         raise RosterError([Issue(name, 1, 1, (), f"cannot read the roster: {e.strerror or e}")]) from None
     return parse_roster_text(raw, ctx, filename=name)
+
+
+def locate(path: str | Path, fields: Iterable[tuple[PathElement, ...]]) -> dict[tuple[PathElement, ...], str]:
+    """``file:line:col`` of each field of a roster already loaded (for problems found after loading, such
+    as an Authentik user that does not exist); a field the file leaves to its default is located at
+    its nearest parent that is written."""
+    text = Path(path).read_text(encoding="utf-8")
+    doc = marked_yaml.read(text, strict=False, max_depth=MAX_DEPTH)
+    out = {}
+    for f in fields:
+        line, col = doc.position(f, key=True)
+        out[f] = f"{path}:{line}:{col}"
+    return out

@@ -56,7 +56,6 @@ HOME_ROOM = 33
 """Characters kept free after the home parent's name: ``/`` and a user name of up to 32."""
 HomeParent = Annotated[str, checked(validators.dataset_name, "dataset", room=HOME_ROOM)]
 HOST_KEY_ALIAS = r"[A-Za-z0-9_](?:[A-Za-z0-9_.:-]{0,252})"
-NAME_TEXT = r"[A-Za-z0-9_](?:[A-Za-z0-9 _.@+-]{0,148}[A-Za-z0-9_.@+-])?"
 KUBE_CONTEXT = r"[A-Za-z0-9_](?:[A-Za-z0-9_.@:/+-]{0,252})"
 OIDC_PREFIX = r"[A-Za-z0-9_.@:+-]{0,63}"
 STACK_NAME = r"[A-Za-z0-9_.-]{1,100}"

@@ -14,7 +14,6 @@ import validators
 
 from .fields import (
     KUBE_CONTEXT,
-    NAME_TEXT,
     OIDC_PREFIX,
     ORGANIZATION,
     STACK_NAME,
@@ -60,10 +59,17 @@ class OffboardingSettings(SettingsModel):
 class AuthentikSettings(SettingsModel):
     enabled: StrictBool = False
     url: Annotated[str | None, checked(validators.http_url, "authentik.url", optional=True)] = None
-    gate_group: Annotated[str, checked(pattern_check(
-        NAME_TEXT, "group name", "letters, digits, spaces and _ . @ + -, at most 150 characters"))] = Field(
-        "keystone", description="The group every active person belongs to.")
+    gate_group: Annotated[str, checked(validators.authentik_group, "group name")] = Field(
+        "keystone", description="The group every active person belongs to (adopted if it exists).")
     insecure: StrictBool = False
+    application: Annotated[str | None, checked(validators.application_slug, optional=True)] = Field(
+        None, description="The workstation's application (slug): its edge gate passes only the gate group.")
+    gate_policy: Annotated[str | None, checked(validators.authentik_group, "policy name", optional=True)] = Field(
+        None, description="The edge gate's expression policy name (default keystone-gate-<gateGroup>).")
+    exclusive_members: StrictBool = Field(
+        False, description="Remove members of the gate group the roster does not name (default: report them).")
+    delete_group_on_destroy: StrictBool = Field(
+        False, description="`pulumi destroy` deletes the gate group if Keystone created it (default: it stays).")
 
     @model_validator(mode="after")
     def _url(self) -> AuthentikSettings:

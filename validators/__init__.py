@@ -27,6 +27,8 @@ from .names import (
     RESERVED_POOL_NAMES,
     SYSTEM_DIRECTORIES,
     absolute_path,
+    application_slug,
+    authentik_group,
     dataset_name,
     directory_for_homes,
     host_name,
@@ -37,6 +39,7 @@ from .names import (
 
 __all__ = [
     "DATASET_COMPONENT", "DNS_NAME", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
-    "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "dataset_name", "directory_for_homes",
+    "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "application_slug", "authentik_group",
+    "dataset_name", "directory_for_homes",
     "host_name", "http_url", "posix_name", "show", "ssh_address", "text",
 ]

@@ -164,3 +164,24 @@ def http_url(value: Any, what: str = "URL") -> str:
     if m.group(3) is not None and not 1 <= int(m.group(3)) <= 65535:
         raise Invalid(f"{what} {show(v)} has port {m.group(3)}", "a port from 1 to 65535")
     return v
+
+
+AUTHENTIK_GROUP = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9 _.@+-]{0,148}[A-Za-z0-9_.@+-])?")
+APPLICATION_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+def authentik_group(value: Any, what: str = "group name") -> str:
+    """An Authentik group (or policy) name Keystone writes: no leading or trailing space, at most 150 characters."""
+    v = text(value, what)
+    if not AUTHENTIK_GROUP.fullmatch(v):
+        raise Invalid(f"invalid {what} {show(v)}",
+                      "letters, digits, spaces and _ . @ + -, at most 150 characters, no space at either end")
+    return v
+
+
+def application_slug(value: Any, what: str = "application slug") -> str:
+    """An Authentik application's slug (a Django slug: what its URL is made of)."""
+    v = text(value, what)
+    if not APPLICATION_SLUG.fullmatch(v):
+        raise Invalid(f"invalid {what} {show(v)}", "letters, digits, - and _, at most 50 characters (the application's slug)")
+    return v

@@ -1,9 +1,8 @@
-"""Authentik: the SSO gate group holds exactly the active people (advisory).
+"""Authentik: the SSO gate group exists once and holds exactly the active people (advisory).
 
-The group's ``users`` are Authentik user ids, which the policy cannot map to usernames; it compares
-counts: distinct ``username`` of ``os:Account`` resources with ``person_state: active`` against the
-distinct ids in the gate group's ``users``. User ids of users created in the same run are unknown
-during preview, so this check often cannot run in a preview; that is why it is advisory.
+Membership is one ``authentik:GroupMember`` per person (``person`` is the OS username, known in every
+preview): the active people of the ``os:Account`` resources must each have one in the gate group, and
+nobody else may.  Advisory: a stack with Authentik off (dev) has no gate group at all.
 """
 from __future__ import annotations
 
@@ -18,12 +17,12 @@ from pulumi_policy import (
 
 from policy import contract as c
 from policy.rules._rule import config_of, resources_of, stack_rule
-from policy.rules._support import display, is_unknown, unknown_message, unknown_paths
+from policy.rules._support import display, is_unknown, unknown_message
 
 
 @stack_rule
 def validate_gate_group(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """A group named ``gate_group`` exists once, and its member count equals the active people."""
+    """A group named ``gate_group`` exists once, and its members are exactly the active people."""
     gate = config_of(args).get(c.CFG_GATE_GROUP, c.DEFAULT_GATE_GROUP)
 
     active: set[str] = set()
@@ -50,24 +49,28 @@ def validate_gate_group(args: StackValidationArgs, report_violation: ReportViola
     if len(groups) > 1:
         report_violation(f"{len(groups)} Authentik groups are named {gate!r}; the gate must be one group.",
                          groups[1][0].urn)
-    res, props = groups[0]
-    users = props.get(c.AUTHENTIK_GROUP_USERS)
-    paths = unknown_paths(users)
-    if paths or undetermined:
-        what = list(paths) + ([f"person_state/username of {undetermined} os:Account"] if undetermined else [])
-        report_violation(f"cannot compare the gate group with the active people during this run: "
-                         f"{', '.join(what)} unknown.", res.urn)
+    members: dict[str, int] = {}
+    for res, props in resources_of(args, c.AUTHENTIK_MEMBER):
+        person, group = props.get(c.AUTHENTIK_MEMBER_PERSON), props.get(c.AUTHENTIK_MEMBER_GROUP)
+        if is_unknown(person) or is_unknown(group):
+            report_violation(unknown_message(c.AUTHENTIK_MEMBER_PERSON), res.urn)
+        elif group != gate:
+            report_violation(f"{person} is made a member of {display(group)}, not of the gate group {gate!r}.",
+                             res.urn)
+        elif isinstance(person, str):
+            members[person] = members.get(person, 0) + 1
+    if undetermined:
+        report_violation(f"cannot compare the gate group with the active people during this run: person_state/"
+                         f"username of {undetermined} os:Account unknown.", groups[0][0].urn)
         return
-    if users is None:
-        users = []
-    if not isinstance(users, list):
-        report_violation(f"{c.AUTHENTIK_GROUP_USERS} of group {gate!r} must be a list, got {display(users)}.", res.urn)
-        return
-    members = {str(u) for u in users}
-    if len(members) != len(active):
-        report_violation(f"gate group {gate!r} has {len(members)} users but {len(active)} people are active "
-                         f"({', '.join(sorted(active)) or 'none'}): someone is missing or was not removed.",
-                         res.urn)
+    missing = sorted(active - set(members))
+    extra = sorted(set(members) - active)
+    twice = sorted(p for p, n in members.items() if n > 1)
+    for what, who in (("active but not in", missing), ("in, but not active:", extra), ("in twice:", twice)):
+        if who:
+            report_violation(f"gate group {gate!r}: {', '.join(who)} {what} the gate group"
+                             if what.startswith("active") else f"gate group {gate!r} has people {what} "
+                             f"{', '.join(who)}", groups[0][0].urn)
 
 
 POLICIES = [

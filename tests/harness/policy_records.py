@@ -144,8 +144,13 @@ def binding(kind: str = "ClusterRoleBinding", tier: str = "admin", person: str =
     return record(type_, f"{person}-{kind.lower()}-{role}", base, USER_TYPE)
 
 
-def group(name: str = "keystone", users: Any = ("101", "102")) -> ResourceRecord:
-    return record(c.AUTHENTIK_GROUP, f"group-{name}", {"name": name, "users": list(users) if isinstance(users, tuple) else users})
+def group(name: str = "keystone") -> ResourceRecord:
+    return record(c.AUTHENTIK_GROUP, f"group-{name}", {"name": name, "api_url": "https://sso.example.org"})
+
+
+def member(person: Any = "alice", group: Any = "keystone") -> ResourceRecord:
+    return record(c.AUTHENTIK_MEMBER, f"{person}-authentik", {"person": person, "group": group,
+                                                            "username": person, "user_pk": 7})
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,7 +206,7 @@ def baseline() -> list[ResourceRecord]:
             recs.append(delegation(username, host))
     recs += [binding(tier="admin", person="alice"),
              binding(tier="power-user", person="bob", role="keystone-power-user-readonly"),
-             readonly_role(), group(users=["101", "102"])]
+             readonly_role(), group(), member("alice"), member("bob")]
     for rs in ("rs1", "rs2"):
         recs += [server_config(rs), peer_file(64512, rs)]
     recs.append(zt_member(64512))
@@ -220,8 +225,8 @@ def faulty_stack() -> list[ResourceRecord]:
             r = with_props(r, import_limit_v6=0)
         elif r.name == "bob-clusterrolebinding-keystone-power-user-readonly":
             r = binding(tier="power-user", person="bob")
-        elif r.name == "group-keystone":
-            r = group(users=["101", "102", "103", "104"])
         recs.append(r)
     recs.append(account("carol", 1002, "ws1", tier="namespace-owner"))
+    recs.append(member("carol"))
+    recs.append(member("dave"))  # not a person of this stack: the gate group would let him in
     return recs

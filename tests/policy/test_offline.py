@@ -39,9 +39,9 @@ Policies:
         - [mandatory] [severity: high]  os-account-identity-unique  (pulumi-python:dynamic/os:Account: bob-account-ws1)
           Each username has exactly one uid across all hosts, and no two usernames share a uid.
           uid 1002 is shared by usernames ['bob', 'carol']: files owned by one would belong to the other.
-        - [advisory] [severity: medium]  authentik-gate-group  (authentik:index:Group: group-keystone)
+        - [advisory] [severity: medium]  authentik-gate-group  (pulumi-python:dynamic/authentik:Group: group-keystone)
           The Authentik gate group exists and holds exactly the active people.
-          gate group 'keystone' has 4 users but 3 people are active (alice, bob, carol): someone is missing or was not removed.
+          gate group 'keystone' has people in, but not active: dave
 
 """
 

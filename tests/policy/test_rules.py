@@ -310,19 +310,31 @@ CASES = [
     # ---- authentik-gate-group (stack, advisory) --------------------------------------------
     Case("gate-group-ok", c.P_AUTHENTIK_GATE,
          [b.account("alice", 1001, "ws1"), b.account("alice", 1001, "ws2"), b.account("bob", 1002, "ws1"),
-          b.group(users=["7", "9"])], []),
+          b.group(), b.member("alice"), b.member("bob")], []),
     Case("gate-group-offboarded-not-counted", c.P_AUTHENTIK_GATE,
-         [b.account("alice", 1001), b.account("bob", 1002, person_state="offboarded"), b.group(users=["7"])], []),
-    Case("gate-group-custom-name", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group("sso", users=["7"])], [],
-         {"gate_group": "sso"}),
-    Case("gate-group-missing", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group("staff", users=["7"])],
-         ["no authentik:index/group:Group named 'keystone'"]),
-    Case("gate-group-extra-member", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(users=["7", "9"])],
-         ["has 2 users but 1 people are active (alice)"]),
-    Case("gate-group-duplicate", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(users=["7"]), b.group(users=["7"])],
+         [b.account("alice", 1001), b.account("bob", 1002, person_state="offboarded"), b.group(), b.member("alice")],
+         []),
+    Case("gate-group-custom-name", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group("sso"), b.member("alice", "sso")],
+         [], {"gate_group": "sso"}),
+    Case("gate-group-missing", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group("staff"), b.member("alice", "staff")],
+         ["no pulumi-python:dynamic/authentik:Group named 'keystone'"]),
+    Case("gate-group-member-missing", c.P_AUTHENTIK_GATE, [b.account("alice"), b.account("bob", 1002), b.group(),
+                                                            b.member("alice")],
+         ["gate group 'keystone': bob active but not in the gate group"]),
+    Case("gate-group-offboarded-member", c.P_AUTHENTIK_GATE,
+         [b.account("alice"), b.account("bob", 1002, person_state="offboarded"), b.group(), b.member("alice"),
+          b.member("bob")],
+         ["gate group 'keystone' has people in, but not active: bob"]),
+    Case("gate-group-member-twice", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(), b.member("alice"),
+                                                          b.member("alice")],
+         ["gate group 'keystone' has people in twice: alice"]),
+    Case("gate-group-wrong-group", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(), b.member("alice", "staff")],
+         ["alice is made a member of 'staff', not of the gate group 'keystone'",
+          "gate group 'keystone': alice active but not in the gate group"]),
+    Case("gate-group-duplicate", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(), b.group(), b.member("alice")],
          ["2 Authentik groups are named 'keystone'"]),
-    Case("gate-group-users-unknown", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(users=["7", U])],
-         ["cannot compare the gate group"]),
+    Case("gate-group-person-unknown", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group(), b.member(U)],
+         ["cannot verify person", "gate group 'keystone': alice active but not in the gate group"]),
 
     # ---- workstation ------------------------------------------------------------------------
     Case("ws-ports-distinct", c.P_WS_PORT_UNIQUE,
@@ -376,7 +388,7 @@ def test_rule(case: Case, builder: str) -> None:
         assert fragment in message, f"{fragment!r} not in {message!r}"
     if isinstance(BY_NAME[case.policy], StackValidationPolicy):
         # stack violations name the resource at fault, except "the group is missing"
-        assert all(u for u, m in zip(urns, messages) if "no authentik" not in m), urns
+        assert all(u for u, m in zip(urns, messages) if "no pulumi-python:dynamic/authentik" not in m), urns
 
 
 def test_plaintext_password_never_echoed() -> None:

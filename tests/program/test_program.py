@@ -1,6 +1,8 @@
 """The whole program under mocks: the resource graph for a sample roster."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from program.gate import GateError
@@ -77,9 +79,10 @@ def test_offboarded_person_is_locked_with_no_membership_binding_or_delegation(ru
     acc = run.named("dave-ws1-account").inputs
     assert acc["locked"] and acc["expired"] and acc["ensure"] == "present"
     assert run.named("dave-ws1-home").inputs["ensure"] == "present"
-    (group,) = run.of_type("authentik:index/group:Group")
-    assert sorted(group.inputs["users"]) == [11, 12, 13]
-    assert group.inputs["name"] == "keystone"
+    (group,) = run.of_type("authentik:Group")
+    assert group.inputs["name"] == "keystone" and group.inputs["known_members"] == [11, 12, 13]
+    members = {r.inputs["person"]: (r.inputs["username"], r.inputs["user_pk"]) for r in run.of_type("authentik:GroupMember")}
+    assert members == {"alice": ("alice.a", 11), "bob": ("bob", 12), "carol": ("carol", 13)}  # dave: offboarded
 
 
 def test_purged_person_is_archived_not_destroyed(run):
@@ -96,12 +99,21 @@ def test_password_hash_is_a_secret_output(run):
     assert run.named("alice-ws1-account").options["additional_secret_outputs"] == ["password_hash"]
 
 
-def test_unknown_authentik_user_registers_nothing():
+def test_unknown_authentik_user_registers_nothing_and_names_the_roster_line(tmp_path):
+    roster_file = tmp_path / "roster.yaml"
+    roster_file.write_text(sample.ROSTER)
     mocks = RecordingMocks(authentik_users={"alice.a": 11, "bob": 12})
     with pytest.raises(GateError) as e:
-        run_program(sample.inputs(), mocks)
-    assert "person 'carol' has Authentik username 'carol', which does not exist in Authentik" in str(e.value)
-    assert not [r for r in mocks.resources if r.type.startswith(DYN) or "rbac" in r.type or "group:Group" in r.type]
+        run_program(dataclasses.replace(sample.inputs(), roster_file=roster_file), mocks)
+    line = sample.ROSTER.splitlines().index("  carol:") + 1  # carol's Authentik name is the default
+    assert (f"{roster_file}:{line}:3: people.carol.authentik: Authentik user 'carol' does not exist in Authentik"
+            in str(e.value)), str(e.value)
+    assert not [r for r in mocks.resources if r.type.startswith(DYN) or "rbac" in r.type]
+    with pytest.raises(GateError) as e:  # a name written in the roster: its own line
+        run_program(dataclasses.replace(sample.inputs(), roster_file=roster_file), RecordingMocks(
+            authentik_users={"bob": 12, "carol": 13}))
+    line = sample.ROSTER.splitlines().index("    authentik: alice.a") + 1
+    assert f"{roster_file}:{line}:5: people.alice.authentik: Authentik user 'alice.a'" in str(e.value)
 
 
 def test_person_deleted_while_active_is_refused_unless_the_stack_opts_in():

@@ -1,0 +1,1 @@
+"""Keystone's Authentik resources: the gate group, each person's membership of it, and the edge gate."""

@@ -1,4 +1,4 @@
-"""What the engine and pulumi_policy's analyzer servicer (pulumi 3.257, pulumi_policy 1.21) make of
+"""What the engine and pulumi_policy's analyzer servicer (pulumi 3.260, pulumi_policy 1.21) make of
 a resource before a rule sees it, so that a rule sees offline exactly what it sees under the CLI:
 
 * props travel through a protobuf ``Struct`` (numbers become floats; keys starting with ``__``

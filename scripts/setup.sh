@@ -39,6 +39,13 @@ echo "[setup] python environment ready: pulumi SDK $(.venv/bin/python -c "import
 
 # The Go toolchain (preinstalled on these machines) builds the CLI when no release can be downloaded.
 [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+# npm fetches Authentik's published API schema (@goauthentik/api) for the tests' Authentik server; the
+# machines come with Node.js and npm, Debian's npm is the fallback.
+if ! command -v npm >/dev/null 2>&1; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+fi
+schema=$(bash scripts/authentik-schema.sh)
+echo "[setup] Authentik API schema: $schema"
 engine_bin=$(bash scripts/build-engine.sh)
 echo "[setup] pulumi CLI: $("$engine_bin/pulumi" version) in $engine_bin"
 echo "[setup] done. Run the tests with: bash scripts/test.sh"

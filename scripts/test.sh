@@ -9,6 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # The real Pulumi CLI for the engine tier (cached: instant when present; builds it when missing).
 bash scripts/build-engine.sh >/dev/null || { echo "[test] the Pulumi CLI could not be installed or built"; exit 1; }
+# Authentik's published API schema for the tests' Authentik server (cached: instant when present).
+bash scripts/authentik-schema.sh >/dev/null || { echo "[test] Authentik's API schema could not be installed"; exit 1; }
 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then

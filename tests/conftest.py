@@ -26,3 +26,17 @@ def provider_host():
 
     with DynamicProviderHost() as host:
         yield host
+
+
+@pytest.fixture
+def authentik_server():
+    """An Authentik test server held to Authentik's published schema: a request or response outside it
+    fails the test that caused it (``tests/harness/authentik_server.py``)."""
+    from tests.harness.authentik_server import AuthentikServer
+
+    server = AuthentikServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.violations, "outside Authentik's schema:\n" + "\n".join(server.violations)

@@ -2,7 +2,9 @@
 
 Membership is one ``authentik:GroupMember`` per person (``person`` is the OS username, known in every
 preview): the active people of the ``os:Account`` resources must each have one in the gate group, and
-nobody else may.  Advisory: a stack with Authentik off (dev) has no gate group at all.
+nobody whose accounts are all offboarded or purged may (a person with no account on this stack's hosts
+is not judged: the stack does not show their state).  Advisory: a stack with Authentik off (dev) has no
+gate group at all.
 """
 from __future__ import annotations
 
@@ -26,13 +28,16 @@ def validate_gate_group(args: StackValidationArgs, report_violation: ReportViola
     gate = config_of(args).get(c.CFG_GATE_GROUP, c.DEFAULT_GATE_GROUP)
 
     active: set[str] = set()
+    on_hosts: set[str] = set()  # people with an account somewhere: the only ones whose state the stack shows
     undetermined = 0
     for _res, props in resources_of(args, c.OS_ACCOUNT):
         state, username = props.get(c.ACCOUNT_PERSON_STATE), props.get(c.ACCOUNT_USERNAME)
         if is_unknown(state) or is_unknown(username):
             undetermined += 1
-        elif state == c.PERSON_ACTIVE and isinstance(username, str):
-            active.add(username)
+        elif isinstance(username, str):
+            on_hosts.add(username)
+            if state == c.PERSON_ACTIVE:
+                active.add(username)
 
     groups = []
     for res, props in resources_of(args, c.AUTHENTIK_GROUP):
@@ -64,7 +69,7 @@ def validate_gate_group(args: StackValidationArgs, report_violation: ReportViola
                          f"username of {undetermined} os:Account unknown.", groups[0][0].urn)
         return
     missing = sorted(active - set(members))
-    extra = sorted(set(members) - active)
+    extra = sorted((set(members) & on_hosts) - active)
     twice = sorted(p for p, n in members.items() if n > 1)
     for what, who in (("active but not in", missing), ("in, but not active:", extra), ("in twice:", twice)):
         if who:

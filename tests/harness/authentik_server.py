@@ -363,8 +363,6 @@ class AuthentikServer:
             return 200, self._policy(policy)
         if method == "DELETE":
             del self.policies[policy["pk"]]
-            for b in [b for b in self.bindings.values() if b.get("policy") == policy["pk"]]:
-                del self.bindings[b["pk"]]  # the binding's foreign key cascades
             return 204, None
         raise NotFound("route")
 

@@ -228,5 +228,6 @@ def faulty_stack() -> list[ResourceRecord]:
         recs.append(r)
     recs.append(account("carol", 1002, "ws1", tier="namespace-owner"))
     recs.append(member("carol"))
-    recs.append(member("dave"))  # not a person of this stack: the gate group would let him in
+    recs.append(account("dave", 1004, "ws1", person_state="offboarded", expired=True))
+    recs.append(member("dave"))  # offboarded, but still let through the SSO gate
     return recs

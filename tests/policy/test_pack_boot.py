@@ -1,6 +1,6 @@
 """Start the policy pack exactly as the Pulumi CLI does and talk to it over the analyzer gRPC API.
 
-The CLI (pulumi 3.257, ``plugin.NewPolicyAnalyzer`` + the ``pulumi-analyzer-policy-python`` shim)
+The CLI (pulumi 3.260, ``plugin.NewPolicyAnalyzer`` + the ``pulumi-analyzer-policy-python`` shim)
 runs ``<virtualenv>/bin/python -u -m pulumi.policy <engine-address> .`` with the pack directory
 as working directory, reads the port from the first line of stdout, calls ``Configure`` with the
 reconciled policy config, then ``Analyze`` per resource and ``AnalyzeStack`` once. This test does

@@ -42,6 +42,10 @@ config:
     url: https://sso.example.org
     gateGroup: keystone
     insecure: false
+    application: workstation
+    gatePolicy: keystone-gate
+    exclusiveMembers: false
+    deleteGroupOnDestroy: false
   keystone:kubernetes:
     kubeconfig: ~/.kube/config
     enabled: true
@@ -274,6 +278,20 @@ CASES = [
          "keystone:authentik.gateGroup", "invalid group name"),
     case("authentik-enabled-word", "    enabled: true\n    url: https://sso.example.org",
          "    enabled: maybe\n    url: https://sso.example.org", "keystone:authentik.enabled", "expected true or false"),
+    case("authentik-application-space", "    application: workstation", "    application: work station",
+         "keystone:authentik.application", "invalid application slug"),
+    case("authentik-application-traversal", "    application: workstation", "    application: ../admin",
+         "keystone:authentik.application", "invalid application slug"),
+    case("authentik-application-long", "    application: workstation", "    application: " + "w" * 51,
+         "keystone:authentik.application", "at most 50 characters"),
+    case("authentik-gate-policy-trailing-space", "    gatePolicy: keystone-gate", '    gatePolicy: "keystone-gate "',
+         "keystone:authentik.gatePolicy", "invalid policy name"),
+    case("authentik-gate-policy-code", "    gatePolicy: keystone-gate", "    gatePolicy: 'x\"); return True #'",
+         "keystone:authentik.gatePolicy", "invalid policy name"),
+    case("authentik-exclusive-word", "    exclusiveMembers: false", "    exclusiveMembers: sometimes",
+         "keystone:authentik.exclusiveMembers", "expected true or false"),
+    case("authentik-delete-group-number", "    deleteGroupOnDestroy: false", "    deleteGroupOnDestroy: 1",
+         "keystone:authentik.deleteGroupOnDestroy", "expected true or false"),
     case("authentik-token-plaintext", "    secure: AAABAKsecret", "    notsecure: AAABAKsecret",
          "keystone:authentikToken", "secret in plain text", "  keystone:authentikToken:"),
     # --- kubernetes -----------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from engine import paths
+from engine import events, paths
+from engine.events import read_events
 
 REPO = paths.ROOT
 
@@ -50,35 +51,14 @@ class Outcome:
 
     def steps(self) -> list[tuple[str, str, str]]:
         """(op, type, name) of every step the engine announced, in order."""
-        out = []
-        for e in self.events:
-            meta = (e.get("resourcePreEvent") or {}).get("metadata")
-            if meta:
-                urn = meta["urn"]
-                out.append((meta["op"], meta.get("type", ""), urn.rsplit("::", 1)[-1]))
-        return out
+        return events.steps(self.events)
 
     def ops(self, *kinds: str) -> dict[str, str]:
-        """Resource name → the step's op for custom resources (``kinds``: type prefixes to keep, e.g.
-        ``"pulumi-python:dynamic/"``); ``same`` steps included.  A replacement shows as ``replace``."""
-        result: dict[str, str] = {}
-        for op, type_, name in self.steps():
-            # The stack itself, provider instances and the StackReference reads of the gate are not
-            # infrastructure: a StackReference to this stack "updates" in the first preview after an
-            # `up` that changed the outputs (README, "Gate before registration").
-            if type_.startswith(("pulumi:pulumi:Stack", "pulumi:providers:")) or ":" not in type_:
-                continue
-            if kinds and not type_.startswith(kinds):
-                continue
-            if op in ("create-replacement", "delete-replaced", "replace"):
-                op = "replace"
-            if result.get(name) == "replace":
-                continue
-            result[name] = op
-        return result
+        """Resource name → the step's op for custom resources (``engine.events.ops``)."""
+        return events.ops(self.events, *kinds)
 
     def changed(self, *kinds: str) -> dict[str, str]:
-        return {n: op for n, op in self.ops(*kinds).items() if op not in ("same", "read", "refresh")}
+        return events.changed(self.events, *kinds)
 
     def drift(self) -> dict[str, str]:
         """After ``refresh``: resource name → the change the refresh found (``update``/``delete``)."""
@@ -158,21 +138,30 @@ class Workspace:
         return env
 
     def spawn(self, *args: str, stack: str | None = None, events: pathlib.Path | None = None,
-              stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE) -> subprocess.Popen:
-        """Start one command; with the default pipes the caller must read them (``communicate``)."""
-        argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
+              stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE,
+              from_dir: pathlib.Path | None = None) -> subprocess.Popen:
+        """Start one command; with the default pipes the caller must read them (``communicate``).
+
+        ``from_dir``: start it there, naming the project with the CLI's own ``--cwd`` (as an admin
+        runs ``pulumi up --cwd ~/keystone`` from elsewhere); by default the CLI starts in the project."""
+        env = self.env()
+        if from_dir is None:
+            argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
+        else:
+            argv = [sys.executable, "-m", "engine", *args, "--cwd", str(self.project), "--non-interactive"]
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         if stack:
             argv += ["--stack", stack]
         if events:
             argv += ["--event-log", str(events)]
-        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=stdout, stderr=stderr,
+        return subprocess.Popen(argv, cwd=from_dir or REPO, env=env, stdout=stdout, stderr=stderr,
                                 text=True, start_new_session=True)
 
     def run(self, *args: str, stack: str | None = None, log_events: bool = False, timeout: float = 900,
-            check: bool = False) -> Outcome:
+            check: bool = False, from_dir: pathlib.Path | None = None) -> Outcome:
         with tempfile.TemporaryDirectory() as tmp:
             events = pathlib.Path(tmp) / "events.jsonl" if log_events else None
-            proc = self.spawn(*args, stack=stack, events=events)
+            proc = self.spawn(*args, stack=stack, events=events, from_dir=from_dir)
             try:
                 out, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -189,11 +178,12 @@ class Workspace:
     def set_secret(self, stack: str, key: str, value: str) -> None:
         self.run("config", "set", "--secret", key if ":" in key else f"keystone:{key}", value, stack=stack, check=True)
 
-    def preview(self, stack: str, *extra: str, check: bool = True) -> Outcome:
-        return self.run("preview", *extra, stack=stack, log_events=True, check=check)
+    def preview(self, stack: str, *extra: str, check: bool = True, from_dir: pathlib.Path | None = None) -> Outcome:
+        return self.run("preview", *extra, stack=stack, log_events=True, check=check, from_dir=from_dir)
 
-    def up(self, stack: str, *extra: str, check: bool = True) -> Outcome:
-        return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
+    def up(self, stack: str, *extra: str, check: bool = True, from_dir: pathlib.Path | None = None) -> Outcome:
+        return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check,
+                        from_dir=from_dir)
 
     def refresh(self, stack: str, *extra: str, check: bool = True) -> Outcome:
         return self.run("refresh", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
@@ -207,10 +197,3 @@ class Workspace:
     def outputs(self, stack: str) -> dict[str, Any]:
         return json.loads(self.run("stack", "output", "--json", "--show-secrets", stack=stack, check=True).stdout)
 
-
-def read_events(path: pathlib.Path) -> list[dict[str, Any]]:
-    """The engine's events, one JSON object a line; while the CLI is still writing, complete lines only."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines() if line.strip()]

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 
-from engine import host, paths
+from engine import history, host, paths
 
 PROGRAM_COMMANDS = {"preview", "pre", "up", "update", "refresh", "destroy", "down"}
 UPDATE_COMMANDS = PROGRAM_COMMANDS - {"preview", "pre"}  # the ones that add an entry to the stack's history
@@ -34,20 +34,30 @@ def target_flags(argv: list[str]) -> list[str]:
     return out
 
 
-def next_update(cli: str, argv: list[str], cwd: str, env: dict[str, str]) -> str | None:
-    """The number the stack's history will give this command's update (the last one's + 1), which the
-    providers write in each host's journal (``KEYSTONE_UPDATE``, providers/journal.py); None when the
-    history cannot be read (the journal then says ``update=?``)."""
+def _history(cli: str, flags: list[str], cwd: str, env: dict[str, str], *page: str) -> list | None:
     try:
-        p = subprocess.run([cli, "stack", "history", "--json", "--page-size", "1", "--non-interactive",
-                            *target_flags(argv[1:])], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+        p = subprocess.run([cli, "stack", "history", "--json", *page, "--non-interactive", *flags], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=300)
         entries = json.loads(p.stdout) if p.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
         return None
-    if not isinstance(entries, list):
+    return entries if isinstance(entries, list) else None
+
+
+def next_update(cli: str, argv: list[str], cwd: str, env: dict[str, str]) -> str | None:
+    """The number this command's update will have in the stack's history (``engine/history.py``), which
+    the providers write in each host's journal (``KEYSTONE_UPDATE``, providers/journal.py); None when
+    the history cannot be read (the journal then says ``update=?``).  One short CLI call where the
+    backend numbers its updates; a DIY backend's whole history is counted."""
+    flags = target_flags(argv[1:])
+    newest = _history(cli, flags, cwd, env, "--page-size", "1")
+    if newest is None:
         return None
-    versions = [e.get("version") for e in entries if isinstance(e, dict) and isinstance(e.get("version"), int)]
-    return str(max(versions, default=0) + 1)
+    own = history.backend_numbers(newest)
+    if own is not None or not newest:
+        return str((own or 0) + 1)
+    entries = _history(cli, flags, cwd, env)
+    return None if entries is None else str(len(history.numbered(entries)) + 1)
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,8 @@
 """The engine's own account of a command: its event log (``pulumi … --event-log FILE``), per resource.
 
-``python -m engine.events FILE`` prints ``no changes`` when the command's steps changed no
-infrastructure, else one line per changed resource (``create alice-guest-account`` …).  What counts
+``python -m engine.events FILE [--list]`` prints ``no changes`` when the command's steps changed no
+infrastructure, else the count of each kind of step (``create 15, update 2``; ``--list``: then one
+line per changed resource).  What counts
 is what the test tier counts (``tests/harness/engine.py``): the stack itself, provider instances
 and the gate's StackReference reads are not infrastructure (a StackReference to this stack
 "updates" in the first preview after an ``up`` that changed the outputs: docs/engine.md).
@@ -53,15 +54,26 @@ def changed(events: list[dict[str, Any]], *kinds: str) -> dict[str, str]:
     return {n: op for n, op in ops(events, *kinds).items() if op not in ("same", "read", "refresh")}
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m engine.events EVENT_LOG", file=sys.stderr)
-        return 2
-    found = changed(read_events(pathlib.Path(argv[0])))
+def describe(found: dict[str, str]) -> str:
+    """``no changes``, or the count of each kind of step: ``create 15, update 2``."""
     if not found:
-        print("no changes")
-    for name, op in sorted(found.items()):
-        print(f"{op} {name}")
+        return "no changes"
+    counts: dict[str, int] = {}
+    for op in found.values():
+        counts[op] = counts.get(op, 0) + 1
+    return ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))
+
+
+def main(argv: list[str]) -> int:
+    listing = "--list" in argv
+    paths = [a for a in argv if a != "--list"]
+    if len(paths) != 1:
+        print("usage: python -m engine.events EVENT_LOG [--list]", file=sys.stderr)
+        return 2
+    found = changed(read_events(pathlib.Path(paths[0])))
+    print(describe(found))
+    for name, op in sorted(found.items()) if listing else ():
+        print(f"  {op} {name}")
     return 0
 
 

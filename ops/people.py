@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Mapping, Sequence
 
+from engine.history import numbered
+
 COMPONENT = "keystone:users:WorkstationUser"
 DYNAMIC = "pulumi-python:dynamic/"
 BINDINGS = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
@@ -56,17 +58,17 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 
 def parse_history(entries: Any) -> list[Update]:
-    """``pulumi stack history --json``: the updates, oldest first."""
-    if not isinstance(entries, list):
+    """``pulumi stack history --json``: the updates, oldest first, numbered as ``engine.history`` does."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ReportError("stack history: expected a JSON list of updates")
     updates = []
-    for e in entries:
-        start = parse_time(e.get("startTime")) if isinstance(e, dict) else None
-        if start is None or not isinstance(e.get("version"), int):
-            raise ReportError(f"stack history: an entry without version or startTime: {str(e)[:200]}")
-        updates.append(Update(e["version"], str(e.get("kind", "")), start, parse_time(e.get("endTime")),
+    for number, e in numbered(entries):
+        start = parse_time(e.get("startTime"))
+        if start is None:
+            raise ReportError(f"stack history: an entry without startTime: {str(e)[:200]}")
+        updates.append(Update(number, str(e.get("kind", "")), start, parse_time(e.get("endTime")),
                               str(e.get("result", ""))))
-    return sorted(updates, key=lambda u: u.version)
+    return updates
 
 
 def update_at(updates: Sequence[Update], t: dt.datetime | None) -> Update | None:

@@ -51,14 +51,15 @@ engine preview --stack "$STACK" --diff --policy-pack policy --event-log "$events
 planned=$(.venv/bin/python -m engine.events "$events/preview.jsonl")
 
 say "up"
-engine up --stack "$STACK" --yes --skip-preview --policy-pack policy --event-log "$events/up.jsonl"
+engine up --stack "$STACK" --yes --skip-preview --suppress-outputs --policy-pack policy \
+  --event-log "$events/up.jsonl"
 applied=$(.venv/bin/python -m engine.events "$events/up.jsonl")
 
 say "who now exists where (python -m ops people-report --stack ${STACK})"
 .venv/bin/python -m ops people-report --stack "$STACK"
 
 if [ "$applied" = "no changes" ]; then
-  say "no changes: the dev stack already matched the roster (preview: ${planned//$'\n'/, })"
+  say "no changes: the dev stack already matched the roster (preview: ${planned})"
 else
-  say "applied: ${applied//$'\n'/, }"
+  say "applied: ${applied} (preview: ${planned})"
 fi

@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from ops.people import ReportError, human_size, parse_used, people_view, render_json, render_markdown, update_at, \
-    parse_history
+from engine.events import describe
+from engine.history import backend_numbers, numbered
+from ops.people import ReportError, human_size, parse_history, parse_used, people_view, render_json, render_markdown, \
+    update_at
 
 STACK_URN = "urn:pulumi:dev::keystone::pulumi:pulumi:Stack::keystone-dev"
 HOST = {"name": "guest", "address": "127.0.0.1", "port": 2222, "user": "root"}
@@ -105,3 +107,18 @@ def test_used_parses_zfs_list_and_sizes_read_as_people_write_them():
     assert parse_used("rpool/crypt/home\t98304\nrpool/crypt/home/ana\t3145728\ngarbage\n") == {
         "rpool/crypt/home": 98304, "rpool/crypt/home/ana": 3145728}
     assert [human_size(n) for n in (0, 1536, 3 * 1024**2, 200 * 1024**3, None)] == ["0B", "1.5K", "3.0M", "200G", "?"]
+
+
+def test_a_diy_backend_s_updates_are_numbered_by_their_place_in_the_history():
+    """file://, s3://, postgres:// backends leave version 0 in every entry, newest first."""
+    diy = [{"version": 0, "kind": "refresh", "startTime": "2026-12-07T03:00:00Z"},
+           {"version": 0, "kind": "update", "startTime": "2026-12-07T02:00:00Z"},
+           {"version": 0, "kind": "update", "startTime": "2026-12-07T01:00:00Z"}]
+    assert [(u.version, u.kind) for u in parse_history(diy)] == [(1, "update"), (2, "update"), (3, "refresh")]
+    assert numbered([]) == [] and backend_numbers([]) is None
+    assert backend_numbers(diy[:1]) is None and backend_numbers(HISTORY[:1]) == 2
+
+
+def test_events_describe_counts_each_kind_of_step():
+    assert describe({}) == "no changes"
+    assert describe({"a": "create", "b": "create", "c": "update"}) == "create 2, update 1"

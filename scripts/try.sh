@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 STACK=dev
 TRY_DIR=${KEYSTONE_TRY_DIR:-$PWD/.keystone-try}
-say() { printf '\n[try] %s\n' "$*"; }
+say() { printf '\n[try] %s (at %ss)\n' "$*" "$SECONDS"; }
 
 say "set-up (Debian packages, .venv, Pulumi CLI)"
 bash scripts/setup.sh

@@ -94,13 +94,16 @@ class Outcome:
 class Workspace:
     """A project directory + file backend + PULUMI_HOME under ``root``."""
 
-    def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None):
+    def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None,
+                 backend: str | None = None):
         """``program``: a directory holding another program (``Pulumi.yaml`` and ``__main__.py``) to run
-        instead of Keystone's, with the repository's modules beside it."""
+        instead of Keystone's, with the repository's modules beside it.  ``backend``: the state
+        backend's URL (e.g. a team backend); default a file backend under ``root/state``."""
         self.root = root
         self.project = root / name
         self.state = root / "state"
         self.home = root / "pulumi-home"
+        self.backend = backend or f"file://{self.state}?metadata=skip"
         for d in (self.project, self.state, self.home):
             d.mkdir(parents=True, exist_ok=True)
         own = ("Pulumi.yaml", "__main__.py") if program is not None else ()
@@ -131,7 +134,7 @@ class Workspace:
     # -- commands ------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(PULUMI_BACKEND_URL=f"file://{self.state}?metadata=skip", PULUMI_HOME=str(self.home),
+        env.update(PULUMI_BACKEND_URL=self.backend, PULUMI_HOME=str(self.home),
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",
                    PULUMI_DEBUG_COMMANDS="true")  # --event-log, as the Automation API uses it
         env.pop("PULUMI_ACCESS_TOKEN", None)
@@ -172,8 +175,13 @@ class Workspace:
         return outcome.check() if check else outcome
 
     def init(self, stack: str) -> None:
-        if not (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists():
-            self.run("stack", "init", stack, check=True)
+        """``stack init`` unless the stack exists (a file backend's state file, else ``stack select``)."""
+        if self.backend.startswith("file://"):
+            if (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists():
+                return
+        elif self.run("stack", "select", stack).rc == 0:
+            return
+        self.run("stack", "init", stack, check=True)
 
     def set_secret(self, stack: str, key: str, value: str) -> None:
         self.run("config", "set", "--secret", key if ":" in key else f"keystone:{key}", value, stack=stack, check=True)

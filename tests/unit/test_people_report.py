@@ -52,6 +52,21 @@ def deployment() -> dict:
     return {"resources": resources}
 
 
+def with_kubernetes_and_authentik(d: dict) -> dict:
+    """ana bound cluster-admin, the gate group in the state (a staging-like stack)."""
+    parent = "urn:pulumi:dev::keystone::keystone:users:WorkstationUser::ana"
+    kind = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+    d["resources"][0]["outputs"]["people"]["ana"]["kubernetes"] = "oidc:ana@example.org"
+    d["resources"] += [
+        {"urn": f"{parent}${kind}::ana-k8s", "type": kind, "parent": parent,
+         "outputs": {"metadata": {"name": "keystone-ana-admin"}, "roleRef": {"name": "cluster-admin"}},
+         "created": "2026-12-07T01:00:02Z", "modified": "2026-12-07T01:00:02Z"},
+        {"urn": "urn:pulumi:dev::keystone::authentik:index/group:Group::gate-group",
+         "type": "authentik:index/group:Group", "parent": STACK_URN, "outputs": {}},
+    ]
+    return d
+
+
 HISTORY = [
     {"version": 2, "kind": "update", "startTime": "2026-12-07T02:00:00Z", "endTime": "2026-12-07T02:00:09Z",
      "result": "succeeded"},
@@ -87,6 +102,18 @@ def test_markdown_and_json_never_carry_a_secret():
     assert row == ("| ana | admin | active | guest | uid 23001, users,video, /bin/bash, unlocked | "
                    "rpool/crypt/home/ana: ? / 2G | yes | code:8101 | — | — | update 2 (update), 2026-12-07T02:00:05Z |")
     assert "| ben | power-user | offboarded | guest | uid 23002, no groups, /bin/sh, locked |" in md
+
+
+def test_kubernetes_bindings_and_authentik_membership():
+    view = people_view("staging", with_kubernetes_and_authentik(deployment()), HISTORY)
+    ana, ben = view["people"]["ana"], view["people"]["ben"]
+    assert ana["kubernetes"] == {"subject": "oidc:ana@example.org", "bindings": [
+        {"kind": "ClusterRoleBinding", "name": "keystone-ana-admin", "namespace": None, "role": "cluster-admin"}]}
+    assert ana["authentik"] == {"username": "ana", "gateMember": True}
+    assert ben["authentik"] == {"username": "ben", "gateMember": False} and ben["kubernetes"] is None
+    md = render_markdown(view)
+    assert "| ClusterRoleBinding keystone-ana-admin → cluster-admin | ana: member |" in md
+    assert "| — | ben: not a member |" in md
 
 
 def test_an_empty_stack_and_bad_history():

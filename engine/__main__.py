@@ -2,19 +2,62 @@
 
 ``preview``, ``up``, ``refresh`` and ``destroy`` run with the program hosted in this process (see
 ``engine/__init__.py``); every other command (``stack init``, ``config set``, ``stack export`` …) is
-passed to the CLI as it is.  The exit code is the CLI's.  One command, one fresh process, as
+passed to the CLI as it is.  Before ``up``, ``refresh`` and ``destroy``, ``KEYSTONE_UPDATE`` is set to
+the number the stack's history will give the update (for the hosts' journal: providers/journal.py).
+The exit code is the CLI's.  One command, one fresh process, as
 ``pulumi`` itself: nothing is carried over between commands.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 
-from engine import host, paths
+from engine import history, host, paths
 
 PROGRAM_COMMANDS = {"preview", "pre", "up", "update", "refresh", "destroy", "down"}
+UPDATE_COMMANDS = PROGRAM_COMMANDS - {"preview", "pre"}  # the ones that add an entry to the stack's history
+_TARGET_FLAGS = {"--stack": "--stack", "-s": "--stack", "--cwd": "--cwd", "-C": "--cwd"}
+
+
+def target_flags(argv: list[str]) -> list[str]:
+    """The ``--stack``/``--cwd`` of a command line, to ask the CLI about the same stack."""
+    out = []
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name in _TARGET_FLAGS and eq:
+            out += [_TARGET_FLAGS[name], value]
+        elif arg in _TARGET_FLAGS and i + 1 < len(argv):
+            out += [_TARGET_FLAGS[arg], argv[i + 1]]
+    return out
+
+
+def _history(cli: str, flags: list[str], cwd: str, env: dict[str, str], *page: str) -> list | None:
+    try:
+        p = subprocess.run([cli, "stack", "history", "--json", *page, "--non-interactive", *flags], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=300)
+        entries = json.loads(p.stdout) if p.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return None
+    return entries if isinstance(entries, list) else None
+
+
+def next_update(cli: str, argv: list[str], cwd: str, env: dict[str, str]) -> str | None:
+    """The number this command's update will have in the stack's history (``engine/history.py``), which
+    the providers write in each host's journal (``KEYSTONE_UPDATE``, providers/journal.py); None when
+    the history cannot be read (the journal then says ``update=?``).  One short CLI call where the
+    backend numbers its updates; a DIY backend's whole history is counted."""
+    flags = target_flags(argv[1:])
+    newest = _history(cli, flags, cwd, env, "--page-size", "1")
+    if newest is None:
+        return None
+    own = history.backend_numbers(newest)
+    if own is not None or not newest:
+        return str((own or 0) + 1)
+    entries = _history(cli, flags, cwd, env)
+    return None if entries is None else str(len(history.numbered(entries)) + 1)
 
 
 def main(argv: list[str]) -> int:
@@ -31,6 +74,10 @@ def main(argv: list[str]) -> int:
         return 2
     env = paths.command_env()
     server = None
+    if argv[0] in UPDATE_COMMANDS and "KEYSTONE_UPDATE" not in env:
+        update = next_update(str(cli), argv, cwd, env)
+        if update:
+            env["KEYSTONE_UPDATE"] = update
     if argv[0] in PROGRAM_COMMANDS:
         server, address = host.serve(cwd)
         argv = [*argv, f"--client={address}"]

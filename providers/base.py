@@ -23,6 +23,8 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from providers import journal
+
 PROVIDER_KEY = "__provider"
 
 
@@ -88,6 +90,20 @@ class KeystoneProvider(ResourceProvider):
     IDENTITY: ClassVar[tuple[str, ...]] = ()
     DELETE_BEFORE_REPLACE: ClassVar[bool] = True
 
+    def __init__(self) -> None:
+        # The stack this program runs for, carried to the provider process inside the pickled
+        # instance (``__provider``, which no diff compares): it names the stack in the host's journal.
+        self.stack = _program_stack()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every create/update/delete a subclass defines runs with a journal entry open
+        (``providers.journal``): its first write to each host is logged there."""
+        super().__init_subclass__(**kwargs)
+        for op in ("create", "update", "delete"):
+            fn = cls.__dict__.get(op)
+            if fn is not None and not getattr(fn, "__keystone_journaled__", False):
+                setattr(cls, op, journal.journaled(op, fn))
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Every failure at once.  In a preview with values not known yet, what is known is checked
         now (a bad uid is reported before ``up``) and the inputs pass through as given; the unknown
@@ -148,6 +164,16 @@ class KeystoneProvider(ResourceProvider):
             if a != b and not (k == "host" and getattr(a, "name", a) == getattr(b, "name", b)):
                 replaces.append(k)
         return replaces
+
+
+def _program_stack() -> str | None:
+    """``pulumi.get_stack()`` inside a program; None elsewhere (a provider built in a unit test)."""
+    try:
+        import pulumi
+
+        return pulumi.get_stack()
+    except Exception:  # noqa: BLE001  (outside a program the SDK's settings may be unset)
+        return None
 
 
 class PlannedProvider(KeystoneProvider):

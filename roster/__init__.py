@@ -9,7 +9,8 @@ listing every problem of the file with ``file:line:col: path: message (hint)``.
 Modules, one job each: ``loader`` (YAML with line/column marks -> errors at once), ``model`` (the
 pydantic models: schema shaping), ``fields`` (one rule per field; shared domain values come from
 ``validators``), ``cross`` (uniqueness across entries), ``context`` (what the stack says),
-``schema`` (the JSON schema), ``diff`` and ``peers_report`` (reviews), ``errors``.
+``schema`` (the JSON schema), ``diff`` (reviews), ``errors``.  Reports that read live systems
+(``peers-report``, ``people-report``) are operator commands: the ``ops`` package.
 """
 from .errors import Issue, RosterError
 from .loader import load_roster, locate, parse_roster_text

@@ -8,8 +8,8 @@
     python -m roster diff OLD NEW
         Markdown describing what changes from OLD to NEW (for a pull-request comment).
     python -m roster peers-report STACK_FILE [--asn N ...]
-        Per peer ASN and route server: session states, route counts and every filtered prefix with its
-        reject cause, read live from the stack's route servers (see roster/peers_report.py).
+        The same as ``python -m ops peers-report`` (its home now: ops/peers_report.py; kept here for
+        the scripts that call it by its first name).
 
 Exit codes: 0 success, 1 invalid roster, 2 usage error.
 """
@@ -71,11 +71,6 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _peers_report(args: argparse.Namespace) -> int:
-    from .peers_report import run  # reaches the route servers: loaded only for this command
-    return run(args.stack_file, args.asn)
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m roster", description="Keystone roster tools.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -100,11 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", help="roster after the change")
     diff.set_defaults(run=_diff)
 
-    peers_report = commands.add_parser(
-        "peers-report", help="per peer ASN and route server: sessions and filtered prefixes with their causes")
-    peers_report.add_argument("stack_file", metavar="STACK_FILE", help="the stack's Pulumi.<stack>.yaml")
-    peers_report.add_argument("--asn", type=int, action="append", metavar="N", help="only this ASN (repeatable)")
-    peers_report.set_defaults(run=_peers_report)
+    from ops.__main__ import add_peers_report  # the command lives in ops (it reads the route servers)
+    add_peers_report(commands)
     return parser
 
 

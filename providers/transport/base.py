@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from collections.abc import Iterable, Sequence
 
+from providers import journal
 from providers.host import Command, CommandError, HostTarget, Result, TransportError
 
 
@@ -54,7 +55,7 @@ class Transport:
         command (later ones did not run when ``stop_on_error``)."""
         if not commands:
             return []
-        results, _ = self._round_trip(list(commands), stop_on_error, ())
+        results, _ = self._journaled_round_trip(list(commands), stop_on_error, ())
         return self._checked(commands, results, stop_on_error)
 
     def exchange(self, commands: Sequence[Command], reads: Sequence[Command]) -> tuple[list[Result], list[Result]]:
@@ -65,8 +66,18 @@ class Transport:
             raise ValueError("shared reads must be unchecked and take no stdin")
         if not commands and not reads:
             return [], []
-        results, read_results = self._round_trip(list(commands), True, tuple(reads))
+        results, read_results = self._journaled_round_trip(list(commands), True, tuple(reads))
         return self._checked(commands, results, True), read_results
+
+    def _journaled_round_trip(self, commands: list[Command], stop_on_error: bool,
+                              reads: tuple[Command, ...]) -> tuple[list[Result], list[Result]]:
+        """The round trip, with the open change's journal line first when this batch writes to a
+        host that has not had it yet (``providers.journal``); its own result is not returned."""
+        line = journal.command_for(self.target.name) if commands else None
+        if line is None:
+            return self._round_trip(commands, stop_on_error, reads)
+        results, read_results = self._round_trip([line, *commands], stop_on_error, reads)
+        return results[1:], read_results
 
     def _checked(self, commands: Sequence[Command], results: list[Result], stop_on_error: bool) -> list[Result]:
         for r in results:

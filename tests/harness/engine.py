@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from engine import paths
+from engine import events, paths
+from engine.events import read_events
 
 REPO = paths.ROOT
 
@@ -50,35 +51,14 @@ class Outcome:
 
     def steps(self) -> list[tuple[str, str, str]]:
         """(op, type, name) of every step the engine announced, in order."""
-        out = []
-        for e in self.events:
-            meta = (e.get("resourcePreEvent") or {}).get("metadata")
-            if meta:
-                urn = meta["urn"]
-                out.append((meta["op"], meta.get("type", ""), urn.rsplit("::", 1)[-1]))
-        return out
+        return events.steps(self.events)
 
     def ops(self, *kinds: str) -> dict[str, str]:
-        """Resource name → the step's op for custom resources (``kinds``: type prefixes to keep, e.g.
-        ``"pulumi-python:dynamic/"``); ``same`` steps included.  A replacement shows as ``replace``."""
-        result: dict[str, str] = {}
-        for op, type_, name in self.steps():
-            # The stack itself, provider instances and the StackReference reads of the gate are not
-            # infrastructure: a StackReference to this stack "updates" in the first preview after an
-            # `up` that changed the outputs (README, "Gate before registration").
-            if type_.startswith(("pulumi:pulumi:Stack", "pulumi:providers:")) or ":" not in type_:
-                continue
-            if kinds and not type_.startswith(kinds):
-                continue
-            if op in ("create-replacement", "delete-replaced", "replace"):
-                op = "replace"
-            if result.get(name) == "replace":
-                continue
-            result[name] = op
-        return result
+        """Resource name → the step's op for custom resources (``engine.events.ops``)."""
+        return events.ops(self.events, *kinds)
 
     def changed(self, *kinds: str) -> dict[str, str]:
-        return {n: op for n, op in self.ops(*kinds).items() if op not in ("same", "read", "refresh")}
+        return events.changed(self.events, *kinds)
 
     def drift(self) -> dict[str, str]:
         """After ``refresh``: resource name → the change the refresh found (``update``/``delete``)."""
@@ -114,13 +94,16 @@ class Outcome:
 class Workspace:
     """A project directory + file backend + PULUMI_HOME under ``root``."""
 
-    def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None):
+    def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None,
+                 backend: str | None = None):
         """``program``: a directory holding another program (``Pulumi.yaml`` and ``__main__.py``) to run
-        instead of Keystone's, with the repository's modules beside it."""
+        instead of Keystone's, with the repository's modules beside it.  ``backend``: the state
+        backend's URL (e.g. a team backend); default a file backend under ``root/state``."""
         self.root = root
         self.project = root / name
         self.state = root / "state"
         self.home = root / "pulumi-home"
+        self.backend = backend or f"file://{self.state}?metadata=skip"
         for d in (self.project, self.state, self.home):
             d.mkdir(parents=True, exist_ok=True)
         own = ("Pulumi.yaml", "__main__.py") if program is not None else ()
@@ -151,28 +134,37 @@ class Workspace:
     # -- commands ------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(PULUMI_BACKEND_URL=f"file://{self.state}?metadata=skip", PULUMI_HOME=str(self.home),
+        env.update(PULUMI_BACKEND_URL=self.backend, PULUMI_HOME=str(self.home),
                    PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",
                    PULUMI_DEBUG_COMMANDS="true")  # --event-log, as the Automation API uses it
         env.pop("PULUMI_ACCESS_TOKEN", None)
         return env
 
     def spawn(self, *args: str, stack: str | None = None, events: pathlib.Path | None = None,
-              stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE) -> subprocess.Popen:
-        """Start one command; with the default pipes the caller must read them (``communicate``)."""
-        argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
+              stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE,
+              from_dir: pathlib.Path | None = None) -> subprocess.Popen:
+        """Start one command; with the default pipes the caller must read them (``communicate``).
+
+        ``from_dir``: start it there, naming the project with the CLI's own ``--cwd`` (as an admin
+        runs ``pulumi up --cwd ~/keystone`` from elsewhere); by default the CLI starts in the project."""
+        env = self.env()
+        if from_dir is None:
+            argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
+        else:
+            argv = [sys.executable, "-m", "engine", *args, "--cwd", str(self.project), "--non-interactive"]
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         if stack:
             argv += ["--stack", stack]
         if events:
             argv += ["--event-log", str(events)]
-        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=stdout, stderr=stderr,
+        return subprocess.Popen(argv, cwd=from_dir or REPO, env=env, stdout=stdout, stderr=stderr,
                                 text=True, start_new_session=True)
 
     def run(self, *args: str, stack: str | None = None, log_events: bool = False, timeout: float = 900,
-            check: bool = False) -> Outcome:
+            check: bool = False, from_dir: pathlib.Path | None = None) -> Outcome:
         with tempfile.TemporaryDirectory() as tmp:
             events = pathlib.Path(tmp) / "events.jsonl" if log_events else None
-            proc = self.spawn(*args, stack=stack, events=events)
+            proc = self.spawn(*args, stack=stack, events=events, from_dir=from_dir)
             try:
                 out, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -183,17 +175,23 @@ class Workspace:
         return outcome.check() if check else outcome
 
     def init(self, stack: str) -> None:
-        if not (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists():
-            self.run("stack", "init", stack, check=True)
+        """``stack init`` unless the stack exists (a file backend's state file, else ``stack select``)."""
+        if self.backend.startswith("file://"):
+            if (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists():
+                return
+        elif self.run("stack", "select", stack).rc == 0:
+            return
+        self.run("stack", "init", stack, check=True)
 
     def set_secret(self, stack: str, key: str, value: str) -> None:
         self.run("config", "set", "--secret", key if ":" in key else f"keystone:{key}", value, stack=stack, check=True)
 
-    def preview(self, stack: str, *extra: str, check: bool = True) -> Outcome:
-        return self.run("preview", *extra, stack=stack, log_events=True, check=check)
+    def preview(self, stack: str, *extra: str, check: bool = True, from_dir: pathlib.Path | None = None) -> Outcome:
+        return self.run("preview", *extra, stack=stack, log_events=True, check=check, from_dir=from_dir)
 
-    def up(self, stack: str, *extra: str, check: bool = True) -> Outcome:
-        return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
+    def up(self, stack: str, *extra: str, check: bool = True, from_dir: pathlib.Path | None = None) -> Outcome:
+        return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check,
+                        from_dir=from_dir)
 
     def refresh(self, stack: str, *extra: str, check: bool = True) -> Outcome:
         return self.run("refresh", "--yes", "--skip-preview", *extra, stack=stack, log_events=True, check=check)
@@ -207,10 +205,3 @@ class Workspace:
     def outputs(self, stack: str) -> dict[str, Any]:
         return json.loads(self.run("stack", "output", "--json", "--show-secrets", stack=stack, check=True).stdout)
 
-
-def read_events(path: pathlib.Path) -> list[dict[str, Any]]:
-    """The engine's events, one JSON object a line; while the CLI is still writing, complete lines only."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines() if line.strip()]

@@ -241,12 +241,12 @@ def test_refresh_outputs_route_counts_by_cause_in_one_round_trip(deployed: Deplo
 
 
 def test_peers_report_on_the_live_route_server(deployed: Deployment, lab: Lab, tmp_path, monkeypatch) -> None:
-    """``python -m roster peers-report`` against the running route server: per ASN the sessions, and each
+    """``python -m ops peers-report`` against the running route server: per ASN the sessions, and each
     filtered prefix with its cause, ready to paste into a mail to the peer."""
     import io
     import json
 
-    from roster import peers_report
+    from ops import peers_report
 
     wait_for("every rejected route filtered", lambda: all_filtered_present(lab), timeout=30)
     (tmp_path / "roster.yaml").write_text(

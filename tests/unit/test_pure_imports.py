@@ -19,7 +19,8 @@ EFFECTFUL = ("subprocess", "providers.transport", "providers.hostcache", "pulumi
 
 PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers.output", "providers.names",
         "providers.scripts", "providers.bird.parse", "providers.bird.render", "providers.bird.report",
-        "providers.bird.models", "providers.bird.communities"]
+        "providers.bird.models", "providers.bird.communities", "providers.journal", "ops.people", "engine.events",
+        "engine.history"]
 PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
                for pattern in ("providers/*/plan.py", "providers/*/facts.py") for p in pathlib.Path(ROOT).glob(pattern))
 

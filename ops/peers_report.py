@@ -1,4 +1,4 @@
-"""``python -m roster peers-report STACK_FILE``: what each route server did with each peer's routes.
+"""``python -m ops peers-report STACK_FILE``: what each route server did with each peer's routes.
 
 For every route server of the stack (``keystone:peering.routeServers`` in ``Pulumi.<stack>.yaml``), one
 round trip reads its peer files, ``show protocols all`` and every filtered route (the same read as a
@@ -21,9 +21,9 @@ from providers.bird.models import RouteServer
 from providers.transport import TransportError
 from settings.loader import SettingsError, load_settings
 
-from .errors import RosterError
-from .loader import load_roster
-from .context import RosterContext
+from roster.errors import RosterError
+from roster.loader import load_roster
+from roster.context import RosterContext
 
 
 def _read(rs: RouteServer) -> object:

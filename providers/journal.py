@@ -1,0 +1,131 @@
+"""Every change Keystone makes on a host is written to that host's journal (``logger -t keystone``),
+so the host alone tells what Keystone did to it: ``journalctl -t keystone``.
+
+One line per create, update or delete of a Keystone resource, on each host the operation writes to,
+in the same round trip as its first write (the line goes first: it records what is about to be
+done, as configuration tools log the invocation of a change; a failed change is the engine's to
+report).  A pure read (``refresh``, the read before a plan) writes no line, and an operation whose
+plan is empty never sends a write, so it writes none either.  The line names the stack, the update,
+the operation, the resource and the person — names Keystone validated, never an input's value, so
+never a secret:
+
+    keystone: stack=dev update=7 op=update resource=os:Account id=guest/alice person=alice
+
+Where the names come from: the stack is the program's (``pulumi.get_stack()``, kept on the provider
+instance the engine hands back with every call; it is no resource input, so it never shows in a
+diff); the update is ``KEYSTONE_UPDATE`` in the provider's environment, which ``python -m engine``
+sets from the stack's history before ``up``/``refresh``/``destroy`` (``update=?`` where it is not
+set, e.g. under an official ``pulumi`` started directly).
+
+``providers.base.KeystoneProvider`` opens an ``Entry`` around every create/update/delete
+(``journaled``); ``providers.transport.base.Transport`` adds ``command_for`` to the first batch of
+writes to each host while one is open.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.host import Command
+
+TAG = "keystone"
+_SAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
+
+
+def _token(value: Any) -> str:
+    """A value as one safe word (names Keystone validated; anything else is cut to that alphabet)."""
+    text = _SAFE.sub("_", str(value))[:120]
+    return text or "?"
+
+
+@dataclass
+class Entry:
+    stack: str | None
+    update: str | None
+    op: str
+    resource: str
+    ident: str | None = None
+    person: str | None = None
+    written: set[str] = field(default_factory=set)  # hosts that already have this operation's line
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def message(self) -> str:
+        parts = [f"stack={_token(self.stack) if self.stack else '?'}",
+                 f"update={_token(self.update) if self.update else '?'}", f"op={self.op}",
+                 f"resource={_token(self.resource)}"]
+        if self.ident:
+            parts.append(f"id={_token(self.ident)}")
+        if self.person:
+            parts.append(f"person={_token(self.person)}")
+        return " ".join(parts)
+
+
+_CURRENT: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("keystone_journal", default=None)
+
+
+@contextmanager
+def entry(e: Entry) -> Iterator[Entry]:
+    token = _CURRENT.set(e)
+    try:
+        yield e
+    finally:
+        _CURRENT.reset(token)
+
+
+def command_for(host: str) -> Command | None:
+    """The journal line for ``host``, once per open operation; None outside one or when written."""
+    e = _CURRENT.get()
+    if e is None:
+        return None
+    with e.lock:
+        if host in e.written:
+            return None
+        e.written.add(host)
+    return Command.of("logger", "-t", TAG, "--", e.message(), check=False)
+
+
+def current_update() -> str | None:
+    value = os.environ.get("KEYSTONE_UPDATE", "").strip()
+    return value or None
+
+
+PERSON_KEYS = ("username", "user", "owner")
+
+
+def _props_of(op: str, args: tuple[Any, ...]) -> Mapping[str, Any]:
+    """The resource's properties in a provider call: create(props), update(id, olds, news), delete(id, props)."""
+    props = args[-1] if args else {}
+    return props if isinstance(props, Mapping) else {}
+
+
+def _new_id(provider: Any, props: Mapping[str, Any]) -> str | None:
+    """The id a create will give the resource, where the provider computes it from its inputs."""
+    try:
+        return str(provider.resource_id(provider.inputs(dict(props))))
+    except Exception:  # noqa: BLE001  (no id is fine: the line still names the resource and person)
+        return None
+
+
+def journaled(op: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (a provider's create/update/delete) run with an open ``Entry`` naming the resource by
+    its provider class (``OsAccountProvider`` -> ``OsAccount``)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any) -> Any:
+        props = _props_of(op, args)
+        person = next((props[k] for k in PERSON_KEYS if isinstance(props.get(k), str)), None)
+        ident = args[0] if op != "create" and args and isinstance(args[0], str) else _new_id(self, props)
+        resource = type(self).__name__.removesuffix("Provider")
+        e = Entry(getattr(self, "stack", None), current_update(), op, resource, ident, person)
+        with entry(e):
+            return fn(self, *args)
+
+    wrapper.__keystone_journaled__ = True  # type: ignore[attr-defined]
+    return wrapper

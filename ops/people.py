@@ -189,7 +189,9 @@ def people_view(stack: str, deployment: Mapping[str, Any], history: Any,
         settings_auth = summary.get("authentik")
         people[user] = {
             "state": summary.get("state"), "tier": summary.get("tier"), "uid": summary.get("uid"),
-            "authentik": ({"username": settings_auth, "gateMember": summary.get("state") == "active"}
+            "authentik": ({"username": settings_auth,
+                           "gateMember": any(r.get("type") == GATE_MEMBER and (r.get("outputs") or {}).get("member")
+                                             for r in parts)}
                           if settings_auth and _authentik_on(resources) else None),
             "kubernetes": ({"subject": summary.get("kubernetes"), "bindings": bindings}
                            if summary.get("kubernetes") else None),
@@ -201,6 +203,9 @@ def people_view(stack: str, deployment: Mapping[str, Any], history: Any,
             "lastUpdate": ({"update": last.version, "kind": last.kind, "result": last.result,
                             "time": last.start.strftime("%Y-%m-%dT%H:%M:%SZ")} if last else None),
             "people": people}
+
+
+GATE_MEMBER = "pulumi-python:dynamic/authentik:GroupMember"  # the person's membership (providers/authentik)
 
 
 def _authentik_on(resources: Sequence[Mapping[str, Any]]) -> bool:

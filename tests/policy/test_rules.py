@@ -318,6 +318,7 @@ CASES = [
          [], {"gate_group": "sso"}),
     Case("gate-group-missing", c.P_AUTHENTIK_GATE, [b.account("alice"), b.group("staff"), b.member("alice", "staff")],
          ["no pulumi-python:dynamic/authentik:Group named 'keystone'"]),
+    Case("gate-group-authentik-off", c.P_AUTHENTIK_GATE, [b.account("alice"), b.account("bob", 1002)], []),
     Case("gate-group-member-missing", c.P_AUTHENTIK_GATE, [b.account("alice"), b.account("bob", 1002), b.group(),
                                                             b.member("alice")],
          ["gate group 'keystone': bob active but not in the gate group"]),

@@ -53,7 +53,7 @@ def deployment() -> dict:
 
 
 def with_kubernetes_and_authentik(d: dict) -> dict:
-    """ana bound cluster-admin, the gate group in the state (a staging-like stack)."""
+    """ana bound cluster-admin and in the gate group (a staging-like stack); ben, offboarded, in neither."""
     parent = "urn:pulumi:dev::keystone::keystone:users:WorkstationUser::ana"
     kind = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
     d["resources"][0]["outputs"]["people"]["ana"]["kubernetes"] = "oidc:ana@example.org"
@@ -61,8 +61,12 @@ def with_kubernetes_and_authentik(d: dict) -> dict:
         {"urn": f"{parent}${kind}::ana-k8s", "type": kind, "parent": parent,
          "outputs": {"metadata": {"name": "keystone-ana-admin"}, "roleRef": {"name": "cluster-admin"}},
          "created": "2026-12-07T01:00:02Z", "modified": "2026-12-07T01:00:02Z"},
-        {"urn": "urn:pulumi:dev::keystone::authentik:index/group:Group::gate-group",
-         "type": "authentik:index/group:Group", "parent": STACK_URN, "outputs": {}},
+        {"urn": "urn:pulumi:dev::keystone::pulumi-python:dynamic/authentik:Group::gate-group",
+         "type": "pulumi-python:dynamic/authentik:Group", "parent": STACK_URN, "outputs": {"name": "keystone"}},
+        {"urn": f"{parent}$pulumi-python:dynamic/authentik:GroupMember::ana-authentik",
+         "type": "pulumi-python:dynamic/authentik:GroupMember", "parent": parent,
+         "outputs": {"person": "ana", "username": "ana", "user_pk": 7, "member": True},
+         "created": "2026-12-07T01:00:02Z", "modified": "2026-12-07T01:00:02Z"},
     ]
     return d
 

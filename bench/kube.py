@@ -96,7 +96,7 @@ def settle(audit: Audit, quiet: float = 2.0) -> None:
 
 def run(n: int) -> int:
     binaries = kube.build(provider=True, log=lambda m: print(m, flush=True))
-    cp = kube.start(binaries, {"oidc:bench-nobody": "bench-token"}, log=lambda m: print(m, flush=True))
+    cp = kube.start(binaries, ["bench-nobody@example.org"], log=lambda m: print(m, flush=True))
     try:
         for ns in NAMESPACES:
             cp.ensure_namespace(ns)

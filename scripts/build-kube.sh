@@ -4,11 +4,15 @@
 #                      their published versions)
 #   etcd               etcd (go.etcd.io/etcd/server/v3)
 #   pulumi-kubernetes  pulumi-resource-kubernetes (the provider plugin, at the Python package's version)
-# Usage: scripts/build-kube.sh [NAME...]   (no name: all three)
+#   dex                dex (github.com/dexidp/dex), the OpenID Connect issuer people log in against
+#   kubelogin          kubelogin (github.com/int128/kubelogin), kubectl's OIDC login plugin
+# Usage: scripts/build-kube.sh [NAME...]   (no name: all five)
 # Each build lands in ~/.cache/keystone/<name>-<version>-<recipe hash>/bin/, the hash taken over the wrapper's
 # go.mod, go.sum and tools.go: a present cache entry is reused as is (a second run builds nothing), a missing
-# one is built into a temporary folder and renamed into place only when complete.  Prints the path of each
-# bin/ folder on stdout, one a line, and the time of each cold build on stderr.
+# one is built into a temporary folder and renamed into place only when complete.  Each component has its
+# own lock (build-kube-<name>.lock): one build of a component at a time, a second caller waits for it and then
+# finds the cache filled, while another component builds beside it.  Prints the path of each bin/ folder on
+# stdout, one a line, and the time of each cold build on stderr.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${KEYSTONE_CACHE:-$HOME/.cache/keystone}"
@@ -20,7 +24,10 @@ packages() {
     kube-apiserver)    echo "k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl" ;;
     etcd)              echo "go.etcd.io/etcd/server/v3" ;;
     pulumi-kubernetes) echo "github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes" ;;
-    *) echo "build-kube: unknown component '$1' (kube-apiserver, etcd, pulumi-kubernetes)" >&2; return 1 ;;
+    dex)               echo "github.com/dexidp/dex/cmd/dex" ;;
+    kubelogin)         echo "github.com/int128/kubelogin" ;;
+    *) echo "build-kube: unknown component '$1' (kube-apiserver, etcd, pulumi-kubernetes, dex, kubelogin)" >&2
+       return 1 ;;
   esac
 }
 binaries() {
@@ -28,6 +35,8 @@ binaries() {
     kube-apiserver)    echo "kube-apiserver kube-controller-manager kubectl" ;;
     etcd)              echo "etcd" ;;
     pulumi-kubernetes) echo "pulumi-resource-kubernetes" ;;
+    dex)               echo "dex" ;;
+    kubelogin)         echo "kubelogin" ;;
   esac
 }
 # the release a wrapper builds: its go.mod's `// release:` line, else its first require line's version
@@ -50,6 +59,8 @@ ldflags() {
       done ;;
     pulumi-kubernetes)
       printf -- '-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=%s' "${version#v}" ;;
+    dex|kubelogin)   # `dex version`, `kubelogin --version`
+      printf -- '-X main.version=%s' "$version" ;;
   esac
 }
 
@@ -81,13 +92,15 @@ build() {
   version="$(module_version "$src")"
   hash="$(cat "$src/go.mod" "$src/go.sum" "$src/tools.go" | sha256sum | cut -c1-12)"
   dest="$CACHE/$name-$version-$hash"
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/build-kube-$name.lock"
+  flock 9   # this component's lock, held until the next one's replaces it (or the script ends)
   local complete=1
   for b in $(binaries "$name"); do [ -x "$dest/bin/$b" ] || complete=0; done
   if [ "$complete" = 1 ]; then
     echo "[build-kube] $name $version: cached in $dest" >&2
     echo "$dest/bin"; return 0
   fi
-  mkdir -p "$CACHE"
   tmp="$(mktemp -d "$CACHE/.$name-$version.XXXXXX")"; chmod 755 "$tmp"
   echo "[build-kube] $name $version: building (cold builds take minutes on 2 cores)" >&2
   start=$(date +%s)
@@ -110,11 +123,8 @@ build() {
 
 main() {
   local names=("$@") n
-  [ ${#names[@]} -gt 0 ] || names=(kube-apiserver etcd pulumi-kubernetes)
+  [ ${#names[@]} -gt 0 ] || names=(kube-apiserver etcd pulumi-kubernetes dex kubelogin)
   for n in "${names[@]}"; do packages "$n" >/dev/null; done
-  mkdir -p "$CACHE"
-  exec 9>"$CACHE/build-kube.lock"
-  flock 9   # one build at a time; a second caller then finds the cache filled
   for n in "${names[@]}"; do build "$n"; done
 }
 # the whole file is parsed before anything runs: editing it during a (long) build cannot derail that build

@@ -14,8 +14,9 @@
 
 Each active person gets it as ``~/.kube/config`` on each of their hosts (rendered by ``render`` below):
 no secret in it — the person logs in with kubelogin (``kubectl oidc-login get-token``) against the
-issuer, and the API server maps the token's subject to ``<oidcPrefix><subject>``, the user Keystone's
-bindings name.  Every field error names ``Pulumi.<stack>.yaml:line:col`` (``settings/loader.py``).
+issuer, asking for the ``email`` scope, and the API server maps the token's ``email`` claim (its
+``--oidc-username-claim``) to ``<oidcPrefix><subject>``, the user Keystone's bindings name.  Every
+field error names ``Pulumi.<stack>.yaml:line:col`` (``settings/loader.py``).
 """
 from __future__ import annotations
 
@@ -96,23 +97,28 @@ class PeopleKubeconfigSettings(SettingsModel):
 # --- the file these settings describe ---------------------------------------------------------------
 # Contract: the file names one cluster (server URL and CA above), one user whose credential is an exec
 # plugin — kubelogin as a kubectl plugin, ``kubectl oidc-login get-token --oidc-issuer-url=…
-# --oidc-client-id=…`` — and one context joining them, current.  It holds **no secret**: no token, no
-# client key, no client secret (the client is public); the person logs in in their own browser and
-# kubelogin caches the token in their own home (``~/.kube/cache/oidc-login``).  The same settings always
-# render the same bytes (golden file: ``tests/unit/kubeconfig``).  ``components/workstation_user.py``
-# writes it as a seeded ``host:ManagedFile``: only if absent, as the person, 0600 in a 0700 ``~/.kube``
-# (docs/kubernetes.md, "Each person's kubeconfig").
+# --oidc-client-id=… --oidc-extra-scope=email`` — and one context joining them, current.  It holds
+# **no secret**: no token, no client key, no client secret (the client is public); the person logs in
+# in their own browser and kubelogin caches the token in their own home (``~/.kube/cache/oidc-login``).
+# The same settings always render the same bytes (golden file: ``tests/unit/kubeconfig``).
+# ``components/workstation_user.py`` writes it as a seeded ``host:ManagedFile``: only if absent, as the
+# person, 0600 in a 0700 ``~/.kube`` (docs/kubernetes.md, "Each person's kubeconfig").
 
 PATH = ".kube/config"
 """Where, under the home."""
 MODE = "0600"
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 """The exec credential API kubelogin's own set-up instructions write (kubectl 1.34 speaks it)."""
+EMAIL_SCOPE = "email"
+"""The scope the login asks for besides ``openid`` (kubelogin always asks for that one): without it an
+issuer leaves the ``email`` claim out of the ID token (dex and Authentik both put it under this scope),
+and an API server run with ``--oidc-username-claim=email`` then refuses the token."""
 
 
 def exec_args(s: PeopleKubeconfigSettings) -> list[str]:
     """kubelogin's command line, as a kubectl plugin (``kubectl oidc-login`` runs ``kubectl-oidc_login``)."""
-    return ["oidc-login", "get-token", f"--oidc-issuer-url={s.issuer_url}", f"--oidc-client-id={s.client_id}"]
+    return ["oidc-login", "get-token", f"--oidc-issuer-url={s.issuer_url}", f"--oidc-client-id={s.client_id}",
+            f"--oidc-extra-scope={EMAIL_SCOPE}"]
 
 
 def kubeconfig(s: PeopleKubeconfigSettings, user: str) -> dict:

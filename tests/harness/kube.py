@@ -1,10 +1,13 @@
 """A real Kubernetes control plane for the tests: etcd, kube-apiserver and kube-controller-manager
-(its clusterrole-aggregation and garbage-collector controllers alone) on loopback only.
+(its clusterrole-aggregation and garbage-collector controllers alone), and the OpenID Connect issuer the
+API server trusts (dex, ``tests/harness/oidc.py``), on loopback only.
 
-Both are built from their Go modules by ``scripts/build-kube.sh`` (cached under ``~/.cache/keystone/``).
+All are built from their Go modules by ``scripts/build-kube.sh`` (cached under ``~/.cache/keystone/``).
 The API server runs with the RBAC authorizer alone; the test client authenticates as a cluster admin
-with a client certificate (group ``system:masters``); every roster identity gets a bearer token from a
-static token file that maps it to the user ``<oidcPrefix><subject>``, the name Keystone's bindings use.
+with a client certificate (group ``system:masters``); people authenticate only through the issuer: an
+ID token's ``email`` claim, prefixed ``oidc:`` (the stack's ``oidcPrefix``), is the user name Keystone's
+bindings use.  The harness logs every subject in once (password grant) and keeps the ID token as that
+person's bearer token (``ControlPlane.tokens``); kubectl logs in through kubelogin (``kubectl.py``).
 Nothing listens beyond 127.0.0.1; everything lives in one temporary folder removed by ``stop``.
 
 Authorization is asked of the API server itself: ``can`` posts a SubjectAccessReview (as the admin,
@@ -30,9 +33,13 @@ from collections.abc import Iterable
 from typing import Any
 from collections.abc import Callable
 
+from tests.harness import oidc
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = ROOT / "scripts" / "build-kube.sh"
 START_TIMEOUT = 120.0
+OIDC_PREFIX = "oidc:"
+"""The API server's ``--oidc-username-prefix``, the test stack's ``oidcPrefix``."""
 
 
 class ControlPlaneError(RuntimeError):
@@ -45,13 +52,15 @@ class KubeBinaries:
     kube_controller_manager: pathlib.Path
     kubectl: pathlib.Path
     etcd: pathlib.Path
+    dex: pathlib.Path
+    kubelogin: pathlib.Path
     provider: pathlib.Path | None = None
     """pulumi-resource-kubernetes, when asked for."""
 
 
 def build(provider: bool = False, log: Callable[[str], None] = print) -> KubeBinaries:
     """Build (or find cached) the binaries; a cold build takes many minutes, a warm one a second."""
-    names = ["kube-apiserver", "etcd"] + (["pulumi-kubernetes"] if provider else [])
+    names = ["kube-apiserver", "etcd", "dex", "kubelogin"] + (["pulumi-kubernetes"] if provider else [])
     start = time.monotonic()
     r = subprocess.run(["bash", str(BUILD), *names], capture_output=True, text=True)
     if r.returncode != 0:
@@ -62,7 +71,7 @@ def build(provider: bool = False, log: Callable[[str], None] = print) -> KubeBin
     log(f"[kube] binaries ready in {time.monotonic() - start:.1f}s")
     found = {f.name: f for d in dirs for f in d.iterdir()}
     return KubeBinaries(found["kube-apiserver"], found["kube-controller-manager"], found["kubectl"], found["etcd"],
-                        found.get("pulumi-resource-kubernetes"))
+                        found["dex"], found["kubelogin"], found.get("pulumi-resource-kubernetes"))
 
 
 def _free_port() -> int:
@@ -77,40 +86,46 @@ def _openssl(*args: str, cwd: pathlib.Path) -> None:
         raise ControlPlaneError(f"openssl {' '.join(args)}: {r.stderr.strip()}")
 
 
-def _certificate(cwd: pathlib.Path, name: str, subject: str, ext: str) -> None:
+def _ca(cwd: pathlib.Path, name: str, subject: str) -> None:
+    """A self-signed CA, ``name.key`` and ``name.crt``, valid for two days."""
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.crt", "-subj", subject, "-days", "2", cwd=cwd)
+
+
+def _certificate(cwd: pathlib.Path, name: str, subject: str, ext: str, ca: str = "ca") -> None:
     """``name.key`` and ``name.crt`` signed by ``ca``, valid for two days, with the given extensions."""
     _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
              "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=cwd)
     (cwd / f"{name}.ext").write_text(ext)
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key", "-CAcreateserial",
              "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=cwd)
 
 
+SERVER_EXT = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+              "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
+
+
 def make_pki(d: pathlib.Path) -> None:
-    """CA, API server serving certificate (127.0.0.1/localhost), admin client certificate, SA key pair."""
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=keystone-test-ca", "-days", "2", cwd=d)
-    _certificate(d, "apiserver", "/CN=kube-apiserver",
-                 "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-                 "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    """CA, API server serving certificate (127.0.0.1/localhost), admin client certificate, SA key pair;
+    and the issuer's own CA (``issuer-ca``, not the cluster's) with its serving certificate (``issuer``)."""
+    _ca(d, "ca", "/CN=keystone-test-ca")
+    _certificate(d, "apiserver", "/CN=kube-apiserver", SERVER_EXT)
     _certificate(d, "admin", "/O=system:masters/CN=keystone-test-admin",
                  "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
                  "extendedKeyUsage=clientAuth\n")
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "sa.key", cwd=d)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=d)
-
-
-def token_file(users: dict[str, str]) -> str:
-    """The static token file: ``token,user,uid`` per line (users: user name -> token)."""
-    return "".join(f"{tok},{user},{user}\n" for user, tok in sorted(users.items()))
+    _ca(d, "issuer-ca", "/CN=keystone-test-issuer-ca")
+    _certificate(d, "issuer", "/CN=keystone-test-issuer", SERVER_EXT, ca="issuer-ca")
 
 
 @dataclass
 class ControlPlane:
     dir: pathlib.Path
     url: str
-    tokens: dict[str, str]
-    """User name (``oidc:<subject>``) -> bearer token from the static token file."""
+    issuer: oidc.Issuer
+    tokens: dict[str, str] = field(default_factory=dict)
+    """User name (``oidc:<subject>``) -> that person's ID token from the issuer (password grant)."""
     startup_seconds: float = 0.0
     procs: list[subprocess.Popen] = field(default_factory=list)
     requests: int = 0
@@ -181,6 +196,13 @@ class ControlPlane:
             "spec": {"user": user, "groups": ["system:authenticated"], "resourceAttributes": attrs}})
         return bool(review["status"].get("allowed"))
 
+    def whoami(self, token: str) -> str | None:
+        """The user name the API server gives a bearer token (a SelfSubjectReview), None if it refuses it."""
+        status, review = self.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                      {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+                                      token=token)
+        return review["status"]["userInfo"]["username"] if status == 201 else None
+
     def ensure_namespace(self, name: str) -> None:
         status, out = self.request("POST", "/api/v1/namespaces",
                                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -247,19 +269,23 @@ def _wait(cp: ControlPlane, proc: subprocess.Popen, log: pathlib.Path, ready: Ca
     raise ControlPlaneError(f"{what} not ready after {START_TIMEOUT:.0f}s:\n{_tail(log)}")
 
 
-def start(binaries: KubeBinaries, users: dict[str, str], log: Callable[[str], None] = print) -> ControlPlane:
-    """Start etcd, kube-apiserver and the controller manager on loopback; returns once /readyz answers
-    ok and the built-in ``admin`` role has its aggregated rules.  ``users``: user name -> token."""
+def start(binaries: KubeBinaries, subjects: Iterable[str], log: Callable[[str], None] = print) -> ControlPlane:
+    """Start the issuer (one user per subject: its email), etcd, kube-apiserver and the controller manager
+    on loopback; returns once /readyz answers ok, an ID token authenticates (as ``oidc:<subject>``) and
+    the built-in ``admin`` role has its aggregated rules.  ``tokens``: one ID token per subject."""
     d = pathlib.Path(tempfile.mkdtemp(prefix="keystone-kube-"))
     d.chmod(0o700)
     t0 = time.monotonic()
     make_pki(d)
-    (d / "tokens.csv").write_text(token_file(users))
-    (d / "tokens.csv").chmod(0o600)
-    etcd_port, peer_port, api_port = _free_port(), _free_port(), _free_port()
-    cp = ControlPlane(d, f"https://127.0.0.1:{api_port}", dict(users))
+    etcd_port, peer_port, api_port, issuer_port = _free_port(), _free_port(), _free_port(), _free_port()
+    issuer = oidc.start(binaries.dex, d / "dex", issuer_port, d / "issuer.crt", d / "issuer.key",
+                        d / "issuer-ca.crt", subjects)
+    assert issuer.proc is not None and issuer.log is not None
+    cp = ControlPlane(d, f"https://127.0.0.1:{api_port}", issuer)
+    cp.procs.append(issuer.proc)
     deadline = time.monotonic() + START_TIMEOUT
     try:
+        _wait(cp, issuer.proc, issuer.log, lambda: bool(issuer.discovery()), "the OIDC issuer (dex)", deadline)
         etcd_url, peer_url = f"http://127.0.0.1:{etcd_port}", f"http://127.0.0.1:{peer_port}"
         etcd_log = d / "etcd.log"
         etcd = subprocess.Popen([
@@ -280,7 +306,10 @@ def start(binaries: KubeBinaries, users: dict[str, str], log: Callable[[str], No
             "--authorization-mode", "RBAC",
             "--client-ca-file", str(d / "ca.crt"),
             "--tls-cert-file", str(d / "apiserver.crt"), "--tls-private-key-file", str(d / "apiserver.key"),
-            "--token-auth-file", str(d / "tokens.csv"),
+            # people: the issuer's ID tokens for the client "kubernetes", named by their email claim
+            "--oidc-issuer-url", issuer.url, "--oidc-client-id", oidc.CLIENT_ID,
+            "--oidc-username-claim", "email", "--oidc-username-prefix", OIDC_PREFIX,
+            "--oidc-ca-file", str(issuer.ca),
             "--service-account-issuer", cp.url,
             "--service-account-key-file", str(d / "sa.pub"),
             "--service-account-signing-key-file", str(d / "sa.key"),
@@ -293,6 +322,13 @@ def start(binaries: KubeBinaries, users: dict[str, str], log: Callable[[str], No
         ], stdout=api_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         cp.procs.append(api)
         _wait(cp, api, api_log, lambda: cp.request("GET", "/readyz")[0] == 200, "kube-apiserver", deadline)
+        # the API server fetches the issuer's discovery document and keys in the background: a token
+        # authenticates only from then on
+        cp.tokens = {f"{OIDC_PREFIX}{email}": issuer.id_token(email) for email in issuer.passwords
+                     if email != oidc.UNVERIFIED}
+        first_user, first_token = next(iter(cp.tokens.items()))
+        _wait(cp, api, api_log, lambda: cp.whoami(first_token) == first_user, "kube-apiserver's OIDC authenticator",
+              deadline)
         # Two controllers of the controller manager are part of what RBAC objects rely on: the
         # clusterrole-aggregation controller fills the built-in admin/edit/view roles (aggregated, empty
         # without it), and the garbage collector removes the foregroundDeletion finalizer that a
@@ -312,8 +348,8 @@ def start(binaries: KubeBinaries, users: dict[str, str], log: Callable[[str], No
         cp.stop()
         raise
     cp.startup_seconds = time.monotonic() - t0
-    log(f"[kube] control plane up at {cp.url} in {cp.startup_seconds:.1f}s (etcd, kube-apiserver with RBAC, "
-        f"kube-controller-manager)")
+    log(f"[kube] control plane up at {cp.url} in {cp.startup_seconds:.1f}s (dex at {issuer.url}, etcd, "
+        f"kube-apiserver with OIDC and RBAC, kube-controller-manager)")
     return cp
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from tests.harness.engine import Outcome, Workspace
-from tests.harness.kube import ROOT, ControlPlane, KubeBinaries
+from tests.harness.kube import OIDC_PREFIX, ROOT, ControlPlane, KubeBinaries
 
 STACK = "kube"
 
@@ -45,7 +45,7 @@ class KubeStack:
             "minUid": 1000,
             "hosts": hosts or [],
             "authentik": {"enabled": False},
-            "kubernetes": {"enabled": True, "kubeconfig": str(self.kubeconfig), "oidcPrefix": "oidc:",
+            "kubernetes": {"enabled": True, "kubeconfig": str(self.kubeconfig), "oidcPrefix": OIDC_PREFIX,
                            "providerVersion": self.version, **kubernetes},
         })
 
@@ -68,6 +68,6 @@ def sample_roster() -> dict[str, Any]:
     return {"people": people}
 
 
-def identities(roster: dict[str, Any], prefix: str = "oidc:") -> dict[str, str]:
+def identities(roster: dict[str, Any], prefix: str = OIDC_PREFIX) -> dict[str, str]:
     """username -> the Kubernetes user name the bindings name (``<prefix><subject>``)."""
     return {u: f"{prefix}{p.get('kubernetes') or u}" for u, p in roster["people"].items()}

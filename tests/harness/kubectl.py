@@ -1,16 +1,24 @@
-"""The real kubectl as one person: their kubeconfig as Keystone renders it, their own HOME, and
-``kubectl-oidc_login`` on PATH standing in for kubelogin (``kubelogin-standin.sh``: no OIDC issuer
-here; it checks kubectl called it with exactly the file's arguments and hands over the person's static
-token).  Plus the questions ``kubectl auth can-i`` asks, with the tier table's answers."""
+"""The real kubectl and the real kubelogin as one person: the kubeconfig Keystone writes, their own HOME
+(kubelogin's token cache) and the test issuer's CA as their trust store.  Plus the questions
+``kubectl auth can-i`` asks, with the tier table's answers.
+
+The file is used as Keystone writes it but for one change, ``with_password_grant``: three arguments
+appended to kubelogin's command line (``--grant-type=password --username=… --password=…``).  A person
+logs in in their browser (kubelogin's default grant, the authorization code flow); no browser takes
+part in a test, so the login uses the issuer's password grant instead — everything else of the login
+(the issuer URL, the client id, the ``email`` scope, kubectl's exec plugin, the token cache) is the
+file's.  The issuer's certificate chains to a test CA, given to kubelogin the way a person's system
+trust store would: ``SSL_CERT_FILE`` (Go's TLS reads it on Linux), not an argument in the file.
+"""
 from __future__ import annotations
 
 import pathlib
 import subprocess
 
-from settings import kubeconfig
-from settings.kubeconfig import PeopleKubeconfigSettings
+import yaml
 
-HERE = pathlib.Path(__file__).parent
+from tests.harness.kube import KubeBinaries
+from tests.harness.oidc import Issuer
 
 # (verb, resource, namespace or None for cluster-wide / "*" for all namespaces) -> expected per tier
 RBACG = "clusterroles.rbac.authorization.k8s.io"
@@ -40,19 +48,37 @@ def expected(person: dict, question) -> bool:
     return person.get("state", "active") == "active" and by_tier[person["tier"]]
 
 
-class Kubectl:
-    """The real kubectl with one person's kubeconfig and their own HOME (token cache and all)."""
+def password_grant(username: str, password: str) -> list[str]:
+    """kubelogin's arguments for the non-interactive login the tests use (the module's docstring says why)."""
+    return ["--grant-type=password", f"--username={username}", f"--password={password}"]
 
-    def __init__(self, binary: pathlib.Path, config: pathlib.Path, home: pathlib.Path, token: str,
-                 s: PeopleKubeconfigSettings):
+
+def with_password_grant(text: str, username: str, password: str) -> str:
+    """The kubeconfig ``text`` with ``password_grant`` appended to its one user's kubelogin arguments;
+    nothing else changes."""
+    doc = yaml.safe_load(text)
+    (user,) = doc["users"]
+    user["user"]["exec"]["args"] += password_grant(username, password)
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1000)
+
+
+class Kubectl:
+    """The real kubectl as one person, ``kubectl-oidc_login`` (the real kubelogin) beside it on PATH."""
+
+    def __init__(self, kubectl: pathlib.Path, kubelogin: pathlib.Path, home: pathlib.Path, text: str,
+                 issuer_ca: pathlib.Path):
+        """``text``: the kubeconfig to use (written to ``home/.kube/config``, 0600 in a 0700 folder)."""
         bin_dir = home / "bin"
         bin_dir.mkdir(parents=True, exist_ok=True)
-        for name, target in (("kubectl", binary), ("kubectl-oidc_login", HERE / "kubelogin-standin.sh")):
+        for name, target in (("kubectl", kubectl), ("kubectl-oidc_login", kubelogin)):
             if not (bin_dir / name).exists():
                 (bin_dir / name).symlink_to(target)
-        self.config = config
-        self.env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(home), "KEYSTONE_PERSON_TOKEN": token,
-                    "KEYSTONE_EXPECT_ARGS": " ".join(kubeconfig.exec_args(s)[1:])}
+        self.home = home
+        self.config = home / ".kube" / "config"
+        self.config.parent.mkdir(mode=0o700, exist_ok=True)
+        self.config.write_text(text)
+        self.config.chmod(0o600)
+        self.env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(home), "SSL_CERT_FILE": str(issuer_ca)}
 
     def __call__(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         r = subprocess.run(["kubectl", "--kubeconfig", str(self.config), *args], env=self.env,
@@ -70,3 +96,9 @@ class Kubectl:
         if answer not in ("yes", "no"):
             raise AssertionError(f"kubectl {' '.join(args)}: {r.stdout!r} {r.stderr!r}")
         return answer == "yes"
+
+
+def as_person(binaries: KubeBinaries, issuer: Issuer, home: pathlib.Path, text: str, subject: str) -> Kubectl:
+    """kubectl with the kubeconfig Keystone wrote (``text``), logging in at ``issuer`` as ``subject``."""
+    return Kubectl(binaries.kubectl, binaries.kubelogin, home,
+                   with_password_grant(text, subject, issuer.passwords[subject]), issuer.ca)

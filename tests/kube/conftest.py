@@ -3,8 +3,6 @@ and a Keystone stack on it run by the real engine.  Nothing here skips: a piece 
 or started makes the tests error, so CI fails instead of passing without a real API server."""
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
 from tests.harness import kube
@@ -20,9 +18,9 @@ def kube_binaries() -> kube.KubeBinaries:
 
 @pytest.fixture(scope="session")
 def control_plane(kube_binaries):
-    users = {user: secrets.token_urlsafe(24) for user in identities(sample_roster()).values()}
-    users["oidc:nobody@example.org"] = secrets.token_urlsafe(24)  # bound by nothing
-    cp = kube.start(kube_binaries, users, log=lambda m: print(m))
+    """The control plane and its issuer, which knows every sample roster subject and one nothing binds."""
+    subjects = [user.removeprefix(kube.OIDC_PREFIX) for user in identities(sample_roster()).values()]
+    cp = kube.start(kube_binaries, [*subjects, "nobody@example.org"], log=lambda m: print(m))
     try:
         for ns in NAMESPACES:
             cp.ensure_namespace(ns)

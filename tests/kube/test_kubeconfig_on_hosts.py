@@ -1,11 +1,12 @@
 """End to end: ``pulumi up`` (the real engine) of a stack with a host (the test guest) and Kubernetes on
 (the test control plane) with ``peopleKubeconfig`` — the file each person finds in their home on the
-host, copied out as it is, logs them in to the real API server as themselves with their tier's rights;
-an offboard leaves the file in the home and cuts what it opens.
+host, copied out as it is (but for the test's non-interactive grant, ``kubectl.with_password_grant``),
+logs them in through the real kubelogin at the test issuer (dex) to the real API server as themselves
+with their tier's rights; an offboard leaves the file in the home and cuts what it opens.
 
-The control plane's token file knows the sample roster's identities only, so these two people use
-two of them that no other module binds (``dave``: offboarded, ``erin@example.org``: purged); the stack
-is destroyed at the end so no binding of theirs outlives the module.
+The issuer knows the sample roster's identities only, so these two people use two of them that no
+other module binds (``dave``: offboarded, ``erin@example.org``: purged); the stack is destroyed at the
+end so no binding of theirs outlives the module.
 """
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import pytest
 
 from settings import kubeconfig
 from settings.kubeconfig import PeopleKubeconfigSettings
+from tests.harness import oidc
 from tests.harness.engine_stack import guest_host
-from tests.harness.kubectl import QUESTIONS, Kubectl, expected
+from tests.harness.kubectl import QUESTIONS, Kubectl, as_person, expected
 
 pytestmark = [pytest.mark.kube, pytest.mark.engine, pytest.mark.guest]
-ISSUER = "https://sso.example.org/application/o/kubernetes/"
 PEOPLE = {  # no other test of the shared guest uses these uids
     "kea": {"name": "Kea Power", "uid": 24921, "tier": "power-user", "kubernetes": "dave", "ssh_keys": [],
             "zfs": {"quota": "1G"}},
@@ -30,7 +31,7 @@ PEOPLE = {  # no other test of the shared guest uses these uids
 
 def people_kubeconfig(cp) -> dict:
     return {"clusterName": "keystone-test", "server": cp.url, "certificateAuthority": (cp.dir / "ca.crt").read_text(),
-            "issuerUrl": ISSUER, "clientId": "kubernetes"}
+            "issuerUrl": cp.issuer.url, "clientId": oidc.CLIENT_ID}
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +50,9 @@ def up(stack):
 
 
 def kubectl_from_home(guest, kube_binaries, control_plane, tmp_path, user: str) -> Kubectl:
-    """kubectl with the file exactly as it is in the person's home on the guest."""
-    home = tmp_path / f"home-{user}"
-    (home / ".kube").mkdir(parents=True, mode=0o700)
-    config = home / ".kube" / "config"
-    config.write_text(guest.ssh(f"runuser -u {user} -- cat /home/{user}/.kube/config").stdout)
-    config.chmod(0o600)
-    s = PeopleKubeconfigSettings.model_validate(people_kubeconfig(control_plane))
-    return Kubectl(kube_binaries.kubectl, config, home, control_plane.tokens[f"oidc:{PEOPLE[user]['kubernetes']}"], s)
+    """kubectl with the file as it is in the person's home on the guest, logging in as them."""
+    text = guest.ssh(f"runuser -u {user} -- cat /home/{user}/.kube/config").stdout
+    return as_person(kube_binaries, control_plane.issuer, tmp_path / f"home-{user}", text, PEOPLE[user]["kubernetes"])
 
 
 def test_up_writes_each_kubeconfig_that_logs_the_person_in_with_their_tier(

@@ -48,7 +48,10 @@ def test_the_cluster_the_login_and_nothing_secret():
     assert list(user["user"]) == ["exec"]
     exec_ = user["user"]["exec"]
     assert exec_["command"] == "kubectl"
-    assert exec_["args"] == ["oidc-login", "get-token", f"--oidc-issuer-url={ISSUER}", "--oidc-client-id=kubernetes"]
+    # the email scope: the API server names the person by the token's email claim, which the issuer
+    # puts in the token only when the login asks for it
+    assert exec_["args"] == ["oidc-login", "get-token", f"--oidc-issuer-url={ISSUER}", "--oidc-client-id=kubernetes",
+                             "--oidc-extra-scope=email"]
     assert exec_["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     text = kubeconfig.render(settings(), "bob")
     for secret in ("token", "client-key", "client-certificate", "password", "client-secret", "PRIVATE KEY"):

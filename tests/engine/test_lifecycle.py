@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.harness import postgres as pg
 from tests.harness.engine_people import HOME, can_login, roster_text
 from tests.harness.engine_stack import stack_config
 
@@ -12,6 +13,7 @@ pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
 
 
+@pg.BACKENDS
 def test_people_lifecycle_under_the_real_engine(guest, workspace, keys):
     ws = workspace
 

@@ -1,6 +1,7 @@
-"""A person's whole life through `pulumi up` on the real guest: onboard → change quota and groups →
-offboard → re-activate → purge → removed from the roster → `pulumi destroy` of the stack.  Every step
-succeeds under the real engine's rules and no home is ever destroyed (the stack does not allow it)."""
+"""A person's whole life through `pulumi up` on the real guest: onboard (then a no-change preview and
+refresh) → change quota and groups → offboard → re-activate → purge → removed from the roster →
+`pulumi destroy` of the stack.  Every step succeeds under the real engine's rules and no home is ever
+destroyed (the stack does not allow it).  On the file backend and on the team backend."""
 from __future__ import annotations
 
 import pytest
@@ -33,6 +34,7 @@ def test_people_lifecycle_under_the_real_engine(guest, workspace, keys):
         assert can_login(guest, user, keys[user][0])
     guest.ssh("runuser -u ben -- sh -c 'echo precious > /home/ben/notes.txt'")
     assert ws.preview("e2e").changed() == {}
+    assert ws.refresh("e2e").drift() == {}
 
     # 2. one person's quota and groups
     after = dict(ana_quota="2G", ana_groups="[users, video]")

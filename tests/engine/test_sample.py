@@ -6,7 +6,6 @@ import json
 import pytest
 
 from roster import RosterContext, load_roster
-from tests.harness import postgres as pg
 from tests.harness.engine import REPO
 from tests.harness.engine_stack import stack_config
 
@@ -26,7 +25,6 @@ def sample_resources() -> set[str]:
     return names
 
 
-@pg.BACKENDS
 def test_sample_preview_up_refresh_and_drift(guest, workspace):
     ws = workspace
     ws.write_stack("dev", stack_config(guest, str(REPO / "roster" / "roster.yaml")))

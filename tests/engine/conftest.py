@@ -3,11 +3,15 @@ real guest.  Never skipped: a missing CLI is an error that names the command tha
 a missing PostgreSQL (the team backend's tests start their own cluster)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from engine import paths
 from tests.harness import postgres as pg
 from tests.harness.engine import Workspace
+from tests.harness.peering_lab import PeeringLab, peering_lab
+from tests.harness.zerotier_controller import FakeZeroTierController
 from tests.harness.engine_people import keys  # noqa: F401 (the people's SSH keys: a fixture for every engine test)
 
 
@@ -48,3 +52,16 @@ def workspace(engine_cli, tmp_path, request) -> Workspace:
     cluster = request.getfixturevalue("postgres")
     return Workspace(tmp_path, backend_url=cluster.url(cluster.create_database(pg.new_database_name())),
                      passphrases=pg.TEAM_PASSPHRASES)
+
+
+@pytest.fixture
+def lab() -> Iterator[PeeringLab]:
+    """Two route servers (bird2 in network namespaces) for the peering tests."""
+    with peering_lab(2) as lab:
+        yield lab
+
+
+@pytest.fixture
+def controller() -> Iterator[FakeZeroTierController]:
+    with FakeZeroTierController("self_hosted").start() as ctl:
+        yield ctl

@@ -12,7 +12,6 @@ import json
 import pathlib
 import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,26 +20,13 @@ from tests.harness import postgres as pg
 from tests.harness.engine import Workspace, read_events
 from tests.harness.engine_people import created, recover
 from tests.harness.engine_stack import FakeGuest, stack_config
-from tests.harness.peering_lab import PeeringLab, peering_lab
 from tests.harness.wait import wait_for
-from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.harness.zerotier_controller import DEFAULT_TOKEN
 
 pytestmark = [pytest.mark.engine, pytest.mark.postgres]
 DYNAMIC = "pulumi-python:dynamic/"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the state's mark of a secret value
 DEV_PASSPHRASE = "dev-admins-only-7f3e"  # each stack's own passphrase: dev's admins hold this one
-
-
-@pytest.fixture
-def lab() -> Iterator[PeeringLab]:
-    with peering_lab(2) as lab:
-        yield lab
-
-
-@pytest.fixture
-def controller() -> Iterator[FakeZeroTierController]:
-    with FakeZeroTierController("self_hosted").start() as ctl:
-        yield ctl
 
 
 def checkpoint_key(blobs: dict[str, bytes], stack: str) -> str:

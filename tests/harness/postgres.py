@@ -41,7 +41,8 @@ def bin_dir() -> pathlib.Path:
 
 # Parametrizes the engine tier's ``workspace`` fixture: the test runs on the file backend and on the
 # team backend.
-BACKENDS = pytest.mark.parametrize("workspace", ["file", "postgres"], indirect=True)
+BACKENDS = pytest.mark.parametrize("workspace", ["file", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                   indirect=True)
 # The team backend's stacks each have their own passphrase (README, "A team's backend").
 TEAM_PASSPHRASES = {stack: f"{stack}-admins-passphrase" for stack in ("dev", "staging", "prod", "e2e")}
 

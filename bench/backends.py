@@ -68,8 +68,7 @@ class Backends:
         self.cluster = cluster
 
     def workspace(self, backend: str, root: pathlib.Path, **kw: Any) -> Workspace:
-        url = None if backend == "file" else self.cluster.url(self.cluster.create_database(pg.new_database_name()))
-        return Workspace(root, backend_url=url, **kw)
+        return Workspace(root, **kw) if backend == "file" else self.cluster.workspace(root, **kw)
 
 
 def floor_row(backends: Backends, backend: str, work: pathlib.Path, graph: list[dict]) -> dict[str, float]:

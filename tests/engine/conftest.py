@@ -50,8 +50,7 @@ def workspace(engine_cli, tmp_path, request) -> Workspace:
     if getattr(request, "param", "file") == "file":
         return Workspace(tmp_path)
     cluster = request.getfixturevalue("postgres")
-    return Workspace(tmp_path, backend_url=cluster.url(cluster.create_database(pg.new_database_name())),
-                     passphrases=pg.TEAM_PASSPHRASES)
+    return cluster.workspace(tmp_path, passphrases=pg.TEAM_PASSPHRASES)
 
 
 @pytest.fixture

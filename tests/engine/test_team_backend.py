@@ -38,8 +38,8 @@ def checkpoint_key(blobs: dict[str, bytes], stack: str) -> str:
 @pytest.mark.netns
 def test_secrets_stay_ciphertext_in_the_rows_and_a_restored_dump_refreshes_clean(postgres, engine_cli, tmp_path,
                                                                                  lab, controller):
-    database = postgres.create_database(pg.new_database_name())
-    ws = Workspace(tmp_path, backend_url=postgres.url(database), passphrases={"dev": DEV_PASSPHRASE})
+    ws = postgres.workspace(tmp_path, passphrases={"dev": DEV_PASSPHRASE})
+    database = pg.database_of(ws.url)
     roster = ws.write_roster(ps.roster_text(2))
     ws.write_stack("dev", stack_config(FakeGuest(), str(roster), hosts=[],
                                        peering=ps.peering([s.settings() for s in lab.servers], url=controller.url)))
@@ -99,7 +99,7 @@ def test_the_database_restarted_or_gone_mid_up(postgres, engine_cli, tmp_path, l
     finishes whole.  Gone for longer: the `up` fails naming the lost connection and its lock row is
     left behind; once the database is back, README's run-dies steps (`cancel`, `refresh
     --clear-pending-creates`, `up`) converge."""
-    ws = Workspace(tmp_path, backend_url=postgres.url(postgres.create_database(pg.new_database_name())))
+    ws = postgres.workspace(tmp_path)
 
     def roster(asns: int) -> None:
         ws.write_stack("dev", stack_config(FakeGuest(), str(ws.write_roster(ps.roster_text(asns))), hosts=[],

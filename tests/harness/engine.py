@@ -116,15 +116,17 @@ class Workspace:
     """A project directory + backend + PULUMI_HOME under ``root``."""
 
     def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None,
-                 backend_url: str | None = None, passphrases: dict[str, str] | None = None):
+                 backend_url: str | None = None, passphrases: dict[str, str] | None = None,
+                 environ: dict[str, str] | None = None):
         """``program``: a directory holding another program (``Pulumi.yaml`` and ``__main__.py``) to run
         instead of Keystone's, with the repository's modules beside it.  ``backend_url``: the backend
         (default: a file backend under ``root``).  ``passphrases``: stack → its own passphrase (a team's
         secrets provider: one passphrase per stack, held by that stack's admins); other stacks use
-        ``PASSPHRASE``."""
+        ``PASSPHRASE``.  ``environ``: more environment for every command (the database password)."""
         self.root = root
         self.backend_url = backend_url
         self.passphrases = dict(passphrases or {})
+        self.environ = dict(environ or {})
         self.project = root / name
         self.state = root / "state"
         self.home = root / "pulumi-home"
@@ -158,7 +160,7 @@ class Workspace:
     def on_another_machine(self, tag: str) -> Workspace:
         """The same project as another admin has it: a checkout of its own (the stack files copied, as
         git brings them), its own ``PULUMI_HOME``, the same backend and passphrases."""
-        other = Workspace(self.root / tag, backend_url=self.url, passphrases=self.passphrases)
+        other = Workspace(self.root / tag, backend_url=self.url, passphrases=self.passphrases, environ=self.environ)
         for f in self.project.glob("Pulumi.*.yaml"):
             if not f.is_symlink():
                 (other.project / f.name).write_text(f.read_text())
@@ -171,6 +173,7 @@ class Workspace:
 
     def env(self, stack: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(self.environ)
         env.update(PULUMI_BACKEND_URL=self.url, PULUMI_HOME=str(self.home),
                    PULUMI_CONFIG_PASSPHRASE=self.passphrases.get(stack or "", PASSPHRASE),
                    PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",

@@ -17,8 +17,11 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
+
+from tests.harness.engine import Workspace
 
 USER = "keystone"
 SERVER_USER = "postgres"  # who runs the server when the caller is root
@@ -151,10 +154,15 @@ class Cluster:
         self.create_database(database)
         self.client("pg_restore", "--no-owner", "-d", database, str(path))
 
-    def url(self, database: str, **params: str) -> str:
-        """The backend URL a team logs in with: ``postgres://user:password@host:port/database?…``."""
-        query = "&".join(f"{k}={v}" for k, v in {"sslmode": "disable", **params}.items())
-        return f"postgres://{USER}:{self.password}@127.0.0.1:{self.port}/{database}?{query}"
+    def url(self, database: str) -> str:
+        """The backend URL a team logs in with (README): ``postgres://user@host:port/database?…``, the
+        password in ``PGPASSWORD`` (the CLI keeps the URL in clear in ``~/.pulumi/credentials.json``)."""
+        return f"postgres://{USER}@127.0.0.1:{self.port}/{database}?sslmode=disable"
+
+    def workspace(self, root: pathlib.Path, **kw: Any) -> Workspace:
+        """A Keystone workspace whose backend is a new database of this cluster."""
+        return Workspace(root, backend_url=self.url(self.create_database(new_database_name())),
+                         environ={"PGPASSWORD": self.password}, **kw)
 
 
 @contextmanager

@@ -32,7 +32,8 @@ from tests.harness.engine import Workspace
 
 BACKENDS = ("file", "postgres")
 GOAL = 1.5
-HEADER = ("graph", "backend", "keystone up", "floor up", "floor, one save", "checkpoint/step", "keystone ÷ floor")
+HEADER = ("graph", "backend", "keystone up", "floor up", "floor, one save", "checkpoint/step", "keystone ÷ floor",
+          "state: keystone / floor")
 
 
 def log(msg: str) -> None:
@@ -71,6 +72,11 @@ class Backends:
         return Workspace(root, **kw) if backend == "file" else self.cluster.workspace(root, **kw)
 
 
+def state_kb(ws: Workspace) -> float:
+    """The size of the stack's state as the backend stores it (every save writes all of it)."""
+    return len(ws.run("stack", "export", stack="bench", check=True).stdout) / 1024
+
+
 def floor_row(backends: Backends, backend: str, work: pathlib.Path, graph: list[dict]) -> dict[str, float]:
     """The floor's `up` from empty of ``graph`` on ``backend``: a checkpoint per step, then one save."""
     work.mkdir(parents=True, exist_ok=True)
@@ -83,6 +89,7 @@ def floor_row(backends: Backends, backend: str, work: pathlib.Path, graph: list[
         ws.init("bench")
         with environ(**env):
             out[label], out["steps"] = timed_up(ws)
+    out["state_kb"] = state_kb(ws)
     return out
 
 
@@ -95,13 +102,15 @@ def measure(name: str, key: str, backends: Backends, work: pathlib.Path,
         ws = backends.workspace(backend, work / f"{key}-{backend}")
         log(f"{name}: keystone up from empty on the {backend} backend")
         seconds, graph = keystone_up(ws)
+        keystone_kb = state_kb(ws)
         log(f"{name}: the engine's floor for the same {len(graph)} resources on the {backend} backend")
         floor = floor_row(backends, backend, work / f"{key}-{backend}-floor", graph)
         steps = max(int(floor["steps"]), 1)
         rows.append({"graph": name, "backend": backend, "keystone_s": seconds, "floor_s": floor["floor_s"],
                      "one_save_s": floor["one_save_s"], "steps": steps,
                      "checkpoint_ms_per_step": 1000 * (floor["floor_s"] - floor["one_save_s"]) / steps,
-                     "ratio": seconds / floor["floor_s"]})
+                     "ratio": seconds / floor["floor_s"], "state_kb": keystone_kb,
+                     "floor_state_kb": floor["state_kb"]})
     return rows
 
 
@@ -142,7 +151,7 @@ def peering_up(asns: int) -> Callable[[Workspace], tuple[float, list[dict]]]:
 def table(rows: list[dict[str, Any]]) -> list[str]:
     cells = [HEADER] + [(r["graph"], r["backend"], f"{r['keystone_s']:.2f} s", f"{r['floor_s']:.2f} s",
                          f"{r['one_save_s']:.2f} s", f"{r['checkpoint_ms_per_step']:.1f} ms × {r['steps']}",
-                         f"{r['ratio']:.2f}×") for r in rows]
+                         f"{r['ratio']:.2f}×", f"{r['state_kb']:.0f} / {r['floor_state_kb']:.0f} KiB") for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
     lines = ["  ".join(x.ljust(w) for x, w in zip(c, widths)).rstrip() for c in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

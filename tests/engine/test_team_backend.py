@@ -4,8 +4,8 @@ only ever holding secrets as ciphertext (checked on the database rows themselves
 restored into a dropped database that ``pulumi refresh`` finds unchanged.
 
 The rest of the team's day runs the file backend's own tests on this backend too (``pg.BACKENDS``):
-the sample's preview/up/refresh and lifecycle, promotion through a StackReference, two admins' ``up``
-at once, and the run killed mid-``up``.  The database restarted, or gone for longer, mid-``up`` is here."""
+the people lifecycle (up, preview, refresh, offboard … destroy), promotion through a StackReference
+between stacks with different passphrases, two admins' ``up`` at once, and the run killed mid-``up``.  The database restarted, or gone for longer, mid-``up`` is here."""
 from __future__ import annotations
 
 import json

@@ -63,10 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-floor-reads", action="store_true", help="skip the per-command/per-person read floors")
     ap.add_argument("--skip-program", action="store_true", help="skip the program evaluation under mocks")
     ap.add_argument("--program-sizes", default="250,500,1000")
-    ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview", "kube"],
-                    action="append", help="kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest)")
+    ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview", "kube",
+                                       "backends"],
+                    action="append", help="kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest); "
+                    "backends: `pulumi up` on the file and the PostgreSQL backend beside the engine's floor "
+                    "(bench/backends.py; --people, and --asns for its peering graph)")
+    ap.add_argument("--asns", type=int, default=20, help="ASNs for --only backends (default %(default)s)")
     args = ap.parse_args(argv)
     only = set(args.only or ["keystone", "engine", "floor", "ansible", "program", "engine-preview"])
+    if "backends" in only:  # its own guests, route servers and database: run apart, first
+        from bench import backends
+
+        rc = backends.main(["--people", str(args.people), "--asns", str(args.asns)])
+        only.discard("backends")
+        if rc or not only:
+            return rc
     if "kube" in only:  # its own control plane, no guest: run apart, first
         from bench import kube
 

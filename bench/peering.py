@@ -350,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.peering", description=__doc__.split("\n\n")[0])
     ap.add_argument("--asns", type=int, default=200, help="ASNs applied to the route servers (default %(default)s)")
     ap.add_argument("--eval", type=int, default=1000, help="ASNs for the program evaluation (default %(default)s)")
+    ap.add_argument("--backends", action="store_true",
+                    help="also `pulumi up` from empty on the file and the PostgreSQL backend beside the engine's floor "
+                         "for the same graph (bench/backends.py)")
     ap.add_argument("--eval-only", type=int, metavar="N", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.eval_only:
@@ -358,7 +361,13 @@ def main(argv: list[str] | None = None) -> int:
         pause_for_program()  # as the program's __main__ does
         print(json.dumps(evaluate(a.eval_only)))
         return 0
-    return run(a.asns, a.eval)
+    rc = run(a.asns, a.eval)
+    if rc == 0 and a.backends:
+        from bench import backends
+
+        print()
+        print("\n".join(backends.table(backends.run(0, a.asns, {"peering"}))))
+    return rc
 
 
 if __name__ == "__main__":

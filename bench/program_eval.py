@@ -133,3 +133,49 @@ if __name__ == "__main__":
         print(json.dumps(sdk_floor(int(sys.argv[2]))))
     else:
         print(json.dumps(run(int(sys.argv[1]))))
+
+
+def register_exported_graph(resources: list[dict]) -> None:
+    """Another program's graph as the engine recorded it (``pulumi stack export``'s resources): every
+    component again as a component, every dynamic resource again as a dynamic resource of the same type
+    and name with the same inputs (secrets again secret), parents and dependencies as recorded — and a
+    provider that does nothing.  The engine's floor for that program's ``up`` (``bench/engine_floor``)."""
+    import pulumi
+    from pulumi.dynamic import Resource
+
+    from bench import sdk_floor_provider
+
+    provider = sdk_floor_provider.NoOp()
+    classes: dict[str, type] = {}
+    made: dict[str, pulumi.Resource] = {}
+
+    def dynamic_class(type_: str) -> type:
+        if type_ not in classes:
+            rest = type_.removeprefix("pulumi-python:dynamic")  # "/<module>:<name>" or ":<name>"
+            module, name = rest[1:].split(":", 1) if rest.startswith("/") else ("", rest[1:])
+            classes[type_] = type(name, (Resource,), {}, module=module, name=name)
+        return classes[type_]
+
+    def value(v: object) -> object:
+        if isinstance(v, dict) and "ciphertext" in v:
+            return pulumi.Output.secret("s" * len(v["ciphertext"]))
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    for r in resources:
+        type_, urn = r["type"], r["urn"]
+        if type_.startswith(("pulumi:pulumi:", "pulumi:providers:")):
+            continue
+        opts = pulumi.ResourceOptions(parent=made.get(r.get("parent", "")),
+                                      depends_on=[made[d] for d in r.get("dependencies") or [] if d in made])
+        name = urn.rsplit("::", 1)[-1]
+        if r.get("custom"):
+            inputs = {k: value(v) for k, v in (r.get("inputs") or {}).items() if k != "__provider"}
+            made[urn] = dynamic_class(type_)(provider, name, inputs, opts)
+        else:
+            component = pulumi.ComponentResource(type_, name, None, opts)
+            component.register_outputs({})
+            made[urn] = component

@@ -1,7 +1,10 @@
-"""A dynamic provider that does nothing, for the SDK floor of ``bench.program_eval`` (importable, so the
-SDK pickles it by reference exactly as it pickles Keystone's providers)."""
-from pulumi.dynamic import ResourceProvider
+"""A dynamic provider that does nothing, for the SDK floor of ``bench.program_eval`` and the engine's
+floor (``bench/engine_floor``) (importable, so the SDK pickles it by reference exactly as it pickles
+Keystone's providers).  A create makes nothing and echoes its inputs as outputs (as Keystone's
+resources record theirs), so the floor's state is the size of the real one."""
+from pulumi.dynamic import CreateResult, ResourceProvider
 
 
 class NoOp(ResourceProvider):
-    pass
+    def create(self, props):
+        return CreateResult(id_="floor", outs=props)

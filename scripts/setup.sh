@@ -11,6 +11,7 @@ APT_PACKAGES=(
   openssh-client                             # the SSH transport
   qemu-system-x86 qemu-utils debootstrap e2fsprogs zstd   # the test guest (built from Debian packages)
   bird2 iproute2                             # route-server tests in network namespaces
+  postgresql                                 # the team backend's tests start a throw-away cluster
   curl ca-certificates
   shellcheck                                 # the test command checks every shell script
 )

@@ -1,5 +1,6 @@
-"""Two `pulumi up` on one stack at once: the second is refused by the backend's stack lock and
-changes nothing; once the first has finished, the stack is free again."""
+"""Two admins' `pulumi up` on one stack at once, from two machines (two checkouts, two ``PULUMI_HOME``s,
+one backend): the second is refused by the backend's stack lock and changes nothing; once the first
+has finished, the stack is free again.  On the file backend and on the team backend."""
 from __future__ import annotations
 
 import socket
@@ -7,6 +8,7 @@ import threading
 
 import pytest
 
+from tests.harness import postgres as pg
 from tests.harness.engine import REPO
 from tests.harness.engine_stack import stack_config
 from tests.harness.wait import wait_for
@@ -46,6 +48,7 @@ class SilentHost:
             c.close()
 
 
+@pg.BACKENDS
 def test_a_second_up_on_a_locked_stack_is_refused(workspace):
     ws = workspace
     host = SilentHost()
@@ -57,9 +60,10 @@ def test_a_second_up_on_a_locked_stack_is_refused(workspace):
         first = ws.spawn("up", "--yes", "--skip-preview", stack="dev")
         wait_for("the first up to reach the host", lambda: host.accepted > 0, timeout=120)
 
-        second = ws.run("up", "--yes", "--skip-preview", stack="dev")
+        second = ws.on_another_machine("admin-b").up("dev", check=False)
         assert second.rc != 0
         assert "currently locked" in second.output, second.output[-2000:]
+        assert second.steps() == []  # refused before the program ran: no step, no resource
 
         out, err = first.communicate(timeout=300)
         assert first.returncode != 0 and "timed out" in (out + err).lower(), (out + err)[-2000:]

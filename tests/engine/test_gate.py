@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.harness import postgres as pg
 from tests.harness.engine import REPO
 from tests.harness.engine_stack import FakeGuest, stack_config
 
@@ -29,6 +30,7 @@ def test_a_bad_roster_fails_preview_with_its_line_and_registers_nothing(workspac
     assert preview.ops() == {}, "nothing may be registered when the roster is invalid"
 
 
+@pg.BACKENDS
 def test_promotion_guard_reads_the_previous_stack_through_a_real_stack_reference(workspace):
     ws = workspace
     ws.write_stack("dev", config(ws, EMPTY_ROSTER, "dev.yaml"))

@@ -1,10 +1,12 @@
-"""A person's whole life through `pulumi up` on the real guest: onboard → change quota and groups →
-offboard → re-activate → purge → removed from the roster → `pulumi destroy` of the stack.  Every step
-succeeds under the real engine's rules and no home is ever destroyed (the stack does not allow it)."""
+"""A person's whole life through `pulumi up` on the real guest: onboard (then a no-change preview and
+refresh) → change quota and groups → offboard → re-activate → purge → removed from the roster →
+`pulumi destroy` of the stack.  Every step succeeds under the real engine's rules and no home is ever
+destroyed (the stack does not allow it).  On the file backend and on the team backend."""
 from __future__ import annotations
 
 import pytest
 
+from tests.harness import postgres as pg
 from tests.harness.engine_people import HOME, can_login, roster_text
 from tests.harness.engine_stack import stack_config
 
@@ -12,6 +14,7 @@ pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
 
 
+@pg.BACKENDS
 def test_people_lifecycle_under_the_real_engine(guest, workspace, keys):
     ws = workspace
 
@@ -31,6 +34,7 @@ def test_people_lifecycle_under_the_real_engine(guest, workspace, keys):
         assert can_login(guest, user, keys[user][0])
     guest.ssh("runuser -u ben -- sh -c 'echo precious > /home/ben/notes.txt'")
     assert ws.preview("e2e").changed() == {}
+    assert ws.refresh("e2e").drift() == {}
 
     # 2. one person's quota and groups
     after = dict(ana_quota="2G", ana_groups="[users, video]")

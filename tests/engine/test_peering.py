@@ -5,29 +5,15 @@ ZeroTier token is only ever a secret in the state."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from tests.harness import peering_sample as ps
 from tests.harness.engine_stack import FakeGuest, stack_config
-from tests.harness.peering_lab import PeeringLab, peering_lab
-from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+from tests.harness.zerotier_controller import DEFAULT_TOKEN
 
 pytestmark = [pytest.mark.netns, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
-
-
-@pytest.fixture
-def lab() -> Iterator[PeeringLab]:
-    with peering_lab(2) as lab:
-        yield lab
-
-
-@pytest.fixture
-def controller() -> Iterator[FakeZeroTierController]:
-    with FakeZeroTierController("self_hosted").start() as ctl:
-        yield ctl
 
 
 def test_peers_on_two_route_servers_and_one_down(workspace, lab, controller):

@@ -3,7 +3,8 @@ the bench.
 
 ``Workspace`` makes a project directory whose program is the repository's own (``__main__.py``,
 ``program/``, ``components/``, ``providers/`` … linked, not copied), with its own ``Pulumi.<stack>.yaml`` and
-roster, a local file backend and a private ``PULUMI_HOME``.  Every command is a fresh
+roster, a private ``PULUMI_HOME`` and a backend: a local file backend by default, or any backend URL
+(the team backend: ``postgres://…``, tests/harness/postgres.py).  Every command is a fresh
 ``python -m engine …`` process — the CLI, a fresh language runtime and fresh provider processes —
 and returns the engine's own account of it: the event log (``--event-log``), per resource name.
 """
@@ -92,18 +93,23 @@ class Outcome:
 
 
 class Workspace:
-    """A project directory + file backend + PULUMI_HOME under ``root``."""
+    """A project directory + backend + PULUMI_HOME under ``root``."""
 
     def __init__(self, root: pathlib.Path, name: str = "project", program: pathlib.Path | None = None,
-                 backend: str | None = None):
+                 backend_url: str | None = None, passphrases: dict[str, str] | None = None,
+                 environ: dict[str, str] | None = None):
         """``program``: a directory holding another program (``Pulumi.yaml`` and ``__main__.py``) to run
-        instead of Keystone's, with the repository's modules beside it.  ``backend``: the state
-        backend's URL (e.g. a team backend); default a file backend under ``root/state``."""
+        instead of Keystone's, with the repository's modules beside it.  ``backend_url``: the backend
+        (default: a file backend under ``root``).  ``passphrases``: stack → its own passphrase (a team's
+        secrets provider: one passphrase per stack, held by that stack's admins); other stacks use
+        ``PASSPHRASE``.  ``environ``: more environment for every command (the database password)."""
         self.root = root
+        self.backend_url = backend_url
+        self.passphrases = dict(passphrases or {})
+        self.environ = dict(environ or {})
         self.project = root / name
         self.state = root / "state"
         self.home = root / "pulumi-home"
-        self.backend = backend or f"file://{self.state}?metadata=skip"
         for d in (self.project, self.state, self.home):
             d.mkdir(parents=True, exist_ok=True)
         own = ("Pulumi.yaml", "__main__.py") if program is not None else ()
@@ -131,23 +137,39 @@ class Workspace:
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         return path
 
+    def on_another_machine(self, tag: str) -> Workspace:
+        """The same project as another admin has it: a checkout of its own (the stack files copied, as
+        git brings them), its own ``PULUMI_HOME``, the same backend and passphrases."""
+        other = Workspace(self.root / tag, backend_url=self.url, passphrases=self.passphrases, environ=self.environ)
+        for f in self.project.glob("Pulumi.*.yaml"):
+            if not f.is_symlink():
+                (other.project / f.name).write_text(f.read_text())
+        return other
+
     # -- commands ------------------------------------------------------------------------------
-    def env(self) -> dict[str, str]:
+    @property
+    def url(self) -> str:
+        return self.backend_url or f"file://{self.state}?metadata=skip"
+
+    def env(self, stack: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(PULUMI_BACKEND_URL=self.backend, PULUMI_HOME=str(self.home),
-                   PULUMI_CONFIG_PASSPHRASE=PASSPHRASE, PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",
+        env.update(self.environ)
+        env.update(PULUMI_BACKEND_URL=self.url, PULUMI_HOME=str(self.home),
+                   PULUMI_CONFIG_PASSPHRASE=self.passphrases.get(stack or "", PASSPHRASE),
+                   PULUMI_SKIP_CONFIRMATIONS="true", NO_COLOR="1",
                    PULUMI_DEBUG_COMMANDS="true")  # --event-log, as the Automation API uses it
         env.pop("PULUMI_ACCESS_TOKEN", None)
         return env
 
     def spawn(self, *args: str, stack: str | None = None, events: pathlib.Path | None = None,
               stdout: Any = subprocess.PIPE, stderr: Any = subprocess.PIPE,
-              from_dir: pathlib.Path | None = None) -> subprocess.Popen:
+              secrets_of: str | None = None, from_dir: pathlib.Path | None = None) -> subprocess.Popen:
         """Start one command; with the default pipes the caller must read them (``communicate``).
+        The passphrase is ``stack``'s (or ``secrets_of``'s, for a command that names no stack).
 
         ``from_dir``: start it there, naming the project with the CLI's own ``--cwd`` (as an admin
         runs ``pulumi up --cwd ~/keystone`` from elsewhere); by default the CLI starts in the project."""
-        env = self.env()
+        env = self.env(stack or secrets_of)
         if from_dir is None:
             argv = [sys.executable, "-m", "engine", "--cwd", str(self.project), *args, "--non-interactive"]
         else:
@@ -161,10 +183,10 @@ class Workspace:
                                 text=True, start_new_session=True)
 
     def run(self, *args: str, stack: str | None = None, log_events: bool = False, timeout: float = 900,
-            check: bool = False, from_dir: pathlib.Path | None = None) -> Outcome:
+            check: bool = False, secrets_of: str | None = None, from_dir: pathlib.Path | None = None) -> Outcome:
         with tempfile.TemporaryDirectory() as tmp:
             events = pathlib.Path(tmp) / "events.jsonl" if log_events else None
-            proc = self.spawn(*args, stack=stack, events=events, from_dir=from_dir)
+            proc = self.spawn(*args, stack=stack, events=events, secrets_of=secrets_of, from_dir=from_dir)
             try:
                 out, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -175,13 +197,13 @@ class Workspace:
         return outcome.check() if check else outcome
 
     def init(self, stack: str) -> None:
-        """``stack init`` unless the stack exists (a file backend's state file, else ``stack select``)."""
-        if self.backend.startswith("file://"):
-            if (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists():
-                return
-        elif self.run("stack", "select", stack).rc == 0:
-            return
-        self.run("stack", "init", stack, check=True)
+        """``stack init`` unless the stack exists (a file backend's state file, else ``stack ls``)."""
+        if self.backend_url is None:
+            exists = (self.state / ".pulumi" / "stacks" / "keystone" / f"{stack}.json").exists()
+        else:
+            exists = stack in {s["name"] for s in json.loads(self.run("stack", "ls", "--json", check=True).stdout)}
+        if not exists:
+            self.run("stack", "init", stack, secrets_of=stack, check=True)
 
     def set_secret(self, stack: str, key: str, value: str) -> None:
         self.run("config", "set", "--secret", key if ":" in key else f"keystone:{key}", value, stack=stack, check=True)

@@ -1,5 +1,5 @@
 """Three people (ana, ben, cyd) with their own SSH keys, for the engine tier's lifecycle and crash
-tests on the guest."""
+tests on the guest, and README's steps when a run dies."""
 from __future__ import annotations
 
 import subprocess
@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 HOME = "rpool/crypt/home"
+DYNAMIC = "pulumi-python:dynamic/"
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +53,22 @@ def roster_text(keys, ana_quota="1G", ana_groups="[users]", ben_state="active", 
 def can_login(guest, user, key) -> bool:
     p = guest.ssh("id -un", user=user, key=key, check=False)
     return p.returncode == 0 and p.stdout.strip() == user
+
+
+def created(events: list[dict]) -> list[str]:
+    """URNs of the dynamic resources an `up` has created so far (from its event log)."""
+    return [e["resOutputsEvent"]["metadata"]["urn"] for e in events
+            if (e.get("resOutputsEvent") or {}).get("metadata", {}).get("op") == "create"
+            and e["resOutputsEvent"]["metadata"]["type"].startswith(DYNAMIC)]
+
+
+def recover(ws, stack: str) -> None:
+    """README's "When a run dies": the dead run still holds the stack's lock, so nothing runs until
+    `pulumi cancel` releases it; `refresh --clear-pending-creates` then `up` converge."""
+    locked = ws.refresh(stack, check=False)
+    assert locked.rc != 0 and "currently locked" in locked.output, locked.output[-2000:]
+    ws.run("cancel", "--yes", stack=stack, check=True)
+    ws.refresh(stack, "--clear-pending-creates")
+    ws.up(stack)
+    assert ws.preview(stack).changed() == {}
+    assert not ws.export(stack)["deployment"].get("pending_operations")

@@ -2,8 +2,9 @@
 
 ``preview``, ``up``, ``refresh`` and ``destroy`` run with the program hosted in this process (see
 ``engine/__init__.py``); every other command (``stack init``, ``config set``, ``stack export`` …) is
-passed to the CLI as it is.  Before ``up``, ``refresh`` and ``destroy``, ``KEYSTONE_UPDATE`` is set to
-the number the stack's history will give the update (for the hosts' journal: providers/journal.py).
+passed to the CLI as it is.  Before ``up``, ``refresh`` and ``destroy``, ``KEYSTONE_STACK`` is set to
+the stack and ``KEYSTONE_UPDATE`` to the number the stack's history will give the update (for the
+hosts' journal: providers/journal.py).
 The exit code is the CLI's.  One command, one fresh process, as
 ``pulumi`` itself: nothing is carried over between commands.
 """
@@ -60,6 +61,20 @@ def next_update(cli: str, argv: list[str], cwd: str, env: dict[str, str]) -> str
     return None if entries is None else str(len(history.numbered(entries)) + 1)
 
 
+def current_stack(cli: str, argv: list[str], cwd: str, env: dict[str, str]) -> str | None:
+    """The stack this command runs on (``--stack``, else the selected one), which the providers write in
+    each host's journal (``KEYSTONE_STACK``, providers/journal.py); None when the CLI cannot say."""
+    flags = target_flags(argv[1:])
+    if "--stack" in flags:
+        return flags[flags.index("--stack") + 1].rsplit("/", 1)[-1]
+    try:
+        p = subprocess.run([cli, "stack", "--show-name", "--non-interactive", *flags], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return p.stdout.strip() or None if p.returncode == 0 else None
+
+
 def main(argv: list[str]) -> int:
     cwd = os.getcwd()
     if argv[:1] == ["--cwd"] and len(argv) > 1:
@@ -78,6 +93,10 @@ def main(argv: list[str]) -> int:
         update = next_update(str(cli), argv, cwd, env)
         if update:
             env["KEYSTONE_UPDATE"] = update
+    if argv[0] in UPDATE_COMMANDS and "KEYSTONE_STACK" not in env:
+        stack = current_stack(str(cli), argv, cwd, env)
+        if stack:
+            env["KEYSTONE_STACK"] = stack
     if argv[0] in PROGRAM_COMMANDS:
         server, address = host.serve(cwd)
         argv = [*argv, f"--client={address}"]

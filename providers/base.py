@@ -90,10 +90,9 @@ class KeystoneProvider(ResourceProvider):
     IDENTITY: ClassVar[tuple[str, ...]] = ()
     DELETE_BEFORE_REPLACE: ClassVar[bool] = True
 
-    def __init__(self) -> None:
-        # The stack this program runs for, carried to the provider process inside the pickled
-        # instance (``__provider``, which no diff compares): it names the stack in the host's journal.
-        self.stack = _program_stack()
+    # No instance attributes: the SDK pickles each provider instance into its resource's
+    # ``__provider``, and pickling an instance's attributes goes through a pickler hook that the
+    # SDK (3.260) wraps once more on every resource, so a few thousand resources overflow the stack.
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every create/update/delete a subclass defines runs with a journal entry open
@@ -164,16 +163,6 @@ class KeystoneProvider(ResourceProvider):
             if a != b and not (k == "host" and getattr(a, "name", a) == getattr(b, "name", b)):
                 replaces.append(k)
         return replaces
-
-
-def _program_stack() -> str | None:
-    """``pulumi.get_stack()`` inside a program; None elsewhere (a provider built in a unit test)."""
-    try:
-        import pulumi
-
-        return pulumi.get_stack()
-    except Exception:  # noqa: BLE001  (outside a program the SDK's settings may be unset)
-        return None
 
 
 class PlannedProvider(KeystoneProvider):

@@ -11,11 +11,11 @@ never a secret:
 
     keystone: stack=dev update=7 op=update resource=os:Account id=guest/alice person=alice
 
-Where the names come from: the stack is the program's (``pulumi.get_stack()``, kept on the provider
-instance the engine hands back with every call; it is no resource input, so it never shows in a
-diff); the update is ``KEYSTONE_UPDATE`` in the provider's environment, which ``python -m engine``
-sets from the stack's history before ``up``/``refresh``/``destroy`` (``update=?`` where it is not
-set, e.g. under an official ``pulumi`` started directly).
+Where the names come from: ``KEYSTONE_STACK`` and ``KEYSTONE_UPDATE`` in the provider's environment,
+which ``python -m engine`` sets before ``up``/``refresh``/``destroy`` (the stack the command names or
+has selected; the number its update will have in the stack's history).  Under an official ``pulumi``
+started directly they are not set and the line says ``stack=?``/``update=?``; its time matches the
+history's.
 
 ``providers.base.KeystoneProvider`` opens an ``Entry`` around every create/update/delete
 (``journaled``); ``providers.transport.base.Transport`` adds ``command_for`` to the first batch of
@@ -96,6 +96,11 @@ def current_update() -> str | None:
     return value or None
 
 
+def current_stack() -> str | None:
+    value = os.environ.get("KEYSTONE_STACK", "").strip()
+    return value or None
+
+
 PERSON_KEYS = ("username", "user", "owner")
 
 
@@ -123,7 +128,7 @@ def journaled(op: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         person = next((props[k] for k in PERSON_KEYS if isinstance(props.get(k), str)), None)
         ident = args[0] if op != "create" and args and isinstance(args[0], str) else _new_id(self, props)
         resource = type(self).__name__.removesuffix("Provider")
-        e = Entry(getattr(self, "stack", None), current_update(), op, resource, ident, person)
+        e = Entry(current_stack(), current_update(), op, resource, ident, person)
         with entry(e):
             return fn(self, *args)
 

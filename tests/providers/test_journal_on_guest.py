@@ -22,11 +22,10 @@ def journal(guest, since: str) -> list[str]:
 def test_changes_are_journaled_on_the_host_and_reads_are_not(guest, guest_target):
     since = guest.ssh("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
     provider = OsAccountProvider()
-    provider.stack = "journal-test"  # what the program sets from pulumi.get_stack()
     inputs = {"host": guest_target.model_dump(), "username": "jan", "uid": 21501, "groups": ["users"],
               "shell": "/bin/bash", "home": "/home/jan", "comment": "Jan Journal", "ssh_keys": [],
               "password_hash": HASH}
-    with DynamicProviderHost(env={"KEYSTONE_UPDATE": "42"}) as host:
+    with DynamicProviderHost(env={"KEYSTONE_UPDATE": "42", "KEYSTONE_STACK": "journal-test"}) as host:
         r = host.resource(provider)
         checked, failures = r.check(inputs)
         assert failures == []

@@ -50,6 +50,7 @@ def test_unknown_update_and_hostile_names_stay_one_safe_word(tmp_path, monkeypat
 def test_provider_operations_are_journaled_with_the_person_and_never_a_secret(tmp_path, monkeypatch):
     """An account's create is wrapped: the entry it opens names the person, not the password hash."""
     monkeypatch.setenv("KEYSTONE_UPDATE", "12")
+    monkeypatch.setenv("KEYSTONE_STACK", "staging")
     seen = []
 
     def fake_create_new(self, inputs):
@@ -58,7 +59,6 @@ def test_provider_operations_are_journaled_with_the_person_and_never_a_secret(tm
 
     monkeypatch.setattr(OsAccountProvider, "_create_new", fake_create_new)
     provider = OsAccountProvider()
-    provider.stack = "staging"
     secret = "$6$rounds=5000$saltsalt$" + "h" * 86
     props = {"host": {"name": "ws1", "address": "local"}, "username": "alice", "uid": 20001, "groups": [],
              "shell": "/bin/bash", "home": "/home/alice", "comment": "Alice", "ssh_keys": [],

@@ -174,7 +174,7 @@ class WorkstationUser(pulumi.ComponentResource):
             instances[svc.name] = ServiceInstance(f"{child}-svc-{svc.name}", InstanceInputs(
                 host=target, service=svc.name, unit=svc.unit, user=p.username, uid=p.uid, port=port,
                 environment=instance_environment(svc, **values, port=port, service=svc.name),
-                enabled=p.state == PersonState.ACTIVE, restart=svc.restart,
+                enabled=p.state == PersonState.ACTIVE, restart=svc.restart, idle_minutes=w.idle_minutes,
                 ensure="absent" if p.state == PersonState.PURGED else "present", person_state=p.state.value,
             ), pulumi.ResourceOptions(parent=self, depends_on=on_host + units))
         files = []

@@ -13,6 +13,7 @@ APT_PACKAGES=(
   bird2 iproute2                             # route-server tests in network namespaces
   curl ca-certificates
   shellcheck                                 # the test command checks every shell script
+  git git-crypt                              # workspace tests: a repository with a git-crypt encrypted file
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

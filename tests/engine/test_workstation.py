@@ -24,7 +24,7 @@ def workstation(greeting: str = "hi", seed: str = "export WHO={{ user }}\\n") ->
         "tierGroups": {"admin": ["adm"]},
         "services": [{"name": "echo", "unit": "keystone-echo", "unitFile": "workstation/units/keystone-echo@.service",
                       "basePort": 20200, "range": 20,
-                      "environment": f"PORT={{{{ port }}}}\nGREETING={greeting} {{{{ user }}}}\n"}],
+                      "environment": f"GREETING={greeting} {{{{ user }}}}\n"}],
         "files": [{"path": ".config/keystone/env.sh", "mode": "0600", "template": seed.replace("\\n", "\n")}],
         "maps": [{"path": MAP, "service": "echo", "format": "tsv"}],
     }

@@ -212,16 +212,15 @@ class ServiceSettings(SettingsModel):
 
 def unit_file_problem(project: pathlib.Path, unit_file: str, unit: str) -> str | None:
     """Why the template unit ``unit_file`` (relative to the project) cannot be installed, or None: it
-    must exist inside the project, be UTF-8 text of at most ``MAX_UNIT_FILE`` bytes, run as
-    ``User=%i`` and read ``EnvironmentFile=/etc/keystone/workstation/<unit>/%i.env``."""
+    must be a file of the project, UTF-8 text of at most ``MAX_UNIT_FILE`` bytes, that runs as
+    ``User=%i`` and reads ``EnvironmentFile=/etc/keystone/workstation/<unit>/%i.env``."""
     path = project / unit_file
     try:
-        inside = path.resolve().is_relative_to(project.resolve())
-        raw = path.read_bytes() if inside and path.is_file() else None
+        raw = path.read_bytes() if path.is_file() else None
     except OSError as e:
         return f"unitFile {unit_file} cannot be read: {e.strerror or e}"
     if raw is None:
-        return f"unitFile {unit_file} does not exist in the project" + ("" if inside else " (it leads outside it)")
+        return f"unitFile {unit_file} does not exist in the project"
     if len(raw) > MAX_UNIT_FILE:
         return f"unitFile {unit_file} is {len(raw)} bytes, more than {MAX_UNIT_FILE}"
     try:

@@ -6,8 +6,8 @@ credential in a clone URL, an expired CA …).  Each edits the valid stack of
 where it must point (line and column: ``col="value"`` the replaced value, ``"key"`` the key).
 
 The project the stack lives in holds the template units of ``UNIT_FILES``: ``web-ide`` (valid),
-``rooty`` (runs as root: no ``User=%i``), ``badutf`` (not UTF-8) and ``linked`` (a symlink out of
-the project).
+``rooty`` (runs as root: no ``User=%i``), ``badutf`` (not UTF-8) and ``shadow`` (a symlink to a
+file that is no unit of Keystone's).
 """
 from __future__ import annotations
 
@@ -59,9 +59,7 @@ def install(project: pathlib.Path) -> None:
     units = project / "workstation" / "units"
     (units / "rooty@.service").write_text(template_unit("rooty").replace("User=%i\n", ""))
     (units / "badutf@.service").write_bytes(template_unit("badutf").encode() + b"\xff\xfe")
-    outside = project.parent / f"{project.name}-outside@.service"
-    outside.write_text(template_unit("linked"))
-    (units / "linked@.service").symlink_to(outside)
+    (units / "shadow@.service").symlink_to("/etc/passwd")
 
 
 def _pem(not_before: datetime.datetime, not_after: datetime.datetime) -> str:
@@ -207,7 +205,8 @@ CASES = [
     case("ws-unit-file-runs-as-root", UNIT, unit("rooty"), f"{S0}.unitFile", "lacks User=%i", "        unitFile:",
          col=V),
     case("ws-unit-file-not-utf8", UNIT, unit("badutf"), f"{S0}.unitFile", "not UTF-8", "        unitFile:", col=V),
-    case("ws-unit-file-outside", UNIT, unit("linked"), f"{S0}.unitFile", "leads outside it", "        unitFile:", col=V),
+    case("ws-unit-file-system-file", UNIT, unit("shadow"), f"{S0}.unitFile", "lacks User=%i", "        unitFile:",
+         col=V),
     case("ws-unit-file-traversal", "        unitFile: workstation/units/web-ide@.service",
          "        unitFile: workstation/../../etc/web-ide@.service", f"{S0}.unitFile", "contains '..'", col=V),
     case("ws-unit-file-lookalike", "        unitFile: workstation/units/web-ide@.service",

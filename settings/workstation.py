@@ -268,9 +268,16 @@ class MapSettings(SettingsModel):
     mode: SafeMode = Field("0644")
 
 
-def _nested(paths: list[str]) -> list[str]:
-    """Pairs of paths where one is inside the other (a file inside the workspace, a file inside a file)."""
-    return sorted({f"{a} holds {b}" for a in paths for b in paths if b.startswith(a + "/")})
+def _one_resource_per_path(paths: list[str], what: str, why: str) -> list[str]:
+    """Problems of paths two resources would share: one path twice, or one inside another."""
+    problems = []
+    dup = sorted({p for p in paths if paths.count(p) > 1})
+    if dup:
+        problems.append(f"{what} must be distinct ({why}): {', '.join(dup)}")
+    nested = sorted({f"{a} holds {b}" for a in set(paths) for b in set(paths) if b.startswith(a + "/")})
+    if nested:
+        problems.append(f"one of the {what} lies inside another: {'; '.join(nested)}")
+    return problems
 
 
 class WorkstationSettings(SettingsModel):
@@ -305,25 +312,14 @@ class WorkstationSettings(SettingsModel):
                     problems.append(f"port ranges of services {a.name} ({a.ports.start}-{a.ports.stop - 1}) and "
                                     f"{b.name} ({b.ports.start}-{b.ports.stop - 1}) overlap")
         paths = [f.path for f in self.files] + ([self.workspace.path] if self.workspace else [])
-        dup = sorted({p for p in paths if paths.count(p) > 1})
-        if dup:
-            problems.append(f"files and workspace paths must be distinct: {', '.join(dup)}")
-        nested = _nested(sorted(set(paths)))
-        if nested:
-            problems.append(f"a path of files or workspace lies inside another: {'; '.join(nested)}")
+        problems += _one_resource_per_path(paths, "files and workspace paths", "one path, one resource")
         seeds = sorted({p for p in paths if p.endswith(".keystone-seed") or f"{p}.keystone-seed" in paths})
         if seeds:
             problems.append(f"'<path>.keystone-seed' is where a diverged seed's copy goes: {', '.join(seeds)}")
         for m in self.maps:
             if m.service not in names:
                 problems.append(f"map {m.path}: no service named {m.service!r}")
-        mpaths = [m.path for m in self.maps]
-        dup = sorted({p for p in mpaths if mpaths.count(p) > 1})
-        if dup:
-            problems.append(f"map paths must be unique (two maps would write one file): {', '.join(dup)}")
-        nested = _nested(sorted(set(mpaths)))
-        if nested:
-            problems.append(f"a map path lies inside another: {'; '.join(nested)}")
+        problems += _one_resource_per_path([m.path for m in self.maps], "map paths", "two maps would write one file")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -147,7 +147,7 @@ CASES = [
          col=V),
     case("ws-file-trailing-space", FILE, '      - path: ".bashrc "', f"{F0}.path", "contains ' '", col=V),
     case("ws-file-overlong-name", FILE, f"      - path: .config/{'f' * 256}", f"{F0}.path", "name of 256 bytes", col=V),
-    case("ws-file-workspace-path", FILE, "      - path: code", W, "files and workspace paths must be distinct: code",
+    case("ws-file-workspace-path", FILE, "      - path: code", W, "files and workspace paths must be distinct (one path, one resource): code",
          "    tierGroups:", col="key"),
     case("ws-file-inside-workspace", FILE, "      - path: code/.git/hooks/post-checkout", W, "code holds code/.git",
          "    tierGroups:", col="key"),

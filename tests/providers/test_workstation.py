@@ -57,11 +57,16 @@ def instance(target, **over):
     return {**base, **over}
 
 
-def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host, person):
+def install_unit(provider_host, guest_target) -> None:
+    """The tests' listener as its template unit (what the stack's ``<host>-unit-<service>`` writes)."""
     files = provider_host.resource(ManagedFileProvider())
     unit_in, _ = files.check({"host": guest_target.model_dump(), "path": "/etc/systemd/system/keystone-echo@.service",
                               "content": UNIT, "reload": "systemd"})
     files.create(unit_in)
+
+
+def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host, person):
+    install_unit(provider_host, guest_target)
     r = provider_host.resource(ServiceInstanceProvider())
     u = f"keystone-echo@{USER}.service"
 
@@ -212,10 +217,7 @@ def test_plain_files_are_authoritative_and_refresh_sees_drift(guest, guest_targe
 
 
 def test_the_idle_rule_on_the_real_logind(guest, guest_target, provider_host, person):
-    files = provider_host.resource(ManagedFileProvider())
-    unit_in, _ = files.check({"host": guest_target.model_dump(), "path": "/etc/systemd/system/keystone-echo@.service",
-                              "content": UNIT, "reload": "systemd"})
-    files.create(unit_in)
+    install_unit(provider_host, guest_target)
     r = provider_host.resource(ServiceInstanceProvider())
     u, port = f"keystone-echo@{USER}.service", 20110
     checked, _ = r.check(instance(guest_target, port=port, environment=f"PORT={port}\nGREETING=a\n"))

@@ -125,6 +125,6 @@ config:
     text = str(e.value)
     assert "Pulumi.x.yaml:2:3: keystone:workstation:" in text or "Pulumi.x.yaml:3:5: keystone:workstation" in text, text
     for part in ("service names must be unique: a", "port ranges of services a (20000-20099) and a (20050-20149) overlap",
-                 "files and workspace paths must be distinct: code",
+                 "files and workspace paths must be distinct (one path, one resource): code",
                  "two services cannot share a template unit", "map /etc/keystone/m: no service named 'zzz'"):
         assert part in text, text

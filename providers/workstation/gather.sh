@@ -20,7 +20,7 @@ if list=$(loginctl list-sessions --no-legend 2>&1); then
   printf '%s\n' "$list" | while read -r id _; do
     [ -n "$id" ] || continue
     echo "@@session $id"
-    if info=$(loginctl show-session -p Name -p IdleHint -p IdleSinceHint -p TTY -p State -- "$id" 2>&1); then
+    if info=$(loginctl show-session -p Name -p IdleHint -p IdleSinceHint -p TTY -p State -- "$id" 2>&1 </dev/null); then
       printf '%s\n' "$info"
       tty=$(printf '%s\n' "$info" | sed -n 's/^TTY=//p')
       case $tty in

@@ -54,3 +54,36 @@ def test_a_session_s_last_input():
     assert session_from("1", "a", {"IdleSinceHint": "0", "TTY": ""}).last_input is None
     assert session_from("1", "a", {"IdleSinceHint": "soon"}).last_input is None
     assert session_from("1", "a", {"Error": "Failed to get session"}).error == "Failed to get session"
+
+
+IDLE = pathlib.Path(__file__).parent / "fixtures" / "gather_idle.txt"
+"""Captured on the guest: root's SSH sessions without a terminal, wsc (uid 24950) on pts/0 with its
+last input set 30 minutes back (logind reports it as IdleSinceHint), a listener of wsc's on port
+20150 with one connection to it."""
+LOGIND_DOWN = pathlib.Path(__file__).parent / "fixtures" / "gather_logind_down.txt"
+"""Captured on the guest with systemd-logind stopped and masked."""
+
+
+def test_captured_sessions_clock_and_connections():
+    from providers.workstation.idle import busy_reason
+
+    f = parse_gather(IDLE.read_text())
+    assert f.now == 1796608682 and f.sessions_error is None
+    (wsc,) = f.sessions["wsc"]
+    assert (wsc.id, wsc.tty, wsc.last_input, wsc.error) == ("9", "pts/0", 1796606878, None)
+    assert [(s.tty, s.last_input) for s in f.sessions["root"]] == [("", None)] * 2  # no terminal: unknown
+    assert f.established == {49664: 1, 20150: 1, 22: 3}
+    assert f.listeners[20150] == [Listener(20150, 24950, "python3", 561)]
+    # wsc: idle 30 minutes, but a connection to a port of theirs; root: no idle time at all
+    assert busy_reason(f, "wsc", 24950, 20100, 20) == "open connection to port 20150 (1)"
+    assert busy_reason(f, "wsc", 24950, 20100, 31) == "login session 9 had input 30 min ago (idle after 31 min)"
+    assert busy_reason(f, "root", 0, 20101, 20) == "login session 11 (no terminal, active) reports no idle time"
+    assert busy_reason(f, "nobody", 65534, 20102, 20) is None
+
+
+def test_captured_gather_with_logind_down():
+    from providers.workstation.idle import busy_reason
+
+    f = parse_gather(LOGIND_DOWN.read_text())
+    assert f.sessions == {} and f.sessions_error.startswith("Failed to list sessions: Unit dbus-org.freedesktop.login1")
+    assert busy_reason(f, "nobody", 65534, 20102, 20).startswith("logind's sessions cannot be read (Failed to list")

@@ -71,7 +71,7 @@ UNIT_DIR = "/etc/systemd/system"
 SYSTEM_UNITS = frozenset({
     "autovt", "console-getty", "container-getty", "getty", "serial-getty", "user", "user-runtime-dir", "modprobe",
     "dbus", "ssh", "sshd", "emergency", "rescue", "ifup", "ifdown", "wpa_supplicant", "openvpn", "wg-quick",
-    "zfs-import", "zfs-mount", "zfs-zed", "lvm2-pvscan", "mdmonitor", "dm-event", "keystone"})
+    "zfs-import", "zfs-mount", "zfs-zed", "lvm2-pvscan", "mdmonitor", "dm-event"})
 """Template units Debian's systemd and common packages ship (``systemd-*`` too): a service named so
 would replace the system's own unit."""
 MAX_UNIT_FILE = 64 * 1024

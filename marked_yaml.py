@@ -11,7 +11,11 @@ value position)``, positions 1-based) and the problems found, all of them rather
   timestamp), nesting deeper than ``max_depth`` and YAML syntax errors are problems at their line;
 * ``strict=True`` (the roster) also refuses anchors, aliases, explicit tags and merge keys
   (``<<``): an alias is replaced by null, so an alias bomb never expands.  ``strict=False`` (the
-  stack file, which Pulumi reads with the full YAML language) follows aliases and merge keys.
+  stack file, which Pulumi reads with the full YAML language) follows aliases and merge keys —
+  once the document is known to expand to at most ``MAX_VALUES`` values: the expanded size is
+  counted on the composed node graph (each shared node once, so counting takes time linear in the
+  text), and a "billion laughs" file is a problem at the alias that expands most, before anything
+  is expanded.
 
 Pure: no file access, nothing but PyYAML.
 """
@@ -35,6 +39,8 @@ _STANDARD_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 )
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_VALUES = 100_000
+"""The most values (scalars, lists, mappings) a document may expand to through its aliases."""
 
 
 @dataclass(frozen=True)
@@ -77,13 +83,19 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str, doc: Document, strict: bool) -> None:
         super().__init__(stream)
         self.doc, self.strict = doc, strict
+        self.aliases: list[tuple[yaml.Mark, Node]] = []
+        """Where each alias is, and the node it stands for (full mode)."""
 
     def problem(self, mark: yaml.Mark | None, path: Path, message: str, hint: str | None = None) -> None:
         self.doc.problems.append(Problem(*_pos(mark), path, message, hint))
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if not self.strict:
-            return super().compose_node(parent, index)
+            mark = self.peek_event().start_mark if self.check_event(AliasEvent) else None
+            node = super().compose_node(parent, index)
+            if mark is not None and node is not None:
+                self.aliases.append((mark, node))
+            return node
         if self.check_event(AliasEvent):
             event = self.get_event()
             self.problem(event.start_mark, (), f"YAML alias *{event.anchor} is not allowed",
@@ -153,6 +165,37 @@ class _Walker:
         return result
 
 
+def _expanded_sizes(root: Node) -> dict[int, int]:
+    """How many values each node of the graph expands to (by ``id``), each shared node counted once."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:  # post-order without recursion: a deep document cannot exhaust the stack here
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([n for pair in node.value for n in pair] if isinstance(node, MappingNode)
+                    else list(node.value) if isinstance(node, SequenceNode) else [])
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in children)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes
+
+
+def _alias_bomb(loader: _Loader, root: Node) -> Problem | None:
+    """A problem at the alias that expands most when the document expands beyond ``MAX_VALUES``."""
+    if not loader.aliases:
+        return None
+    sizes = _expanded_sizes(root)
+    if sizes[id(root)] <= MAX_VALUES:
+        return None
+    mark, node = max(loader.aliases, key=lambda a: sizes.get(id(a[1]), 0))
+    return Problem(*_pos(mark), (), f"the YAML's aliases expand to {sizes[id(root)]:,} values, more than "
+                   f"{MAX_VALUES:,} (this alias alone to {sizes.get(id(node), 0):,})",
+                   "write the values out, or use fewer nested aliases")
+
+
 def _offset_position(text: str, index: int) -> Position:
     line = text.count("\n", 0, index)
     return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
@@ -168,6 +211,10 @@ def read(text: str, *, strict: bool = True, max_depth: int = 16,
         node = loader.get_single_node()
         if node is None:
             doc.empty = True
+            return doc
+        bomb = _alias_bomb(loader, node)
+        if bomb is not None:
+            doc.problems.append(bomb)
             return doc
         doc.data = _Walker(loader, max_depth, duplicate_hint).value(node, ())
     except yaml.MarkedYAMLError as e:

@@ -40,7 +40,7 @@ from providers.hostfile.plan import FileInputs
 from providers.workstation.instance import ServiceInstance
 from providers.workstation.plan import InstanceInputs
 from providers.workstation.workspace import Workspace, WorkspaceInputs
-from settings.workstation import render
+from settings.workstation import instance_environment, render
 from providers.accounts.plan import AccountInputs
 from providers.zfs.dataset import ZfsDataset
 from providers.zfs.delegation import ZfsDelegation
@@ -176,8 +176,8 @@ class WorkstationUser(pulumi.ComponentResource):
             port = ports[svc.name]
             instances[svc.name] = ServiceInstance(f"{child}-svc-{svc.name}", InstanceInputs(
                 host=target, service=svc.name, unit=svc.unit, user=p.username, uid=p.uid, port=port,
-                environment=render(svc.environment, **values, port=port, service=svc.name),
-                enabled=p.state == PersonState.ACTIVE, restart=svc.restart,
+                environment=instance_environment(svc, **values, port=port, service=svc.name),
+                enabled=p.state == PersonState.ACTIVE, restart=svc.restart, idle_minutes=w.idle_minutes,
                 ensure="absent" if p.state == PersonState.PURGED else "present", person_state=p.state.value,
             ), pulumi.ResourceOptions(parent=self, depends_on=on_host + units))
         files = []
@@ -187,7 +187,7 @@ class WorkstationUser(pulumi.ComponentResource):
                 files.append(ManagedFile(f"{child}-file-{i}", FileInputs(
                     host=target, path=f"{home}/{f.path}", mode=f.mode, owner=p.uid, group=p.uid, as_owner=True,
                     seed=True, private=not int(f.mode, 8) & 0o007,
-                    content=render(f.template, **values, port=None, service=None),
+                    content=render(f.template, **values),
                 ), pulumi.ResourceOptions(parent=self, depends_on=on_host)))
             if w.workspace:
                 workspace = Workspace(f"{child}-workspace", WorkspaceInputs(

@@ -13,7 +13,7 @@ from program.gate import GateError, deletion_problems, peering_removal_problems,
 from program.peering import peering_problems, register_peering
 from program.workstation import port_allocation, register_host_files, workstation_problems
 from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
-from settings import SettingsError, StackSettings, settings_from_config
+from settings import SettingsError, StackSettings, kubeconfig, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
                  "peering", "workstation")
@@ -103,7 +103,7 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
         problems = (promotion_problems(s.promotion.after, previous_digest, digest)
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
                     + peering_gate_problems(inputs, deployed_peer_map)
-                    + workstation_problems(s, roster, deployed_people, pathlib.Path.cwd())
+                    + workstation_problems(s, roster, deployed_people)
                     + (authentik.problems(roster, found_users, inputs.roster_file) if found_users is not None else []))
         if problems:
             raise GateError(problems)
@@ -142,6 +142,9 @@ def register(inputs: ProgramInputs, found: authentik.Lookup | None, deployed_peo
                    for group, resources in POWER_USER_RULES],
             opts=pulumi.ResourceOptions(provider=provider, depends_on=namespaces))
         kube = KubernetesRbac(provider, POWER_USER_ROLE, s.kubernetes.oidc_prefix, namespaces)
+        if s.kubernetes.people_kubeconfig:  # the preview shows when the kubeconfigs' CA runs out
+            for subject, end in kubeconfig.ca_expiry(s.kubernetes.people_kubeconfig.certificate_authority):
+                pulumi.log.info(f"keystone:kubernetes.peopleKubeconfig: CA {subject} expires {end:%Y-%m-%d %H:%M} UTC")
 
     people: dict[str, Any] = {}
     for p in sorted(roster.people.values(), key=lambda p: p.username):

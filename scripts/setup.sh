@@ -14,6 +14,7 @@ APT_PACKAGES=(
   postgresql                                 # the team backend's tests start a throw-away cluster
   curl ca-certificates
   shellcheck                                 # the test command checks every shell script
+  git git-crypt                              # workspace tests: a repository with a git-crypt encrypted file
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import re
 from typing import Annotated, Any
 
 import yaml
+from cryptography import x509
 from pydantic import Field
 
 import validators
@@ -48,9 +50,10 @@ def https_url(value: Any, what: str) -> str:
     return v
 
 
-def ca_certificates(value: Any) -> str:
-    """PEM text of one or more ``CERTIFICATE`` blocks, each a DER sequence, and nothing else: a private key
-    pasted here would be written into every home."""
+def ca_certificates(value: Any, now: datetime.datetime | None = None) -> str:
+    """PEM text of one or more ``CERTIFICATE`` blocks, each an X.509 certificate (read by
+    ``cryptography``) valid at ``now``, and nothing else: a private key pasted here would be written
+    into every home, an expired CA would make every login fail."""
     v = validators.text(value, "certificateAuthority")
     hint = "the cluster's CA certificate in PEM: -----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----"
     if "PRIVATE KEY" in v:
@@ -74,7 +77,25 @@ def ca_certificates(value: Any) -> str:
             raise validators.Invalid(f"certificateAuthority block {n} is not valid base64", hint) from None
         if len(der) < 64 or der[0] != 0x30:
             raise validators.Invalid(f"certificateAuthority block {n} is not a DER certificate", hint)
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            not_after, not_before = cert.not_valid_after_utc, cert.not_valid_before_utc
+        except ValueError as e:
+            raise validators.Invalid(f"certificateAuthority block {n} is not an X.509 certificate "
+                                     f"({validators.show(str(e), 60)})", hint) from None
+        when = now or datetime.datetime.now(datetime.UTC)
+        if not_after < when:
+            raise validators.Invalid(f"certificateAuthority block {n} expired on {not_after:%Y-%m-%d %H:%M} UTC",
+                                     "paste the cluster's current CA certificate")
+        if not_before > when:
+            raise validators.Invalid(f"certificateAuthority block {n} is valid only from {not_before:%Y-%m-%d} UTC",
+                                     "paste the cluster's current CA certificate")
     return v.strip() + "\n"
+
+
+def ca_expiry(pem: str) -> list[tuple[str, datetime.datetime]]:
+    """Subject and end of validity of each certificate of checked PEM text (``ca_certificates``), for the preview."""
+    return [(c.subject.rfc4514_string(), c.not_valid_after_utc) for c in x509.load_pem_x509_certificates(pem.encode())]
 
 
 class PeopleKubeconfigSettings(SettingsModel):

@@ -224,7 +224,8 @@ def _settings(values: dict[str, Any], source: pathlib.Path | None, doc: marked_y
     """``settings_from_config`` with the stack file already read (``doc``; its problems in ``unreadable``)."""
     values = dict(values)
     stack = source.name[len("Pulumi."):-len(".yaml")] if source and re.fullmatch(r"Pulumi\..+\.yaml", source.name) else None
-    context = {"stack": stack}
+    # the project (the stack file's directory) holds the files settings name (template units)
+    context = {"stack": stack, "project": source.parent if source else None}
     issues = unreadable + (_file_problems(values, source, doc) if source else [])
     for key in PROVIDER_KEYS:
         if key in values:

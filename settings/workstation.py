@@ -14,8 +14,9 @@ only if absent, an optional workspace clone, and host files derived from the ros
           range: 1000
           tiers: [admin, power-user]
           environment: |                      # jinja: user, name, uid, home, port, service, host
-            PORT={{ port }}
+            WORKSPACE={{ home }}/code         # Keystone writes PORT=<port> itself
           restart: when-idle                  # when-idle (default) | always | never
+      idleMinutes: 20                         # when-idle: every session idle this long, no open connection
       files:
         - path: .config/keystone/hello.sh     # under the home
           mode: "0600"
@@ -27,45 +28,102 @@ only if absent, an optional workspace clone, and host files derived from the ros
           format: tsv                         # tsv ("user<TAB>port") | json ({"user": port})
 
 Every field error names ``Pulumi.<stack>.yaml:line:col`` and the field (``settings/loader.py``).
+What the settings refuse so that no value can hurt a host:
+
+* files root writes stay where Keystone owns them: a map below ``/etc/keystone/`` (not in
+  ``/etc/keystone/workstation/``, the instances' environment files), a template unit only as
+  ``/etc/systemd/system/<unit>@.service`` with a unit name no system package uses
+  (``SYSTEM_UNITS``), read from a file of this repository that must exist and run as ``User=%i``
+  with the environment file Keystone writes;
+* paths in a home are relative, normalised, plain ASCII, never sshd's or the kubeconfig Keystone
+  writes, never one inside another (``validators.files.home_file``); maps and seeded files are
+  never group- or world-writable;
+* templates render in Jinja's sandbox, strictly (``settings/templates.py``);
+* an environment defines neither ``PORT`` (Keystone writes it) nor what systemd or the dynamic
+  loader set (``RESERVED_ENV``), and every line is ``KEY=value``;
+* the workspace's branch is a git ref, its repository a clone URL without credentials
+  (``validators.git``).
 """
 from __future__ import annotations
 
 import builtins
-import posixpath
+import pathlib
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-import jinja2
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 import validators
 from validators import files
 
-from .fields import SettingsModel
+from . import kubeconfig, templates
+from .fields import SettingsModel, Whole, checked, fail
 
 TIERS = ("admin", "power-user", "namespace-owner")
-TEMPLATE_VARS = ("user", "name", "uid", "home", "port", "service", "host")
+FILE_VARS = ("user", "name", "uid", "home", "host")
+TEMPLATE_VARS = (*FILE_VARS, "port", "service")
+_SAMPLE: dict[str, Any] = {"user": "alice", "name": "Alice Example", "uid": 20001, "home": "/home/alice",
+                           "port": 20000, "service": "svc", "host": "ws1"}
 _SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
-_REPO = re.compile(r"^(https://[^\s'\"]+|ssh://[^\s'\"]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s'\"]+|/[^\s'\"]+)$")
-_SAMPLE = {"user": "alice", "name": "Alice Example", "uid": 20001, "home": "/home/alice", "port": 20000,
-           "service": "svc", "host": "ws1"}
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+UNIT_DIR = "/etc/systemd/system"
+"""Where a service's template unit is installed: ``<UNIT_DIR>/<unit>@.service``."""
+SYSTEM_UNITS = frozenset({
+    "autovt", "console-getty", "container-getty", "getty", "serial-getty", "user", "user-runtime-dir", "modprobe",
+    "dbus", "ssh", "sshd", "emergency", "rescue", "ifup", "ifdown", "wpa_supplicant", "openvpn", "wg-quick",
+    "zfs-import", "zfs-mount", "zfs-zed", "lvm2-pvscan", "mdmonitor", "dm-event"})
+"""Template units Debian's systemd and common packages ship (``systemd-*`` too): a service named so
+would replace the system's own unit."""
+MAX_UNIT_FILE = 64 * 1024
+KEYSTONE_ENV = ("PORT",)
+"""What Keystone writes into every instance's environment file itself (first, before the template)."""
+RESERVED_ENV = frozenset({
+    *KEYSTONE_ENV, "USER", "LOGNAME", "HOME", "SHELL", "INVOCATION_ID", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
+    "LISTEN_FDNAMES", "MAINPID", "MANAGERPID", "SYSTEMD_EXEC_PID", "JOURNAL_STREAM", "WATCHDOG_PID",
+    "WATCHDOG_USEC", "RUNTIME_DIRECTORY", "STATE_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY",
+    "CONFIGURATION_DIRECTORY", "CREDENTIALS_DIRECTORY"})
+"""Keys an environment template may not define: Keystone's, and those systemd sets for a ``User=``
+service (a redefinition would point the person's service at root's home or confuse systemd)."""
+RESERVED_ENV_PREFIXES = ("LD_", "SYSTEMD_")
+"""The dynamic loader's (``LD_PRELOAD`` …) and systemd's: never set by a template."""
 
-ENVIRONMENT = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+def render(template: str, **values: Any) -> str:
+    """A template of these settings rendered in the sandbox, strictly (``settings/templates.py``)."""
+    return templates.render(template, **values)
 
 
-def render(template: str, **values) -> str:
-    """A template of these settings rendered strictly (an unknown variable is an error)."""
-    return ENVIRONMENT.from_string(template).render(**values)
+def instance_environment(svc: ServiceSettings, **values: Any) -> str:
+    """An instance's environment file: Keystone's own variables, then the service's template."""
+    return f"PORT={values['port']}\n" + render(svc.environment, **values)
 
 
-def _check_template(v: str) -> str:
+def _check_template(v: str, variables: tuple[str, ...]) -> str:
+    """The template rendered with sample values (``ValueError`` naming what is wrong)."""
     try:
-        render(v, **_SAMPLE)
-    except jinja2.TemplateError as e:
-        raise ValueError(f"template error: {e} (variables: {', '.join(TEMPLATE_VARS)})") from None
-    return v
+        return templates.check(v, {k: _SAMPLE[k] for k in variables})
+    except templates.TemplateProblem as e:
+        raise ValueError(str(e)) from None
+
+
+def environment_problem(text: str) -> str | None:
+    """Why a rendered environment file is not one systemd reads as written (``KEY=value`` lines,
+    ``#``/``;`` comments), or None."""
+    for n, line in enumerate(text.splitlines(), 1):
+        body = line.strip()
+        if not body or body[0] in "#;":
+            continue
+        if body.endswith("\\"):
+            return f"environment line {n} ends with '\\' (a continuation would join it to the next line)"
+        key, eq, value = body.partition("=")
+        if not eq or not _ENV_KEY.fullmatch(key):
+            return f"environment line {n} is not KEY=value: {validators.show(line, 40)}"
+        if key in RESERVED_ENV or key.startswith(RESERVED_ENV_PREFIXES):
+            who = "Keystone writes" if key in KEYSTONE_ENV else "systemd or the dynamic loader sets"
+            return f"environment line {n} defines {key}, which {who} (remove the line)"
+        if value[:1] in ("'", '"') and (len(value) < 2 or value[-1] != value[0]):
+            return f"environment line {n} has an unbalanced quote: {validators.show(line, 40)}"
+    return None
 
 
 def _group(v: str) -> str:
@@ -74,7 +132,13 @@ def _group(v: str) -> str:
     return v
 
 
+def _home_file(value: Any) -> str:
+    return files.home_file(value, "path", reserved=(kubeconfig.PATH,))
+
+
 GroupName = Annotated[str, AfterValidator(_group)]
+HomeFile = Annotated[str, checked(_home_file)]
+SafeMode = Annotated[str, checked(files.safe_mode)]
 
 
 class ServiceSettings(SettingsModel):
@@ -87,10 +151,11 @@ class ServiceSettings(SettingsModel):
     range: int = Field(100, ge=1, le=10000, description="How many ports the range holds.")
     tiers: list[Literal["admin", "power-user", "namespace-owner"]] = Field(
         default_factory=lambda: list(TIERS), description="Tiers whose people get an instance.")  # type: ignore[arg-type]
-    environment: str = Field("PORT={{ port }}\n", description="Environment file template (KEY=value lines).")
+    environment: str = Field("", description="Environment file template (KEY=value lines); Keystone writes "
+                                             "PORT=<port> before it.")
     restart: Literal["when-idle", "always", "never"] = Field(
-        "when-idle", description="A changed environment restarts the instance: only when the person has no "
-        "login session (when-idle), at once (always), or never (the next start picks it up).")
+        "when-idle", description="A changed environment restarts the instance: only when the person is idle "
+        "(when-idle: idleMinutes), at once (always), or never (the next start picks it up).")
 
     @field_validator("name", "unit")
     @classmethod
@@ -99,29 +164,44 @@ class ServiceSettings(SettingsModel):
             raise ValueError("lower-case letters, digits and '-', starting with a letter (≤ 31)")
         return v
 
+    @field_validator("unit")
+    @classmethod
+    def _not_a_system_unit(cls, v: str) -> str:
+        if v in SYSTEM_UNITS or v.startswith("systemd-"):
+            fail(f"unit {v!r} is a template unit of the system ({UNIT_DIR}/{v}@.service would replace it)",
+                 "name the service's own unit, e.g. web-ide or keystone-web-ide")
+        return v
+
     @field_validator("unit_file")
     @classmethod
-    def _unit_file(cls, v: str) -> str:
-        if v.startswith("/") or ".." in v.split("/") or not v.endswith("@.service"):
-            raise ValueError("a path in this repository (relative, no '..') of a template unit '<unit>@.service'")
+    def _unit_file(cls, v: str, info: ValidationInfo) -> str:
+        directory, _, name = v.rpartition("/")
+        if v.startswith("/") or not name.endswith("@.service") or not _SERVICE.fullmatch(name.removesuffix("@.service")):
+            fail(f"unitFile {validators.show(v)} is not a template unit of this repository",
+                 "a relative path to '<unit>@.service', e.g. workstation/units/web-ide@.service")
+        if directory:  # relative, normalised, plain names: the rule of a path under a home
+            files.home_file(directory, "unitFile")
+        project, unit = (info.context or {}).get("project"), info.data.get("unit")
+        if project is not None and isinstance(unit, str) and name == f"{unit}@.service":  # (else: reported with the service)
+            problem = unit_file_problem(pathlib.Path(project), v, unit)
+            if problem:
+                fail(problem, "the template unit runs the service as the person (User=%i) with the environment "
+                     "file Keystone writes")
         return v
 
     @field_validator("environment")
     @classmethod
     def _environment(cls, v: str) -> str:
-        _check_template(v)
-        for n, line in enumerate(render(v, **_SAMPLE).splitlines(), 1):
-            if line.strip() and not line.lstrip().startswith("#"):
-                key, eq, _ = line.partition("=")
-                if not eq or not _ENV_KEY.fullmatch(key):
-                    raise ValueError(f"environment line {n} is not KEY=value: {line[:60]!r}")
+        problem = environment_problem(_check_template(v, TEMPLATE_VARS))
+        if problem:
+            raise ValueError(problem)
         return v
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceSettings:
         if self.base_port + self.range - 1 > 65535:
             raise ValueError(f"basePort + range - 1 = {self.base_port + self.range - 1} is above 65535")
-        if posixpath.basename(self.unit_file) != f"{self.unit}@.service":
+        if pathlib.PurePosixPath(self.unit_file).name != f"{self.unit}@.service":
             raise ValueError(f"unitFile must be named {self.unit}@.service (the unit's template)")
         return self
 
@@ -130,73 +210,74 @@ class ServiceSettings(SettingsModel):
         return range(self.base_port, self.base_port + self.range)
 
 
+def unit_file_problem(project: pathlib.Path, unit_file: str, unit: str) -> str | None:
+    """Why the template unit ``unit_file`` (relative to the project) cannot be installed, or None: it
+    must be a file of the project, UTF-8 text of at most ``MAX_UNIT_FILE`` bytes, that runs as
+    ``User=%i`` and reads ``EnvironmentFile=/etc/keystone/workstation/<unit>/%i.env``."""
+    path = project / unit_file
+    try:
+        raw = path.read_bytes() if path.is_file() else None
+    except OSError as e:
+        return f"unitFile {unit_file} cannot be read: {e.strerror or e}"
+    if raw is None:
+        return f"unitFile {unit_file} does not exist in the project"
+    if len(raw) > MAX_UNIT_FILE:
+        return f"unitFile {unit_file} is {len(raw)} bytes, more than {MAX_UNIT_FILE}"
+    try:
+        lines = {line.strip() for line in raw.decode("utf-8").splitlines()}
+    except UnicodeDecodeError:
+        return f"unitFile {unit_file} is not UTF-8 text"
+    env = f"EnvironmentFile={files.KEYSTONE_DIR}/workstation/{unit}/%i.env"
+    missing = [want for want in ("User=%i", env) if want not in lines]
+    if missing:
+        return f"unitFile {unit_file} lacks {' and '.join(missing)}"
+    return None
+
+
 class SeededFileSettings(SettingsModel):
     """A file seeded into every active person's home only if absent: never overwritten."""
 
-    path: str = Field(description="Path under the home.")
-    mode: str = Field("0644", description="Octal mode; private modes (no 'other' bits) are never world-readable.")
+    path: HomeFile = Field(description="Path under the home.")
+    mode: SafeMode = Field("0644", description="Octal mode, never group- or world-writable; private modes "
+                                               "(no 'other' bits) are never world-readable.")
     template: str = Field(description="Content (jinja: user, name, uid, home, host).")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return files.home_relative_path(v, "path")
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        return files.file_mode(str(v))
 
     @field_validator("template")
     @classmethod
     def _template(cls, v: str) -> str:
-        return _check_template(v)
+        _check_template(v, FILE_VARS)
+        return v
 
 
 class WorkspaceSettings(SettingsModel):
-    """A git clone in every active person's home, made as the person, only if absent."""
+    """A git clone in every active person's home, made as the person, only if absent, git-crypt locked."""
 
-    repository: str = Field(description="Clone URL (https://, ssh://, user@host:path) or a path on the host.")
-    branch: str = Field("main")
-    path: str = Field("code", description="Where under the home.")
-
-    @field_validator("repository")
-    @classmethod
-    def _repo(cls, v: str) -> str:
-        if not _REPO.fullmatch(v):
-            raise ValueError("a clone URL: https://…, ssh://…, user@host:path, or an absolute path")
-        return v
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, v: str) -> str:
-        if not _BRANCH.fullmatch(v) or ".." in v:
-            raise ValueError("a branch name (letters, digits, . _ / -)")
-        return v
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return files.home_relative_path(v, "path")
+    repository: Annotated[str, checked(validators.git_repository, "repository")] = Field(
+        description="Clone URL (https://, ssh://, user@host:path) or a path on the host; never credentials.")
+    branch: Annotated[str, checked(validators.git_ref, "branch")] = Field("main")
+    path: HomeFile = Field("code", description="Where under the home.")
 
 
 class MapSettings(SettingsModel):
     """A host file derived from the roster each run: active person → their port of one service."""
 
-    path: str = Field(description="Absolute path on every host.")
+    path: Annotated[str, checked(files.owned_path, "map path")] = Field(
+        description="Absolute path on every host, below /etc/keystone/.")
     service: str = Field(description="The service whose ports it lists.")
     format: Literal["tsv", "json"] = Field("tsv", description='tsv: "user<TAB>port" lines; json: {"user": port}.')
-    mode: str = Field("0644")
+    mode: SafeMode = Field("0644")
 
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return files.host_file_path(v)
 
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        return SeededFileSettings._mode(v)
+def _one_resource_per_path(paths: list[str], what: str, why: str) -> list[str]:
+    """Problems of paths two resources would share: one path twice, or one inside another."""
+    problems = []
+    dup = sorted({p for p in paths if paths.count(p) > 1})
+    if dup:
+        problems.append(f"{what} must be distinct ({why}): {', '.join(dup)}")
+    nested = sorted({f"{a} holds {b}" for a in set(paths) for b in set(paths) if b.startswith(a + "/")})
+    if nested:
+        problems.append(f"one of the {what} lies inside another: {'; '.join(nested)}")
+    return problems
 
 
 class WorkstationSettings(SettingsModel):
@@ -206,6 +287,8 @@ class WorkstationSettings(SettingsModel):
     files: list[SeededFileSettings] = Field(default_factory=list)
     workspace: WorkspaceSettings | None = None
     maps: list[MapSettings] = Field(default_factory=list)
+    idle_minutes: Whole = Field(20, ge=1, le=10080, description="restart: when-idle waits until every login "
+                                "session of the person has been idle this long and no instance has a connection.")
 
     @field_validator("tier_groups")
     @classmethod
@@ -229,15 +312,14 @@ class WorkstationSettings(SettingsModel):
                     problems.append(f"port ranges of services {a.name} ({a.ports.start}-{a.ports.stop - 1}) and "
                                     f"{b.name} ({b.ports.start}-{b.ports.stop - 1}) overlap")
         paths = [f.path for f in self.files] + ([self.workspace.path] if self.workspace else [])
-        dup = sorted({p for p in paths if paths.count(p) > 1})
-        if dup:
-            problems.append(f"files and workspace paths must be distinct: {', '.join(dup)}")
+        problems += _one_resource_per_path(paths, "files and workspace paths", "one path, one resource")
+        seeds = sorted({p for p in paths if p.endswith(".keystone-seed") or f"{p}.keystone-seed" in paths})
+        if seeds:
+            problems.append(f"'<path>.keystone-seed' is where a diverged seed's copy goes: {', '.join(seeds)}")
         for m in self.maps:
             if m.service not in names:
                 problems.append(f"map {m.path}: no service named {m.service!r}")
-        mpaths = [m.path for m in self.maps]
-        if len(set(mpaths)) != len(mpaths):
-            problems.append("map paths must be unique")
+        problems += _one_resource_per_path([m.path for m in self.maps], "map paths", "two maps would write one file")
         if problems:
             raise ValueError("; ".join(problems))
         return self

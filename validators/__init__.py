@@ -6,8 +6,10 @@ where said) or raises ``Invalid`` with a message that quotes the value safely (`
 hint that says what would be accepted.  Messages never echo a URL that carries credentials.
 
 * ``core``: ``Invalid``, ``show``, ``text``.
-* ``names``: user and group names, paths, dataset names, host names, SSH addresses, URLs.
-* ``files``: file modes, a host file's absolute path, a path under a home.
+* ``names``: user and group names, paths, dataset names, host names, SSH addresses.
+* ``urls``: URLs (one parse; the host and port rules).
+* ``git``: branch names (``git check-ref-format``) and clone URLs without credentials.
+* ``files``: file modes, a host file's absolute path, files root writes for a setting, paths under a home.
 * ``password``: ``$6$``/``$y$`` crypt hashes (never echoed).
 * ``peering``: ASNs and their ranges, AS-SETs, prefixes, peering addresses, ZeroTier ids, ``PeerState``.
 * ``ssh_key``: OpenSSH public key lines (the blob read by ``cryptography``, the one non-stdlib import).
@@ -32,14 +34,15 @@ from .names import (
     dataset_name,
     directory_for_homes,
     host_name,
-    http_url,
     posix_name,
     ssh_address,
 )
+from .urls import http_url, url_host
+from .git import git_ref, git_repository
 
 __all__ = [
     "DATASET_COMPONENT", "DNS_NAME", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
     "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "application_slug", "authentik_group",
-    "dataset_name", "directory_for_homes",
-    "host_name", "http_url", "posix_name", "show", "ssh_address", "text",
+    "dataset_name", "directory_for_homes", "git_ref", "git_repository", "host_name", "http_url", "posix_name", "show",
+    "ssh_address", "text", "url_host",
 ]

@@ -1,8 +1,18 @@
 """Files Keystone writes on hosts: their paths and their modes.  Standard library only.
 
-Two kinds of path, with two rules: ``host_file_path`` (a file's own absolute path, any name the
-file system allows but no ``\\n``/NUL, normalised) and ``home_relative_path`` (a file under a person's
-home).  Paths that end up in command lines and config files are stricter: ``names.absolute_path``.
+Paths, by who writes them:
+
+* ``host_file_path``: a file's own absolute path (any name the file system allows but no
+  ``\\n``/NUL, normalised): what a ``host:ManagedFile`` accepts;
+* ``owned_path``: a file **root** writes because a setting names it (a map): an absolute path of
+  plain ASCII components (``names.absolute_path``) inside a directory Keystone owns
+  (``KEYSTONE_DIR``), never inside the directories of Keystone's own files (``RESERVED_DIRS``);
+* ``home_relative_path`` / ``home_file``: a path under a person's home.  ``home_file`` is the rule
+  for paths a setting names: relative, normalised, plain ASCII components (no ``~``, ``$VAR``,
+  ``..``, spaces or look-alike characters), and not a path that belongs to something else
+  (``RESERVED_HOME_PATHS``: sshd's keys, Keystone's own kubeconfig).
+
+Modes: ``file_mode`` (an octal mode), ``safe_mode`` (one that is neither group- nor world-writable).
 """
 from __future__ import annotations
 
@@ -10,10 +20,20 @@ import posixpath
 import re
 from typing import Any
 
-from .core import Invalid, show, text
+from .core import Invalid, bad_character, show, text
+from .names import PATH_COMPONENT, absolute_path
 
 MODE = re.compile(r"0?[0-7]{3}")
 """A permission mode as Keystone writes it: three octal digits, an optional leading 0."""
+NAME_MAX = 255
+"""The longest file name (one path component) Linux file systems take."""
+KEYSTONE_DIR = "/etc/keystone"
+"""The directory Keystone owns on every host: files root writes for a setting live below it."""
+RESERVED_DIRS = ("/etc/keystone/workstation",)
+"""Below ``KEYSTONE_DIR``, directories of files Keystone names itself (instances' environment files)."""
+RESERVED_HOME_PATHS = (".ssh/authorized_keys", ".ssh/authorized_keys2", ".ssh/rc", ".ssh/environment")
+"""Paths in a home that sshd reads as the person's credentials or login commands: Keystone writes
+``authorized_keys`` itself, and none of them is ever a seeded file."""
 
 
 def file_mode(value: Any, what: str = "mode") -> str:
@@ -24,11 +44,40 @@ def file_mode(value: Any, what: str = "mode") -> str:
     return v.zfill(4)
 
 
+def safe_mode(value: Any, what: str = "mode") -> str:
+    """``file_mode`` that nobody but the owner may write: no group- or world-write bit."""
+    v = file_mode(value, what)
+    if int(v, 8) & 0o022:
+        who = "group- and world" if int(v, 8) & 0o022 == 0o022 else ("world" if int(v, 8) & 0o002 else "group")
+        raise Invalid(f"{what} {v} is {who}-writable", "anybody it lets write could change what the file says: "
+                      "e.g. \"0644\" or \"0600\"")
+    return v
+
+
 def host_file_path(value: Any, what: str = "path") -> str:
     """A file's absolute, normalised path (no ``.``/``..``/``//``/trailing ``/``, no newline or NUL)."""
     v = text(value, what)
     if not v.startswith("/") or posixpath.normpath(v) != v or any(c in v for c in "\n\0"):
         raise Invalid(f"{what} {show(v)} is not an absolute, normalized path")
+    return v
+
+
+def _short_names(v: str, parts: list[str], what: str) -> None:
+    long = next((p for p in parts if len(p.encode()) > NAME_MAX), None)
+    if long is not None:
+        raise Invalid(f"{what} {show(v)} has a name of {len(long.encode())} bytes", f"at most {NAME_MAX} per name")
+
+
+def owned_path(value: Any, what: str = "path") -> str:
+    """A file root writes for a setting: below ``KEYSTONE_DIR``, outside ``RESERVED_DIRS``, plain names."""
+    v = absolute_path(value, what)
+    hint = f"a file below {KEYSTONE_DIR}/, the directory Keystone owns on every host, e.g. {KEYSTONE_DIR}/web-ide.map"
+    if not v.startswith(KEYSTONE_DIR + "/"):
+        raise Invalid(f"{what} {show(v)} is outside {KEYSTONE_DIR}/", hint)
+    for reserved in RESERVED_DIRS:
+        if v == reserved or v.startswith(reserved + "/"):
+            raise Invalid(f"{what} {show(v)} is in {reserved}/, where Keystone writes files of its own", hint)
+    _short_names(v, v.split("/")[1:], what)
     return v
 
 
@@ -40,3 +89,34 @@ def home_relative_path(value: Any, what: str = "path") -> str:
             or any(c in v for c in "\n\0")):
         raise Invalid(f"{what} is a normalized path under the home (no leading '/', no '..'): {v!r}")
     return norm
+
+
+def home_file(value: Any, what: str = "path", *, reserved: tuple[str, ...] = ()) -> str:
+    """A path a setting names under every person's home: relative and normalised, of plain names
+    (letters, digits and ``. _ -``), neither one of ``RESERVED_HOME_PATHS`` and ``reserved`` (paths
+    Keystone writes itself) nor a directory holding one."""
+    v = text(value, what)
+    hint = "a path under the home such as .config/app/settings.conf: letters, digits and . _ - between slashes"
+    if not v:
+        raise Invalid(f"{what} is empty", hint)
+    if v.startswith(("/", "~")):
+        raise Invalid(f"{what} {show(v)} is not relative to the home", "write it without the leading / or ~/: " + hint)
+    parts = v.split("/")
+    if ".." in parts:
+        raise Invalid(f"{what} {show(v)} contains '..'", "it must stay inside the home: " + hint)
+    if "." in parts or "" in parts:
+        raise Invalid(f"{what} {show(v)} is not normalised",
+                      f"write {posixpath.normpath(v).lstrip('/')!r} (no '.', '//' or trailing '/')")
+    for part in parts:
+        if not PATH_COMPONENT.fullmatch(part):
+            raise Invalid(f"{what} {show(v)} contains {show(bad_character(part, PATH_COMPONENT))}",
+                          "no spaces, '~', '$', quotes or characters beyond ASCII: " + hint)
+    _short_names(v, parts, what)
+    if len(v) > 1024:
+        raise Invalid(f"{what} {show(v)} is {len(v)} characters long", "at most 1024")
+    for taken in (*RESERVED_HOME_PATHS, *reserved):
+        if v == taken or taken.startswith(v + "/"):
+            owner = "sshd and the keys Keystone writes" if taken in RESERVED_HOME_PATHS else "a file Keystone writes"
+            raise Invalid(f"{what} {show(v)} {'is' if v == taken else 'holds'} {taken}, which belongs to {owner}",
+                          "seed files elsewhere in the home")
+    return v

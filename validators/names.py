@@ -1,5 +1,5 @@
 """Names of things on a host or a network: POSIX user names, absolute paths, ZFS dataset names,
-SSH addresses, host names, URLs (the package docstring states the contract of every check)."""
+SSH addresses, host names (the package docstring states the contract of every check)."""
 from __future__ import annotations
 
 import ipaddress
@@ -149,20 +149,6 @@ def ssh_address(value: Any, what: str = "SSH address", *, allow_local: bool = Tr
         return v
     if not DNS_NAME.fullmatch(v):
         raise Invalid(f"invalid {what} {show(v)}", hint)
-    return v
-
-
-def http_url(value: Any, what: str = "URL") -> str:
-    """``http(s)://host[:port][/path]``: no credentials (they would be stored in plain text), no query."""
-    v = text(value, what)
-    if "@" in v:  # never echo it: it may carry a password
-        raise Invalid(f"{what} must not contain credentials ('user:password@')",
-                      "the token is a secret: pulumi config set --secret ...")
-    m = re.fullmatch(r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(/[A-Za-z0-9._~/-]*)?", v)
-    if not m:
-        raise Invalid(f"{what} {show(v)} is not an http(s) URL", "http(s)://host[:port][/path], no query or spaces")
-    if m.group(3) is not None and not 1 <= int(m.group(3)) <= 65535:
-        raise Invalid(f"{what} {show(v)} has port {m.group(3)}", "a port from 1 to 65535")
     return v
 
 

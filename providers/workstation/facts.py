@@ -1,5 +1,11 @@
-"""Pure parser of the workstation gather (``gather.sh``): login sessions, instance environment
-files, instance units and listening sockets of one host."""
+"""Pure parser of the workstation gather (``gather.sh``): the host's clock, login sessions with the
+time of their last input, instance environment files, instance units, listening sockets and
+established connections of one host.
+
+What cannot be read is recorded as such, never as "nothing": ``sessions_error`` (logind could not be
+asked, or the section is missing), a session's ``error`` or ``last_input`` None (no hint and no
+terminal, or a value that is not a number), ``now`` None, ``established`` None — the idle rule
+(``providers/workstation/idle.py``) then holds the restart back."""
 from __future__ import annotations
 
 import re
@@ -37,18 +43,56 @@ class Listener:
         return f"{who} of uid {self.uid}"
 
 
+@dataclass(frozen=True)
+class Session:
+    """One logind session of a person."""
+
+    id: str
+    user: str
+    last_input: int | None = None
+    """Seconds since the epoch of the last input: logind's IdleSinceHint, else the terminal's atime;
+    None when neither is known."""
+    tty: str = ""
+    state: str = ""
+    error: str | None = None
+    """Why the session could not be read (``loginctl show-session`` failed, or said nothing)."""
+
+
 @dataclass
 class WorkstationFacts:
-    sessions: dict[str, int] = field(default_factory=dict)  # user -> number of login sessions
+    sessions: dict[str, list[Session]] = field(default_factory=dict)  # user -> their login sessions
     env_digests: dict[str, str] = field(default_factory=dict)  # environment file -> sha256
     units: dict[str, UnitState] = field(default_factory=dict)  # "unit@user.service" -> state
     listeners: dict[int, list[Listener]] = field(default_factory=dict)  # TCP port -> who listens
+    sessions_error: str | None = None  # why logind's sessions could not be read
+    now: int | None = None  # the host's clock, seconds since the epoch
+    established: dict[int, int] | None = field(default_factory=dict)  # local TCP port -> open connections
+    established_error: str | None = None
+
+
+_SECTIONS = ("@@now", "@@sessions", "@@env", "@@units", "@@listen", "@@established")
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def session_from(sid: str, user: str, props: dict[str, str]) -> Session:
+    """A session from ``loginctl show-session``'s properties (and the gather's ``TTYAtime``)."""
+    if "Error" in props or "IdleSinceHint" not in props:
+        return Session(sid, user, error=props.get("Error") or "logind showed no idle time")
+    since = _number(props.get("IdleSinceHint"))  # µs since the epoch; 0: logind has no hint
+    last = since // 1_000_000 if since else _number(props.get("TTYAtime"))
+    return Session(sid, user, last or None, props.get("TTY", ""), props.get("State", ""))
 
 
 def parse_gather(text: str) -> WorkstationFacts:
-    facts = WorkstationFacts()
+    facts = WorkstationFacts(sessions_error="the gather has no session list", established=None,
+                             established_error="the gather has no connection list")
     section = None
     block: dict[str, str] = {}
+    listed: dict[str, str] = {}  # session id -> user, from the list
+    shown: dict[str, dict[str, str]] = {}  # session id -> properties
 
     def flush() -> None:
         if block.get("Id"):
@@ -57,14 +101,39 @@ def parse_gather(text: str) -> WorkstationFacts:
         block.clear()
 
     for line in text.splitlines():
-        if line in ("@@sessions", "@@env", "@@units", "@@listen"):
+        if line in _SECTIONS or line.startswith(("@@session ", "@@sessions-error", "@@established-error")):
             flush()
             section = line
+            if line == "@@sessions":
+                facts.sessions_error = None
+            elif line.startswith("@@sessions-error"):
+                facts.sessions_error = line.removeprefix("@@sessions-error").strip() or "loginctl failed"
+            elif line.startswith("@@session "):
+                shown[line.split(maxsplit=1)[1]] = {}
+            elif line == "@@established":
+                facts.established, facts.established_error = {}, None
+            elif line.startswith("@@established-error"):
+                facts.established = None
+                facts.established_error = line.removeprefix("@@established-error").strip() or "ss failed"
             continue
-        if section == "@@sessions":
+        if section == "@@now":
+            facts.now = _number(line.strip()) if line.strip() else facts.now
+        elif section == "@@sessions":
             parts = line.split()
             if len(parts) >= 3 and parts[1].isdigit():
-                facts.sessions[parts[2]] = facts.sessions.get(parts[2], 0) + 1
+                listed[parts[0]] = parts[2]
+            elif line.strip():
+                facts.sessions_error = f"unreadable session line {line[:60]!r}"
+        elif section and section.startswith("@@session "):
+            key, eq, value = line.partition("=")
+            if eq:
+                shown[section.split(maxsplit=1)[1]][key] = value
+        elif section == "@@established" and facts.established is not None:
+            parts = line.split()
+            if len(parts) >= 4:
+                _, _, port = parts[2].rpartition(":")
+                if port.isdigit():
+                    facts.established[int(port)] = facts.established.get(int(port), 0) + 1
         elif section == "@@env":
             digest, _, path = line.partition("  ")
             if len(digest) == 64 and path:
@@ -80,6 +149,8 @@ def parse_gather(text: str) -> WorkstationFacts:
             if listener:
                 facts.listeners.setdefault(listener.port, []).append(listener)
     flush()
+    for sid, user in listed.items():
+        facts.sessions.setdefault(user, []).append(session_from(sid, user, shown.get(sid, {})))
     return facts
 
 

@@ -1,10 +1,39 @@
 #!/bin/sh
 # Workstation facts of one host in one process tree (read-only).  Arguments: unit instances to show
 # besides those found from their environment files (/etc/keystone/workstation/<unit>/<user>.env).
-# Sections: @@sessions (loginctl's session list), @@env (sha256 of every instance's environment
-# file), @@units (systemctl show of every instance), @@listen (listening TCP sockets with owner).
+# Sections:
+#   @@now           the host's clock (seconds since the epoch)
+#   @@sessions      loginctl's session list, then per session "@@session <id>" with its Name, IdleHint,
+#                   IdleSinceHint (µs), TTY and State, and TTYAtime (the terminal's last input, seconds)
+#                   when it has a terminal; "Error=…" when it cannot be shown; "@@sessions-error …"
+#                   instead when logind cannot be asked at all
+#   @@env           sha256 of every instance's environment file
+#   @@units         systemctl show of every instance
+#   @@listen        listening TCP sockets with owner
+#   @@established   established TCP connections ("@@established-error …" when ss fails)
+units_wanted="$*"
+echo @@now
+date +%s
 echo @@sessions
-loginctl list-sessions --no-legend 2>/dev/null
+if list=$(loginctl list-sessions --no-legend 2>&1); then
+  printf '%s\n' "$list"
+  printf '%s\n' "$list" | while read -r id _; do
+    [ -n "$id" ] || continue
+    echo "@@session $id"
+    if info=$(loginctl show-session -p Name -p IdleHint -p IdleSinceHint -p TTY -p State -- "$id" 2>&1 </dev/null); then
+      printf '%s\n' "$info"
+      tty=$(printf '%s\n' "$info" | sed -n 's/^TTY=//p')
+      case $tty in
+        ''|*..*) ;;
+        *) [ -c "/dev/$tty" ] && echo "TTYAtime=$(stat -c %X -- "/dev/$tty")" ;;
+      esac
+    else
+      echo "Error=$(printf '%s\n' "$info" | head -n 1)"
+    fi
+  done
+else
+  echo "@@sessions-error $(printf '%s\n' "$list" | head -n 1)"
+fi
 echo @@env
 envs=
 units=
@@ -18,9 +47,15 @@ done
 # shellcheck disable=SC2086  # the paths are <unit>/<user>.env: validated names, no blanks
 [ -n "$envs" ] && sha256sum -- $envs 2>/dev/null
 echo @@units
-# shellcheck disable=SC2086
-set -- "$@" $units
+# shellcheck disable=SC2086  # validated unit names, no blanks
+set -- $units_wanted $units
 [ $# -gt 0 ] && systemctl show --property=Id,ActiveState,UnitFileState,MainPID "$@" 2>/dev/null
 echo @@listen
 ss -ltnpeH 2>/dev/null
+echo @@established
+if est=$(ss -Htn state established 2>&1); then
+  printf '%s\n' "$est"
+else
+  echo "@@established-error $(printf '%s\n' "$est" | head -n 1)"
+fi
 true

@@ -5,8 +5,9 @@ Resource id: ``<host>/<unit>@<user>``.
   (``plan.py``), write, and read back in the same round trip;
 * read (refresh): the instance as it is; a stopped or disabled instance of an active person, or an
   environment file changed on the host, shows as drift;
-* diff: a restart deferred by the last run (``pending_restart``) is a change, so the next preview
-  shows it and the next ``up`` restarts the instance once the person is idle;
+* diff: a restart deferred by the last run (``pending_restart``, why in ``pending_reason``) is a
+  change, so the next preview shows it and the next ``up`` restarts the instance once the person is
+  idle (``idle.py``);
 * delete: stopped, disabled, environment file removed (the person's files are not touched).
 """
 from __future__ import annotations
@@ -34,11 +35,13 @@ def _facts(state: HostState) -> WorkstationFacts:
     return state.workstation or WorkstationFacts()
 
 
-def observed(desired: InstanceInputs, facts: WorkstationFacts, pending: bool) -> dict[str, Any]:
+def observed(desired: InstanceInputs, facts: WorkstationFacts, pending: bool,
+             reason: str | None = None) -> dict[str, Any]:
     unit = facts.units.get(desired.instance, UnitState("inactive", ""))
     return {"running": unit.running, "unit_enabled": unit.is_enabled,
             "env_digest": facts.env_digests.get(desired.env_path), "pending_restart": pending,
-            "sessions": facts.sessions.get(desired.user, 0)}
+            "pending_reason": reason if pending else None,
+            "sessions": len(facts.sessions.get(desired.user, []))}
 
 
 class ServiceInstanceProvider(PlannedProvider):
@@ -59,7 +62,7 @@ class ServiceInstanceProvider(PlannedProvider):
             if again.commands:
                 raise HostError(desired.host.name, f"host {desired.host.name}: {desired.instance} did not converge; "
                                 f"still to do: {'; '.join(c.display() for c in again.commands)}")
-        return {**desired.model_dump(mode="json"), **observed(desired, after, step.pending_restart)}
+        return {**desired.model_dump(mode="json"), **observed(desired, after, step.pending_restart, step.reason)}
 
     def resource_id(self, inputs: InstanceInputs) -> str:
         return instance_id(inputs)
@@ -77,7 +80,7 @@ class ServiceInstanceProvider(PlannedProvider):
         desired = self.inputs(props)
         facts = _facts(CACHE.get(desired.host, SCOPE))
         pending = bool(props.get("pending_restart"))
-        outs = {**desired.model_dump(mode="json"), **observed(desired, facts, pending)}
+        outs = {**desired.model_dump(mode="json"), **observed(desired, facts, pending, props.get("pending_reason"))}
         inputs = {k: v for k, v in outs.items() if k in InstanceInputs.model_fields}
         if desired.ensure == "present":
             if outs["env_digest"] is None and not outs["running"] and not outs["unit_enabled"]:
@@ -100,7 +103,8 @@ class ServiceInstance(Resource, module="workstation", name="ServiceInstance"):
 
     running: pulumi.Output[bool]
     pending_restart: pulumi.Output[bool]
+    pending_reason: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: InstanceInputs, opts: pulumi.ResourceOptions | None = None):
-        outputs = ("running", "unit_enabled", "env_digest", "pending_restart", "sessions")
+        outputs = ("running", "unit_enabled", "env_digest", "pending_restart", "pending_reason", "sessions")
         super().__init__(ServiceInstanceProvider(), name, resource_props(args, outputs), opts)

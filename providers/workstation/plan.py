@@ -32,6 +32,7 @@ from providers import names
 from providers.hostfile.plan import WRITE, sha256
 from providers.host import Command, HostTarget
 from providers.workstation.facts import UnitState, WorkstationFacts
+from providers.workstation.idle import busy_reason
 from providers.workstation.ports import env_path
 
 
@@ -51,6 +52,7 @@ class InstanceInputs(BaseModel):
     environment: str = Field(description="The rendered environment file.")
     enabled: bool = Field(True, description="Enabled and running (active person) or disabled and stopped.")
     restart: Literal["when-idle", "always", "never"] = "when-idle"
+    idle_minutes: int = Field(20, ge=1, le=10080, description="when-idle: how long every session must be idle.")
     ensure: Literal["present", "absent"] = "present"
     person_state: str = Field("active", description="Roster lifecycle state (for policies).")
 
@@ -83,6 +85,8 @@ class InstanceInputs(BaseModel):
 class InstancePlan:
     commands: list[Command]
     pending_restart: bool
+    reason: str | None = None
+    """Why a restart is pending (None when none is)."""
 
 
 def write_env(desired: InstanceInputs) -> Command:
@@ -125,9 +129,12 @@ def plan_instance(desired: InstanceInputs, facts: WorkstationFacts, pending: boo
         cmds.append(Command.of("systemctl", "start", u))
         return InstancePlan(cmds, False)
     if env_changed or pending:
-        idle = facts.sessions.get(desired.user, 0) == 0
-        if desired.restart == "always" or (desired.restart == "when-idle" and idle):
+        if desired.restart == "never":
+            return InstancePlan(cmds, True, "restart: never (the next start reads the new environment)")
+        busy = None if desired.restart == "always" else busy_reason(
+            facts, desired.user, desired.uid, desired.port, desired.idle_minutes)
+        if busy is None:
             cmds.append(Command.of("systemctl", "restart", u))
             return InstancePlan(cmds, False)
-        return InstancePlan(cmds, True)
+        return InstancePlan(cmds, True, busy)
     return InstancePlan(cmds, False)

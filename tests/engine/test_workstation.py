@@ -1,22 +1,27 @@
 """Each person's own service instance, map entry and seeded file through `pulumi up` on the real
 guest (real systemd, real logind): instances run as the person on their sticky port; ports stay put
 while people are added, offboarded, re-activated and removed; offboarding stops the instance and
-drops the map entry; an open SSH session holds a restart back until the next run after it closed;
-a seeded file the person edited is never overwritten."""
+drops the map entry; an open SSH session holds a restart back until the next run after it closed
+(and the instance's outputs say why); a seeded file the person edited is never overwritten; each
+person's workspace is a git-crypt locked clone of a repository holding a file the real git-crypt
+encrypted: ciphertext there, plain text elsewhere, and the person can commit."""
 from __future__ import annotations
 
+import base64
 import subprocess
 import textwrap
 
 import pytest
 
 from tests.harness.engine_stack import stack_config
+from tests.harness.gitcrypt import MAGIC, README, encrypted_repository, tarball_b64
 from tests.harness.logind import logged_in
 from tests.harness.wait import wait_for
 
 pytestmark = [pytest.mark.guest, pytest.mark.engine]
 DYNAMIC = "pulumi-python:dynamic/"
 MAP = "/etc/keystone/echo.map"
+REPOSITORY = "/srv/git/ws-code.git"
 
 
 def workstation(greeting: str = "hi", seed: str = "export WHO={{ user }}\\n") -> dict:
@@ -24,9 +29,10 @@ def workstation(greeting: str = "hi", seed: str = "export WHO={{ user }}\\n") ->
         "tierGroups": {"admin": ["adm"]},
         "services": [{"name": "echo", "unit": "keystone-echo", "unitFile": "workstation/units/keystone-echo@.service",
                       "basePort": 20200, "range": 20,
-                      "environment": f"PORT={{{{ port }}}}\nGREETING={greeting} {{{{ user }}}}\n"}],
+                      "environment": f"GREETING={greeting} {{{{ user }}}}\n"}],
         "files": [{"path": ".config/keystone/env.sh", "mode": "0600", "template": seed.replace("\\n", "\n")}],
         "maps": [{"path": MAP, "service": "echo", "format": "tsv"}],
+        "workspace": {"repository": REPOSITORY, "branch": "main", "path": "code"},
     }
 
 
@@ -64,8 +70,19 @@ def pid_of(guest, user: str) -> str:
     return guest.ssh(f"systemctl show -p MainPID --value keystone-echo@{user}.service").stdout.strip()
 
 
-def test_workstation_through_the_real_engine(guest, workspace, keys):
+def share_repository(guest, tmp_path) -> None:
+    """The git-crypt repository (made on this machine) on the guest, readable by everyone; the host's
+    /etc/gitconfig trusts it (git refuses a repository of another owner), as an admin would set up."""
+    bare = encrypted_repository(tmp_path)
+    guest.ssh(f"rm -rf {REPOSITORY} && mkdir -p /srv/git && base64 -d | tar -xz -C /srv/git && "
+              f"mv /srv/git/code.git {REPOSITORY} && chmod -R a+rX {REPOSITORY} && "
+              f"(git config --system --get-all safe.directory | grep -qx {REPOSITORY} || "
+              f"git config --system --add safe.directory {REPOSITORY})", input=tarball_b64(bare))
+
+
+def test_workstation_through_the_real_engine(guest, workspace, keys, tmp_path):
     ws = workspace
+    share_repository(guest, tmp_path / "repo")
     stack = "ws"
     roster_path = str(ws.project / "rosters" / "roster.yaml")
 
@@ -92,6 +109,14 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
     assert guest.ssh(f"cat {MAP}").stdout == "ana\t20200\nben\t20201\n"
     assert "adm" in guest.ssh("id -nG ana").stdout.split()  # the admin tier's group, added
     assert guest.ssh("stat -c '%U %a' /home/ana/.config/keystone/env.sh").stdout.strip() == "ana 600"
+    # the workspace: cloned as the person, git-crypt locked, and theirs to commit in
+    assert {n: op for n, op in changed.items() if n.endswith("-workspace")} == {
+        "ana-guest-workspace": "create", "ben-guest-workspace": "create"}
+    assert guest.ssh("head -c 10 /home/ben/code/secret.env | base64").stdout.strip() == base64.b64encode(MAGIC).decode()
+    assert guest.ssh("stat -c %U /home/ben/code/README; cat /home/ben/code/README").stdout == f"ben\n{README}"
+    guest.ssh("runuser -u ben -- sh -c 'cd /home/ben/code && echo mine >> README && "
+              "git -c user.email=ben@example.org -c user.name=Ben commit -qam mine'")
+    assert guest.ssh("runuser -u ben -- git -C /home/ben/code status --porcelain").stdout == ""
     assert ws.preview(stack).changed(DYNAMIC) == {}
 
     # 2. abe (sorts first) joins: the preview shows his port; nobody else's moves.  A group ana was
@@ -139,6 +164,7 @@ def test_workstation_through_the_real_engine(guest, workspace, keys):
         assert "GREETING=hello ana" in guest.ssh("cat /etc/keystone/workstation/keystone-echo/ana.env").stdout
         state = {r["urn"].rsplit("::", 1)[1]: r for r in ws.export(stack)["deployment"]["resources"]}
         assert state["ana-guest-svc-echo"]["outputs"]["pending_restart"] is True
+        assert "reports no idle time" in state["ana-guest-svc-echo"]["outputs"]["pending_reason"]  # no terminal
         assert state["ben-guest-svc-echo"]["outputs"]["pending_restart"] is False
         # the preview says so, and a run while she is still here changes nothing
         assert ws.preview(stack).changed(DYNAMIC) == {"ana-guest-svc-echo": "update"}

@@ -18,7 +18,10 @@ State shapes:
   ``owners: {name: [uid, gid, mode]}``; the case also names the archive ``stamp``;
 * ``delegations``: ``grants: {local: [perms], descendent: [perms]}`` (the user's entry on the dataset);
 * ``files``: ``{path: absent | link | other | {content, mode, uid, gid}}``; the case may say ``ensure: absent``;
-* ``instances``: ``sessions: {user: n}``, ``env: {path: content}``, ``units: {unit: {active, enabled}}``,
+* ``instances``: ``sessions: {user: n | [session]}`` (``n`` sessions that report no idle time, or each
+  ``{idle_minutes, tty, error}``: input that many minutes before the host's clock ``now``, default
+  ``NOW``), ``sessions_error`` (logind could not be asked), ``established: {port: n}`` or
+  ``established_error``, ``env: {path: content}``, ``units: {unit: {active, enabled}}``,
   ``listeners: [{port, uid, process, pid}]``, ``pending`` (the last run deferred a restart);
 * ``bird`` (one safe apply of ``providers/bird/plan.py``): the inputs are ``change`` instead of ``desired``
   — ``kind: peer`` with ``peer`` (a key of ``tests/harness/bird_samples.py``) or ``kind: server``;
@@ -54,7 +57,7 @@ from providers.bird.render import include_line
 from providers.hostfile.plan import FileConflict, FileInputs, PathState, plan_file, sha256
 from providers.hoststate import HostState
 from providers.transport import HostTarget
-from providers.workstation.facts import Listener, UnitState, WorkstationFacts
+from providers.workstation.facts import Listener, Session, UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, PortConflict, plan_instance
 from providers.zfs.facts import DatasetState, Grants, PropertyValue
 from providers.zfs.plan import ConflictError, DatasetInputs, DelegationInputs, plan_dataset, plan_delegation
@@ -123,9 +126,27 @@ def _paths(d: dict[str, Any]) -> dict[str, PathState]:
     return out
 
 
+NOW = 1_800_000_000
+"""The host's clock in an instance case (seconds since the epoch)."""
+
+
+def _sessions(d: dict[str, Any], now: int | None) -> dict[str, list[Session]]:
+    out = {}
+    for user, given in (d.get("sessions") or {}).items():
+        items = [{}] * given if isinstance(given, int) else given
+        out[user] = [Session(f"{user}{i}", user, None if "idle_minutes" not in s else (now or NOW) - 60 * s["idle_minutes"],
+                             s.get("tty", ""), s.get("state", "active"), s.get("error"))
+                     for i, s in enumerate(items)]
+    return out
+
+
 def _instance_host(d: dict[str, Any]) -> transitions.InstanceHost:
+    now = d.get("now", NOW)
+    established = d.get("established") or {}
     facts = WorkstationFacts(
-        sessions=dict(d.get("sessions") or {}),
+        sessions=_sessions(d, now), sessions_error=d.get("sessions_error"), now=now,
+        established=None if "established_error" in d else {int(p): n for p, n in established.items()},
+        established_error=d.get("established_error"),
         env_digests={p: sha256(c) for p, c in (d.get("env") or {}).items()},
         units={u: UnitState(s.get("active", "inactive"), s.get("enabled", ""))
                for u, s in (d.get("units") or {}).items()},
@@ -136,7 +157,7 @@ def _instance_host(d: dict[str, Any]) -> transitions.InstanceHost:
 
 def _plan_instance(desired: InstanceInputs, host: transitions.InstanceHost, case: dict[str, Any]) -> Step:
     planned = plan_instance(desired, host.facts, host.pending)
-    return Step(planned.commands, {"pending_restart": planned.pending_restart})
+    return Step(planned.commands, {"pending_restart": planned.pending_restart, "pending_reason": planned.reason})
 
 
 # --- BIRD: one safe apply of a route server's file ---------------------------------------------------
@@ -266,7 +287,7 @@ PLANNERS: dict[str, Planner] = {
         apply=lambda host, step, desired: transitions.apply_instance(host, step.commands,
                                                                      step.report["pending_restart"]),
         refusal=PortConflict,
-        reports={"pending_restart": False}),
+        reports={"pending_restart": False, "pending_reason": None}),
     "bird": Planner(
         inputs=_bird_change,
         state=_route_server,

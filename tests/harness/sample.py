@@ -73,7 +73,7 @@ WORKSTATION = {
     "services": [
         {"name": "echo", "unit": "keystone-echo", "unitFile": "workstation/units/keystone-echo@.service",
          "basePort": 20000, "range": 50, "tiers": ["admin", "power-user", "namespace-owner"],
-         "environment": "PORT={{ port }}\nGREETING=hello {{ name }}\n"},
+         "environment": "GREETING=hello {{ name }}\n"},
     ],
     "files": [{"path": ".config/keystone/env.sh", "mode": "0600", "template": "export WHO={{ user }}\n"}],
     "workspace": {"repository": "https://git.example.org/team/code.git"},

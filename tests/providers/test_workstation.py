@@ -1,19 +1,24 @@
 """Workstation providers through the real dynamic-provider gRPC host on the guest's real systemd and
 logind: the instance runs as the person on their port, offboarding stops it, re-activation brings it
-back, an open SSH session defers a restart that the next run makes once the person has left; seeded
-files are never clobbered and never written through a planted symlink; the workspace is cloned as
-the person only if absent."""
+back, an open SSH session defers a restart that the next run makes once the person has left; the
+idle rule on the real logind (an active terminal defers, one idle past idleMinutes restarts, an open
+connection defers, logind stopped defers; always/never as they were); seeded files are never
+clobbered and never written through a planted symlink; the workspace is a git-crypt locked clone made
+as the person only if nothing is at its path."""
 from __future__ import annotations
 
+import base64
 import pathlib
 import subprocess
+import time
 
 import pytest
 
 from providers.hostfile.file import ManagedFileProvider
 from providers.workstation.instance import ServiceInstanceProvider
 from providers.workstation.workspace import WorkspaceProvider
-from tests.harness.logind import logged_in
+from tests.harness.gitcrypt import MAGIC, README, encrypted_repository, tarball_b64
+from tests.harness.logind import idle_since, logged_in, set_last_input, terminal_session, terminals
 from tests.harness.provider_host import ProviderError
 from tests.harness.wait import wait_for
 
@@ -52,11 +57,16 @@ def instance(target, **over):
     return {**base, **over}
 
 
-def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host, person):
+def install_unit(provider_host, guest_target) -> None:
+    """The tests' listener as its template unit (what the stack's ``<host>-unit-<service>`` writes)."""
     files = provider_host.resource(ManagedFileProvider())
     unit_in, _ = files.check({"host": guest_target.model_dump(), "path": "/etc/systemd/system/keystone-echo@.service",
                               "content": UNIT, "reload": "systemd"})
     files.create(unit_in)
+
+
+def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host, person):
+    install_unit(provider_host, guest_target)
     r = provider_host.resource(ServiceInstanceProvider())
     u = f"keystone-echo@{USER}.service"
 
@@ -206,21 +216,123 @@ def test_plain_files_are_authoritative_and_refresh_sees_drift(guest, guest_targe
     assert guest.ssh("test -e /etc/keystone/test.map", check=False).returncode == 1
 
 
-def test_workspace_is_cloned_as_the_person_only_if_absent(guest, guest_target, provider_host, person):
-    guest.ssh("rm -rf /srv/git/code.git /tmp/seed && git init -q -b main /tmp/seed && cd /tmp/seed && "
-              "echo hello > README && git -c user.email=a@b -c user.name=a add README && "
-              "git -c user.email=a@b -c user.name=a commit -qm init && git clone -q --bare /tmp/seed /srv/git/code.git "
-              "&& chown -R wsa: /srv/git/code.git")  # the person's own: git refuses a repository of another owner
+def test_the_idle_rule_on_the_real_logind(guest, guest_target, provider_host, person):
+    install_unit(provider_host, guest_target)
+    r = provider_host.resource(ServiceInstanceProvider())
+    u, port = f"keystone-echo@{USER}.service", 20110
+    checked, _ = r.check(instance(guest_target, port=port, environment=f"PORT={port}\nGREETING=a\n"))
+    id_, outs = r.create(checked)
+    pid = main_pid(guest, u)
+
+    def change(greeting: str, **over) -> dict:
+        nonlocal outs
+        new, failures = r.check(instance(guest_target, port=port, environment=f"PORT={port}\nGREETING={greeting}\n",
+                                         **over))
+        assert failures == []
+        outs = r.update(id_, outs, new)
+        return outs
+
+    def restarted(greeting: str) -> bool:
+        nonlocal pid
+        now = main_pid(guest, u)
+        moved, pid = now != pid, now
+        return moved and answer(guest, port) == f"{USER} {port} {greeting}"
+
+    # 1. the person on a terminal, typing just now: deferred, and the outputs say why
+    session = terminal_session(guest, USER, person)
+    try:
+        wait_for("the person's terminal session", lambda: terminals(guest, USER), timeout=60, interval=0.5)
+        (tty,) = terminals(guest, USER)
+        change("b")
+        assert outs["pending_restart"] is True and main_pid(guest, u) == pid
+        assert "had input" in outs["pending_reason"] and "(idle after 20 min)" in outs["pending_reason"]
+        # 2. the same session, its terminal's last input 30 minutes ago (logind reports it): idle, restarted
+        set_last_input(guest, tty, 30)
+        assert all(since < (time.time() - 25 * 60) * 1e6 for since in idle_since(guest, USER))
+        change("b")
+        assert outs["pending_restart"] is False and outs.get("pending_reason") is None and restarted("b")
+        # … unless idleMinutes asks for more than those 30 minutes
+        change("c", idle_minutes=45)
+        assert outs["pending_restart"] is True and "idle after 45 min" in outs["pending_reason"]
+        change("c")
+        assert outs["pending_restart"] is False and restarted("c")
+    finally:
+        session.terminate()
+        session.wait(timeout=30)
+    wait_for("the session to end", lambda: USER not in logged_in(guest), timeout=60, interval=0.5)
+
+    # 3. no session, but an open connection to the instance (a person in the web IDE): deferred
+    guest.ssh("systemd-run --unit keystone-hold-conn python3 -c 'import socket, time; "
+              f"s = socket.create_connection((\"127.0.0.1\", {port})); time.sleep(600)'")
+    try:
+        wait_for("the connection", lambda: guest.ssh(f"ss -Htn state established '( sport = :{port} )'").stdout.strip(),
+                 timeout=60, interval=0.5)
+        change("d")
+        assert outs["pending_restart"] is True and outs["pending_reason"] == f"open connection to port {port} (1)"
+    finally:
+        guest.ssh("systemctl stop keystone-hold-conn", check=False)
+    wait_for("the connection to close", lambda: not guest.ssh(
+        f"ss -Htn state established '( sport = :{port} )'").stdout.strip(), timeout=60, interval=0.5)
+    change("d")
+    assert outs["pending_restart"] is False and restarted("d")
+
+    # 4. logind stopped (masked, so D-Bus cannot start it again): idleness unknown, deferred;
+    #    restart: always restarts regardless, never never restarts
+    guest.ssh("systemctl mask --runtime systemd-logind && systemctl stop systemd-logind")
+    try:
+        assert guest.ssh("loginctl list-sessions", check=False).returncode != 0
+        change("e")
+        assert outs["pending_restart"] is True and outs["pending_reason"].startswith("logind's sessions cannot be read")
+        assert main_pid(guest, u) == pid
+        change("e", restart="always")
+        assert outs["pending_restart"] is False and restarted("e")
+        change("f", restart="never")
+        assert outs["pending_restart"] is True and outs["pending_reason"].startswith("restart: never")
+        assert main_pid(guest, u) == pid
+    finally:
+        guest.ssh("systemctl unmask --runtime systemd-logind && systemctl start systemd-logind")
+    r.delete(id_, outs)
+
+
+def test_workspace_is_a_locked_clone_made_as_the_person_only_if_absent(guest, guest_target, provider_host, person,
+                                                                       tmp_path):
+    bare = encrypted_repository(tmp_path)  # made with the real git-crypt on this machine; the guest needs only git
+    guest.ssh(f"rm -rf /srv/git/code.git /home/{USER}/code /home/{USER}/linked && mkdir -p /srv/git && "
+              "base64 -d | tar -xz -C /srv/git && chown -R wsa: /srv/git/code.git",  # the person's own: git refuses
+              input=tarball_b64(bare))                                                # a repository of another owner
     r = provider_host.resource(WorkspaceProvider())
-    props, failures = r.check({"host": guest_target.model_dump(), "user": USER, "uid": UID, "home": f"/home/{USER}",
-                               "path": "code", "repository": "/srv/git/code.git", "branch": "main"})
-    assert failures == []
+
+    def workspace(path: str) -> dict:
+        props, failures = r.check({"host": guest_target.model_dump(), "user": USER, "uid": UID,
+                                   "home": f"/home/{USER}", "path": path, "repository": "/srv/git/code.git",
+                                   "branch": "main"})
+        assert failures == []
+        return props
+
+    props = workspace("code")
     id_, outs = r.create(props)
     assert outs["cloned"] is True
-    assert guest.ssh(f"stat -c %U /home/{USER}/code/README; cat /home/{USER}/code/README").stdout == f"{USER}\nhello\n"
-    guest.ssh(f"runuser -u {USER} -- sh -c 'echo work >> /home/{USER}/code/README'")
+    code = f"/home/{USER}/code"
+    # the encrypted file stays ciphertext, the rest is plain text, everything the person's
+    assert guest.ssh(f"head -c {len(MAGIC)} {code}/secret.env | base64").stdout.strip() == \
+        base64.b64encode(MAGIC).decode()
+    assert guest.ssh(f"stat -c %U {code}/README {code}/secret.env; cat {code}/README").stdout == \
+        f"{USER}\n{USER}\n{README}"
+    assert guest.ssh(f"git config --file {code}/.git/config --get-regexp '^filter[.]git-crypt[.]'").stdout == \
+        "filter.git-crypt.smudge cat\nfilter.git-crypt.clean cat\nfilter.git-crypt.required false\n"
+    # a commit as the person succeeds (no key needed); the encrypted file is not seen as changed
+    guest.ssh(f"runuser -u {USER} -- sh -c 'cd {code} && echo work >> README && "
+              "git -c user.email=w@example.org -c user.name=W commit -qam work && git status --porcelain'")
+    assert guest.ssh(f"runuser -u {USER} -- git -C {code} status --porcelain").stdout == ""
+    assert guest.ssh(f"runuser -u {USER} -- git -C {code} log --format=%s -1").stdout.strip() == "work"
     outs = r.update(id_, outs, props)
     assert outs["cloned"] is False  # there already: left as it is
-    assert guest.ssh(f"cat /home/{USER}/code/README").stdout == "hello\nwork\n"
+    assert guest.ssh(f"cat {code}/README").stdout == README + "work\n"
     r.delete(id_, outs)
-    assert guest.ssh(f"test -d /home/{USER}/code/.git").returncode == 0
+    assert guest.ssh(f"test -d {code}/.git").returncode == 0
+
+    # a symlink at the path (even a dangling one) counts as something there: nothing is cloned through it
+    guest.ssh(f"runuser -u {USER} -- ln -s /srv/elsewhere /home/{USER}/linked")
+    _, louts = r.create(workspace("linked"))
+    assert louts["cloned"] is False
+    assert guest.ssh(f"readlink /home/{USER}/linked; test -e /srv/elsewhere", check=False).stdout == "/srv/elsewhere\n"

@@ -68,3 +68,30 @@ def test_decode_names_the_byte_and_its_position():
     assert text is None and (problem.line, problem.col) == (2, 7) and "0xe9" in problem.message
     assert marked_yaml.decode(b"\xef\xbb\xbfa: 1\n", 100) == ("a: 1\n", None)
     assert "more than 3" in marked_yaml.decode(b"a: 1\n", 3)[1].message
+
+
+def _laughs(indent: str = "") -> str:
+    """Nine levels of nine aliases: 9**9 (387 million) values once expanded."""
+    lols = ", ".join(["lol"] * 9)
+    return (f"{indent}a: &a [{lols}]\n"
+            + "".join(f"{indent}{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi")))
+
+
+def test_a_billion_laughs_is_refused_in_full_mode_before_it_expands():
+    doc = marked_yaml.read("x: 1\n" + _laughs(), strict=False)
+    assert doc.data is None
+    (problem,) = doc.problems
+    assert (problem.line, problem.col) == (10, 8) and "more than 100,000" in problem.message  # the last row's first alias
+
+
+def test_merge_keys_cannot_multiply_either():
+    keys = ", ".join(f"k{i}: 1" for i in range(10))
+    text = f"a: &a {{{keys}}}\n" + "".join(
+        f"{c}: &{c} {{<<: [{', '.join(['*' + p] * 10)}]}}\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    doc = marked_yaml.read(text, strict=False)
+    assert doc.data is None and "aliases expand to" in doc.problems[0].message and doc.problems[0].line == 9
+
+
+def test_aliases_within_the_bound_are_followed():
+    doc = marked_yaml.read("a: &a [1, 2, 3]\n" + "".join(f"b{i}: *a\n" for i in range(100)), strict=False)
+    assert doc.problems == [] and doc.data["b99"] == [1, 2, 3]

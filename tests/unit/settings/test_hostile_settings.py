@@ -7,12 +7,14 @@ case also checks that the admin gets clean lines: no traceback, no pydantic URL,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
 
 import pytest
 
 from settings import SettingsError, load_settings
 from settings.model import StackSettings
+from tests.harness import hostile_settings
+from tests.harness.hostile_settings import Case, case, column
 
 BASE = """\
 config:
@@ -114,7 +116,7 @@ config:
         basePort: 20000
         range: 100
         tiers: [admin, power-user]
-        environment: "PORT={{ port }}"
+        environment: "LISTEN=127.0.0.1:{{ port }}"
         restart: when-idle
     files:
       - path: .config/keystone/hello.sh
@@ -123,33 +125,16 @@ config:
     workspace:
       repository: https://git.example.org/team/code.git
       branch: main
+      path: code
     maps:
       - path: /etc/keystone/web-ide.map
         service: web-ide
         format: json
+        mode: "0644"
+    idleMinutes: 20
 """
 
 STATIC_ROAS = "      staticRoas:\n        - {prefix: 203.0.113.0/24, maxLength: 24, asn: 64500}"
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    old: str
-    """A whole line of BASE (unique) to replace."""
-    new: str
-    """Its replacement (may be several lines, or empty to delete it)."""
-    key: str
-    """The key path the issue must name (``keystone:hosts.0.user``)."""
-    fragment: str
-    """Text that must appear in the issue."""
-    anchor: str | None = None
-    """Start of the (first) line the issue must point at, in the edited file; default: the replacement's first
-    line.  A problem of a whole mapping or list points at its first line, as pydantic's errors do."""
-
-
-def case(id: str, old: str, new: str, key: str, fragment: str, anchor: str | None = None):
-    return pytest.param(Case(id, old, new, key, fragment, anchor), id=id)
 
 
 H0, H1, RS = "keystone:hosts.0", "keystone:hosts.1", "keystone:peering.routeServers.0"
@@ -340,7 +325,7 @@ CASES = [
     case("ws-base-port-privileged", "        basePort: 20000", "        basePort: 80", "keystone:workstation.services.0.basePort", ""),
     case("ws-range-zero", "        range: 100", "        range: 0", "keystone:workstation.services.0.range", ""),
     case("ws-tiers-unknown", "        tiers: [admin, power-user]", "        tiers: [wizard]", "keystone:workstation.services.0.tiers.0", "got 'wizard'"),
-    case("ws-environment-undefined", '        environment: "PORT={{ port }}"', '        environment: "PORT={{ prot }}"',
+    case("ws-environment-undefined", '        environment: "LISTEN=127.0.0.1:{{ port }}"', '        environment: "A={{ prot }}"',
          "keystone:workstation.services.0.environment", "'prot' is undefined"),
     case("ws-restart-unknown", "        restart: when-idle", "        restart: sometimes", "keystone:workstation.services.0.restart", ""),
     case("ws-file-path-traversal", "      - path: .config/keystone/hello.sh", "      - path: ../etc/passwd",
@@ -421,8 +406,19 @@ CASES = [
 ]
 
 
-def _edit(c: Case) -> tuple[str, int]:
-    """The edited stack file and the 1-based line the issue must point at."""
+CASES += hostile_settings.CASES
+"""The workstation and Kubernetes blocks' hostile values (``tests/harness/hostile_settings.py``)."""
+
+
+@pytest.fixture(autouse=True)
+def project(tmp_path):
+    """The stack's project: the template units its workstation block names."""
+    hostile_settings.install(tmp_path)
+    return tmp_path
+
+
+def _edit(c: Case) -> tuple[str, int, int | None]:
+    """The edited stack file, the 1-based line the issue must point at, and its column (None: any)."""
     lines = BASE.splitlines()
     old = c.old.splitlines()
     starts = [i for i in range(len(lines)) if lines[i:i + len(old)] == old]
@@ -430,11 +426,12 @@ def _edit(c: Case) -> tuple[str, int]:
     index = starts[0]
     lines[index: index + len(old)] = c.new.splitlines()
     text = "\n".join(lines) + "\n"
-    if c.anchor is None:
-        return text, index + 1
-    hits = [n for n, line in enumerate(lines, 1) if line.startswith(c.anchor)]
-    assert hits, f"anchor {c.anchor!r} must start a line of the edited file"
-    return text, hits[0]  # the first one
+    line = index + 1
+    if c.anchor is not None:
+        hits = [n for n, text_line in enumerate(lines, 1) if text_line.startswith(c.anchor)]
+        assert hits, f"anchor {c.anchor!r} must start a line of the edited file"
+        line = hits[0]  # the first one
+    return text, line, column(lines[line - 1], c.col) if c.col else None
 
 
 def test_base_is_valid(tmp_path):
@@ -479,7 +476,7 @@ OUT_OF_CORPUS = {
 
 @pytest.mark.parametrize("case", CASES)
 def test_hostile_setting_is_reported_at_its_line(case: Case, tmp_path):
-    text, line = _edit(case)
+    text, line, col = _edit(case)
     f = tmp_path / "Pulumi.hostile.yaml"
     f.write_text(text)
     with pytest.raises(SettingsError) as caught:
@@ -487,8 +484,8 @@ def test_hostile_setting_is_reported_at_its_line(case: Case, tmp_path):
     issues = caught.value.issues
     ours = [i for i in issues if f": {case.key}: " in i and case.fragment in i]
     assert ours, f"no issue for {case.key} mentioning {case.fragment!r}; got:\n" + "\n".join(issues)
-    assert any(i.startswith(f"Pulumi.hostile.yaml:{line}:") for i in ours), \
-        f"expected line {line}; got:\n" + "\n".join(issues)
+    where = f"Pulumi.hostile.yaml:{line}:" + (f"{col}:" if col else "")
+    assert any(i.startswith(where) for i in ours), f"expected {where}; got:\n" + "\n".join(issues)
     for issue in issues:  # clean lines for an admin, never a secret
         assert "\n" not in issue and "Traceback" not in issue and "pydantic.dev" not in issue
         assert issue.startswith("Pulumi.hostile.yaml"), issue
@@ -527,3 +524,21 @@ def test_the_issue_examples_are_refused_when_the_settings_load(tmp_path):
             text = "\n".join(caught.value.issues)
             assert "Pulumi.hostile.yaml:8:" in text and f": {H0}.user: " in text
             assert "Pulumi.hostile.yaml:19:" in text and ": keystone:zfs.homeMountpoint: " in text
+
+
+def test_a_billion_laughs_stack_file_is_refused_at_its_line(tmp_path):
+    """Pulumi reads the stack file with aliases, so Keystone follows them too — within a bound: this
+    file would expand to 9**9 values; it is refused at the alias that expands most, without expanding."""
+    lols = ", ".join(["lol"] * 9)
+    bomb = (f"  keystone:lol0: &a [{lols}]\n"
+            + "".join(f"  keystone:lol{n}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+                      for n, (p, c) in enumerate(zip("abcdefgh", "bcdefghi"), 1)))
+    f = tmp_path / "Pulumi.hostile.yaml"
+    f.write_text(BASE.replace("config:\n", "config:\n" + bomb, 1))
+    started = time.perf_counter()
+    with pytest.raises(SettingsError) as caught:
+        load_settings(f)
+    elapsed = time.perf_counter() - started
+    (issue,) = caught.value.issues
+    assert issue.startswith("Pulumi.hostile.yaml:10:22: ") and "aliases expand to" in issue, issue
+    print(f"billion laughs refused in {elapsed * 1000:.1f} ms")

@@ -21,7 +21,8 @@ HOST = HostTarget(name="h", address="local")
 def test_modes(mode, expected):
     assert files.file_mode(mode) == expected
     assert FileInputs(host=HOST, path="/etc/x", content="", mode=mode).mode == expected
-    assert MapSettings(path="/etc/x", service="s", mode=mode).mode == expected
+    if not int(expected, 8) & 0o022:  # a map is never group- or world-writable
+        assert MapSettings(path="/etc/keystone/x", service="s", mode=mode).mode == expected
 
 
 @pytest.mark.parametrize("mode", ["0800", "64", "06444", "rw-r--r--", "", "0o644"])
@@ -29,7 +30,7 @@ def test_bad_modes_are_refused_by_every_reader(mode):
     with pytest.raises(Invalid):
         files.file_mode(mode)
     for build in (lambda: FileInputs(host=HOST, path="/etc/x", content="", mode=mode),
-                  lambda: MapSettings(path="/etc/x", service="s", mode=mode),
+                  lambda: MapSettings(path="/etc/keystone/x", service="s", mode=mode),
                   lambda: DatasetInputs(host=HOST, dataset="p/h/a", owner="a", owner_uid=1, owner_gid=1, mode=mode)):
         with pytest.raises(ValidationError):
             build()
@@ -42,7 +43,7 @@ def test_host_file_paths(path):
     with pytest.raises(ValidationError):
         FileInputs(host=HOST, path=path, content="")
     with pytest.raises(ValidationError):
-        MapSettings(path=path, service="s")
+        MapSettings(path=path.replace("/etc/", "/etc/keystone/"), service="s")
 
 
 @pytest.mark.parametrize(("path", "expected"), [("code", "code"), (".config/k/x.sh", ".config/k/x.sh"), ("a/", "a")])
@@ -84,3 +85,35 @@ def test_one_rule_for_password_hashes(value):
     except ValidationError:
         provider = False
     assert roster == provider == is_crypt_hash(value) == password.is_hash(value)
+
+
+@pytest.mark.parametrize(("mode", "why"), [("0666", "group- and world-writable"), ("0602", "world-writable"),
+                                            ("0620", "group-writable"), ("777", "group- and world-writable")])
+def test_safe_modes_refuse_writable_by_others(mode, why):
+    with pytest.raises(Invalid, match=why):
+        files.safe_mode(mode)
+    assert files.safe_mode("644") == "0644" and files.safe_mode("0400") == "0400"
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("/etc/passwd", "outside /etc/keystone/"), ("/etc/keystone", "outside"), ("/etc/keystoneX/a", "outside"),
+    ("/etc/keystone/workstation/u/a.env", "files of its own"), ("/etc/keystone/../x", "'..'"),
+    ("/etc/keystone/a b", "' '"), ("/etc/keystone/\u0430", "'\u0430'"), (f"/etc/keystone/{'x' * 256}", "256 bytes"),
+])
+def test_owned_paths(path, why):
+    with pytest.raises(Invalid, match=why):
+        files.owned_path(path)
+    assert files.owned_path("/etc/keystone/maps/web.map") == "/etc/keystone/maps/web.map"
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("", "empty"), ("/x", "not relative"), ("~/x", "not relative"), ("$HOME/x", "'\\$'"), ("a/../b", "'..'"),
+    ("a//b", "not normalised"), ("a/", "not normalised"), ("./a", "not normalised"), ("a b", "' '"),
+    (".ssh/authorized_keys", "belongs to sshd"), (".ssh", "holds"), ("\u0430", "'\u0430'"), ("x" * 256, "256 bytes"),
+])
+def test_home_files(path, why):
+    with pytest.raises(Invalid, match=why):
+        files.home_file(path)
+    with pytest.raises(Invalid, match="a file Keystone writes"):
+        files.home_file(".kube", reserved=(".kube/config",))
+    assert files.home_file(".config/app/x.conf") == ".config/app/x.conf" and files.home_file(".ssh/config")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from settings import SettingsError, load_settings
+from tests.harness.units import install_units
 
 GOOD = """\
 config:
@@ -17,8 +18,8 @@ config:
         range: 100
         tiers: [admin, power-user]
         environment: |
-          PORT={{ port }}
-          HOME_DIR={{ home }}
+          CODE={{ home }}/code
+          LISTEN=127.0.0.1:{{ port }}
       - name: agent
         unit: browser-agent
         unitFile: workstation/units/browser-agent@.service
@@ -61,6 +62,7 @@ config:
 
 
 def test_a_full_stack_loads(tmp_path):
+    install_units(tmp_path, "workstation/units/web-ide@.service", "workstation/units/browser-agent@.service")
     f = tmp_path / "Pulumi.ws.yaml"
     f.write_text(GOOD)
     w = load_settings(f).workstation
@@ -98,6 +100,7 @@ def test_every_error_is_named_with_its_line(tmp_path):
 
 
 def test_cross_field_problems_are_reported_together(tmp_path):
+    install_units(tmp_path, "u/a@.service", "u/b@.service", "u/c@.service")
     f = tmp_path / "Pulumi.x.yaml"
     f.write_text("""\
 config:
@@ -110,7 +113,7 @@ config:
       - {path: code, template: x}
     workspace: {repository: /srv/git/code.git}
     maps:
-      - {path: /etc/m, service: zzz}
+      - {path: /etc/keystone/m, service: zzz}
 """)
     with pytest.raises(SettingsError) as e:
         load_settings(f)
@@ -122,6 +125,24 @@ config:
     text = str(e.value)
     assert "Pulumi.x.yaml:2:3: keystone:workstation:" in text or "Pulumi.x.yaml:3:5: keystone:workstation" in text, text
     for part in ("service names must be unique: a", "port ranges of services a (20000-20099) and a (20050-20149) overlap",
-                 "files and workspace paths must be distinct: code",
-                 "two services cannot share a template unit", "map /etc/m: no service named 'zzz'"):
+                 "files and workspace paths must be distinct (one path, one resource): code",
+                 "two services cannot share a template unit", "map /etc/keystone/m: no service named 'zzz'"):
         assert part in text, text
+
+
+def test_a_value_that_would_render_as_none_is_an_error_naming_it():
+    from settings.templates import TemplateProblem
+    from settings.workstation import render
+
+    with pytest.raises(TemplateProblem, match=r"a value renders as None \(no value for: name\)"):
+        render("hi {{ name }}", user="a", name=None)
+    assert render("hi {{ user }}", user="a", name=None) == "hi a"  # an unused None is no problem
+
+
+def test_the_environment_file_starts_with_the_port_keystone_assigns(tmp_path):
+    from settings.workstation import ServiceSettings, instance_environment
+
+    svc = ServiceSettings(name="web", unit="web", unit_file="u/web@.service", base_port=20000,
+                          environment="LISTEN=127.0.0.1:{{ port }}\n")
+    assert instance_environment(svc, user="a", name="A", uid=1, home="/h", host="h", port=20001, service="web") == \
+        "PORT=20001\nLISTEN=127.0.0.1:20001\n"

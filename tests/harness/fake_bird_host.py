@@ -42,6 +42,7 @@ class FakeBirdHost(Transport):
         self.confirm_too_late = False           # the undo timer "expires" before confirm arrives
         self._busy = threading.Lock()
         self.overlaps = 0
+        self.journal: list[str] = []             # the lines Keystone wrote to the host's journal (logger -t keystone)
 
     # --- transport ---------------------------------------------------------------------------
     def _execute(self, commands, stop_on_error):
@@ -122,6 +123,9 @@ class FakeBirdHost(Transport):
             return self._bird_p(rest[rest.index("-c") + 1], as_bird=True)
         if name == "birdc":
             return self._birdc(argv[3:])
+        if name == "logger" and argv[1:4] == ["-t", "keystone", "--"]:
+            self.journal.append(argv[4])
+            return 0, "", ""
         raise AssertionError(f"unexpected command {argv}")
 
     def _expand(self, path: str, as_bird: bool, out: list[tuple[str, int, str]]) -> str | None:

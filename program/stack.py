@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
+from program.base import base_problems, register_base
 from program.gate import GateError, authentik_problems, deletion_problems, peering_removal_problems, promotion_problems
 from program.peering import peering_problems, register_peering
 from program.workstation import port_allocation, register_host_files, workstation_problems
@@ -15,7 +16,7 @@ from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_r
 from settings import SettingsError, StackSettings, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
-                 "peering", "workstation")
+                 "peering", "workstation", "base")
 STRING_KEYS = ("roster",)  # plain strings in the stack file; every other key is YAML (a JSON value)
 POWER_USER_ROLE = "keystone-power-user-readonly"
 POWER_USER_LABEL = {"keystone.dev/role": "power-user-readonly"}
@@ -111,6 +112,7 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
                     + peering_gate_problems(inputs, deployed_peer_map)
                     + workstation_problems(s, roster, deployed_people, pathlib.Path.cwd())
+                    + base_problems(s, roster, pathlib.Path.cwd())
                     + (authentik_problems(roster, found_map) if s.authentik.enabled else []))
         if problems:
             raise GateError(problems)
@@ -133,6 +135,7 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
     s, roster = inputs.settings, inputs.roster
     ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
     units = register_host_files(s, roster, ports, pathlib.Path.cwd())
+    register_base(s, inputs.stack, pathlib.Path.cwd())
     kube = None
     if s.kubernetes.enabled:
         import pulumi_kubernetes as k8s

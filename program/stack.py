@@ -135,7 +135,7 @@ def register(inputs: ProgramInputs, authentik_provider, found: dict[str, list[An
     s, roster = inputs.settings, inputs.roster
     ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
     units = register_host_files(s, roster, ports, pathlib.Path.cwd())
-    register_base(s, inputs.stack, pathlib.Path.cwd())
+    register_base(s, roster, inputs.stack, pathlib.Path.cwd())
     kube = None
     if s.kubernetes.enabled:
         import pulumi_kubernetes as k8s

@@ -69,3 +69,31 @@ def test_too_many_active_people_on_a_host_and_a_missing_source_stop_the_run():
 def test_no_budgets_no_drop_ins():
     r = run(budgets=None)
     assert not [x for x in r.of_type("host:ManagedFile") if x.name.endswith("-budget")]
+
+
+def test_host_base_packages_and_backups_on_every_host():
+    r = run(packages=["git", "zsh"], kubelogin="/usr/local/bin/kubectl-oidc_login",
+            backups={"schedule": "*:0/15", "keep": 12, "backupParent": "rpool/crypt/backup"})
+    base = r.named("ws2-base").inputs
+    assert base["packages"] == ["git", "zsh"] and base["timer"] == "keystone-backup.timer"
+    assert base["package_sources"]["zsh"].endswith("keystone:base.packages.1")
+    assert base["backup"] == {"home_parent": "rpool/crypt/home", "backup_parent": "rpool/crypt/backup",
+                              "max_age_hours": 3, "people": ["alice", "bob"]}
+    assert r.named("ws1-base").inputs["backup"]["people"] == ["alice", "bob", "carol"]
+    service = r.named("ws1-backup-service").inputs
+    assert "ExecStart=/bin/sh /usr/local/lib/keystone/backup.sh rpool/crypt/home rpool/crypt/backup 12" in \
+        service["content"] and service["reload"] == "systemd"
+    assert "OnCalendar=*:0/15\n" in r.named("ws1-backup-timer").inputs["content"]
+    assert r.named("ws1-backup-script").inputs["mode"] == "0755"
+
+
+def test_warnings_from_the_last_reading():
+    from program.base import host_warnings
+
+    assert host_warnings("ws1", 3, "/k", ["bob"], ["zsh"], False) == [
+        "host ws1: no snapshot newer than 3 h of the home of bob (keystone:base.backups.maxAgeHours): "
+        "is keystone-backup.timer running?",
+        "host ws1: packages missing: zsh (`pulumi up` installs them)",
+        "host ws1: kubelogin is missing at /k (keystone:base.kubelogin): people's kubeconfig cannot log in until "
+        "the admin installs it there"]
+    assert host_warnings("ws1", 3, None, [], [], None) == []

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, ReadResult, Resource
+from pulumi.dynamic import CheckFailure, CheckResult, ReadResult, Resource, UpdateResult
 
 from providers.base import PlannedProvider, resource_props, unknown_keys
 from providers.host import Command, HostError
@@ -82,12 +82,10 @@ class BaseProvider(PlannedProvider):
             if left:
                 raise HostError(desired.host.name, f"host {desired.host.name}: the base did not converge; still to do: "
                                 f"{'; '.join(c.display() for c in left)}")
-        return {**desired.model_dump(mode="json"), "declared": declared(desired), "installed": planned.installed, "dropped": planned.dropped,
-                **observe(desired, facts)}
+        return {**desired.model_dump(mode="json"), "declared": declared(desired), "installed": planned.installed,
+                "dropped": planned.dropped, **observe(desired, facts)}
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]):
-        from pulumi.dynamic import UpdateResult
-
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(self._apply(self.inputs(news), list(olds.get("installed") or [])))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -13,8 +13,8 @@ SAMPLE = """@@now
 @@swap
 1048572
 @@dpkg
-git\tii 
-zsh\tun 
+git\tii
+zsh\tun
 @@policy
 git:
   Installed: 1:2.39.2-1.1

@@ -121,8 +121,9 @@ def plan_delete(desired: BaseInputs, facts: BaseFacts) -> list[Command]:
 
 
 def home_ages(desired: BaseInputs, facts: BaseFacts) -> dict[str, dict[str, int | None]]:
-    """Per home (a child of the home parent with a snapshot, or a backup): the newest snapshot's age and
-    the backup's lag behind it, in seconds (None: no snapshot / no backup)."""
+    """Per home (a child of the home parent with a snapshot, or a backup): when its newest snapshot was
+    taken (epoch seconds; a time, not an age, so a refresh changes it only when a snapshot is taken) and
+    the backup's lag behind it in seconds (None: no snapshot / no backup)."""
     if desired.backup is None:
         return {}
     b = desired.backup
@@ -132,17 +133,16 @@ def home_ages(desired: BaseInputs, facts: BaseFacts) -> dict[str, dict[str, int 
     for user in users:
         home = facts.newest(f"{b.home_parent}/{user}")
         copy = facts.newest(f"{b.backup_parent}/{user}")
-        out[user] = {"newest_age": None if home is None else max(0, facts.now - home),
-                     "backup_lag": None if home is None or copy is None else max(0, home - copy)}
+        out[user] = {"newest": home, "backup_lag": None if home is None or copy is None else max(0, home - copy)}
     return out
 
 
-def stale_homes(desired: BaseInputs, ages: dict[str, dict[str, int | None]], people: list[str]) -> list[str]:
-    """People whose newest snapshot is older than the bound (or who have none)."""
+def stale_homes(desired: BaseInputs, ages: dict[str, dict[str, int | None]], now: int) -> list[str]:
+    """The host's people whose newest snapshot is older than the bound (or who have none)."""
     if desired.backup is None:
         return []
     bound = desired.backup.max_age_hours * 3600
-    return sorted(u for u in people if (ages.get(u, {}).get("newest_age") or bound + 1) > bound)
+    return sorted(u for u in desired.backup.people if now - (ages.get(u, {}).get("newest") or 0) > bound)
 
 
 def observe(desired: BaseInputs, facts: BaseFacts) -> dict:
@@ -153,7 +153,7 @@ def observe(desired: BaseInputs, facts: BaseFacts) -> dict:
             "kubelogin_present": None if desired.kubelogin is None else facts.kubelogin == "present",
             "timer_running": None if desired.timer is None else facts.timer_running,
             "homes": ages,
-            "stale": stale_homes(desired, ages, desired.backup.people) if desired.backup else []}
+            "stale": stale_homes(desired, ages, facts.now)}
 
 
 def as_found(desired: BaseInputs, facts: BaseFacts) -> dict:

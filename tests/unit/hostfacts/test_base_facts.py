@@ -58,8 +58,8 @@ def test_gather_parsed():
 def test_ages_lag_and_stale_people():
     f = parse_gather(SAMPLE, "ws1")
     d = desired()
-    assert home_ages(d, f) == {"alice": {"newest_age": 3000, "backup_lag": 7000},
-                               "bob": {"newest_age": 20000, "backup_lag": None}}
+    assert home_ages(d, f) == {"alice": {"newest": 1700007000, "backup_lag": 7000},
+                               "bob": {"newest": 1699990000, "backup_lag": None}}
     out = observe(d, f)
     assert out["stale"] == ["bob", "carol"]  # bob's newest is 5.6 h old, carol has none
     assert out["missing"] == ["zsh", "gti"] and out["kubelogin_present"] is False and out["timer_running"] is True

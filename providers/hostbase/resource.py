@@ -1,8 +1,8 @@
 """``host:Base`` — the host base of one host (``providers/hostbase/plan.py``).  Resource id: ``<host>``.
 
-* check: the inputs, and — when packages are listed — the host's apt: a listed package apt does not
-  know although its lists are current fails the preview, naming the host and where the package is
-  declared;
+* check: the inputs, and — when packages were added to the list — the host's apt: an added package
+  apt does not know although its lists are current fails the preview, naming the host and where the
+  package is declared (an unchanged list is not read: such a preview touches no host);
 * create/update: gather, plan, run (one round trip), gather again, refuse what did not converge;
 * read (refresh): the inputs as the host shows them (packages not installed left out, kubelogin or the
   timer marked missing), so the next preview shows what `up` would do; outputs: the snapshot ages and
@@ -56,11 +56,14 @@ class BaseProvider(PlannedProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         result = super().check(olds, news)
-        if result.failures or unknown_keys(news) or not news.get("packages"):
+        if result.failures or unknown_keys(news):
             return result
         desired = self.inputs(result.inputs)
+        added = set(desired.packages) - set((olds or {}).get("packages") or [])
+        if not added:  # a preview of an unchanged list touches no host
+            return result
         try:
-            unknown = unknown_packages(desired, _gather(desired))
+            unknown = [p for p in unknown_packages(desired, _gather(desired)) if p in added]
         except HostError as e:
             return CheckResult(result.inputs, [CheckFailure("host", str(e))])
         if unknown:

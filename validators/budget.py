@@ -22,14 +22,23 @@ ON_CALENDAR = re.compile(r"(?:minutely|hourly|daily|weekly|monthly|\*:0/(?:5|10|
 """The calendars a backup timer may use: systemd's shorthands, every 5/10/15/20/30 minutes, or a daily time."""
 
 
-def memory_max(value: Any, what: str = "memoryMax") -> str:
+def _limit(value: Any, what: str, pattern: re.Pattern[str], kind: str, hint: str) -> str:
+    """A systemd limit as text (a whole number from YAML becomes its digits)."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     v = text(value, what)
-    if not MEMORY.fullmatch(v):
-        raise Invalid(f"{what} {show(v)} is not a memory size", "bytes with K/M/G/T (e.g. 8G), a percentage "
-                      "of the host's memory (25%), or infinity")
+    if not pattern.fullmatch(v):
+        raise Invalid(f"{what} {show(v)} is not {kind}", hint)
     return v
+
+
+def memory_max(value: Any, what: str = "memoryMax") -> str:
+    return _limit(value, what, MEMORY, "a memory size",
+                  "bytes with K/M/G/T (e.g. 8G), a percentage of the host's memory (25%), or infinity")
+
+
+def tasks_max(value: Any, what: str = "tasksMax") -> str:
+    return _limit(value, what, TASKS, "a task limit", "a whole number, a percentage (10%), or infinity")
 
 
 def cpu_weight(value: Any, what: str = "cpuWeight") -> int:
@@ -37,15 +46,6 @@ def cpu_weight(value: Any, what: str = "cpuWeight") -> int:
         raise Invalid(f"{what} {show(value)} is not a CPU weight", f"a whole number from 1 to {CPU_WEIGHT_MAX} "
                       "(systemd's default is 100)")
     return value
-
-
-def tasks_max(value: Any, what: str = "tasksMax") -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    v = text(value, what)
-    if not TASKS.fullmatch(v):
-        raise Invalid(f"{what} {show(v)} is not a task limit", "a whole number, a percentage (10%), or infinity")
-    return v
 
 
 def debian_package(value: Any, what: str = "package") -> str:

@@ -54,7 +54,7 @@ def file_content(f: BaseFileSettings, stack: str, host: str, project_dir: pathli
 
 def base_enabled(s: StackSettings) -> bool:
     b = s.base
-    return bool(b.packages or b.files or b.backups or b.kubelogin or (b.budgets and b.budgets.swap == "required"))
+    return bool(b.packages or b.files or b.backups or b.kubelogin or b.budgets)
 
 
 def register_base(s: StackSettings, roster: Roster, stack: str, project_dir: pathlib.Path) -> dict[str, HostBase]:

@@ -3,7 +3,7 @@
 # ("-": none), HOME_PARENT and BACKUP_PARENT ("-": no backups), then the packages to look at.
 # Sections: @@now (epoch seconds), @@swap (swap in KiB), @@dpkg (package TAB status abbrev), @@policy
 # (apt-cache policy of the packages: a "name:" line, then its "Candidate:"), @@lists (newest mtime of
-# the apt lists TAB newest mtime of the apt sources), @@kubelogin (present|absent|-), @@timer
+# the apt lists or of Keystone's stamp of its last apt-get update, TAB newest mtime of the apt sources), @@kubelogin (present|absent|-), @@timer
 # (ActiveState TAB UnitFileState), @@snapshots (name TAB creation of every snapshot of the homes and
 # of the backups).
 kubelogin=$1 timer=$2 homes=$3 backups=$4
@@ -21,7 +21,9 @@ echo @@dpkg
 echo @@policy
 [ $# -gt 0 ] && LC_ALL=C apt-cache policy "$@" 2>/dev/null
 echo @@lists
-lists=$(find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -printf '%T@\n' 2>/dev/null | sort -n | tail -n 1)
+lists=$(find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -printf '%T@\n' 2>/dev/null;
+  find /var/lib/keystone/apt-updated -maxdepth 0 -type f -printf '%T@\n' 2>/dev/null)
+lists=$(printf '%s\n' "$lists" | sort -n | tail -n 1)
 sources=$(find /etc/apt/sources.list /etc/apt/sources.list.d -maxdepth 1 -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -n 1)
 printf '%s\t%s\n' "${lists%.*}" "${sources%.*}"
 echo @@kubelogin

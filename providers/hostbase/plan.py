@@ -21,10 +21,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from providers.host import Command, HostTarget
 from providers.hostbase.facts import BaseFacts
+from providers.scripts import script
 from validators import budget, dataset_name
 from validators.core import Invalid
 
 APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
+APT_UPDATE = script(__file__, "apt-update.sh")  # apt-get update, and Keystone's stamp of it
 MISSING = "(missing on the host)"
 
 
@@ -80,6 +82,10 @@ class BasePlan:
     missing: list[str] = field(default_factory=list)  # listed, not installed before the commands
 
 
+def update_command() -> Command:
+    return Command.of("sh", "-c", APT_UPDATE, "keystone-apt-update")
+
+
 def unknown_packages(desired: BaseInputs, facts: BaseFacts) -> list[str]:
     """Listed packages that are not installed and that apt does not know though its lists are current:
     no ``apt-get update`` would find them."""
@@ -101,7 +107,7 @@ def plan_base(desired: BaseInputs, facts: BaseFacts, installed_before: list[str]
     commands: list[Command] = []
     if missing:
         if not all(facts.knows(p) for p in missing):
-            commands.append(Command.of(*APT_ENV, "apt-get", "update", "-q"))
+            commands.append(update_command())
         commands.append(Command.of(*APT_ENV, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing))
     ours = sorted((set(installed_before) & facts.installed) | set(missing))
     dropped = sorted(p for p in ours if p not in desired.packages)

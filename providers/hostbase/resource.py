@@ -19,26 +19,30 @@ from pulumi.dynamic import CheckFailure, CheckResult, ReadResult, Resource, Upda
 from providers.base import PlannedProvider, resource_props, unknown_keys
 from providers.host import Command, HostError
 from providers.hostbase.facts import GATHER, BaseFacts, parse_gather
-from providers.hostbase.plan import BaseInputs, BaseRefused, as_found, observe, plan_base, plan_delete, unknown_packages
+from providers.hostbase.plan import (
+    BaseInputs, BaseRefused, as_found, observe, plan_base, plan_delete, unknown_packages, update_command,
+)
 from providers.hostcache import CACHE
 from providers.transport import for_host
 
 OUTPUTS = ("declared", "installed", "dropped", "missing", "swap_kib", "kubelogin_present", "timer_running", "homes", "stale")
 
 
-def gather_command(desired: BaseInputs) -> Command:
+def gather_command(desired: BaseInputs, ours: list[str] | None = None) -> Command:
+    """The gather of the listed packages and of those Keystone installed before (``ours``)."""
     b = desired.backup
+    packages = list(dict.fromkeys([*desired.packages, *(ours or [])]))
     return Command.of("sh", "-c", GATHER, "keystone-base", desired.kubelogin or "-", desired.timer or "-",
-                      b.home_parent if b else "-", b.backup_parent if b else "-", *desired.packages, check=False)
+                      b.home_parent if b else "-", b.backup_parent if b else "-", *packages, check=False)
 
 
-def _gather(desired: BaseInputs, commands: list[Command] | None = None) -> BaseFacts:
+def _gather(desired: BaseInputs, commands: list[Command] | None = None, ours: list[str] | None = None) -> BaseFacts:
     transport = for_host(desired.host)
     if commands:
         with CACHE.writing(desired.host):
-            _, reads = transport.exchange(commands, [gather_command(desired)])
+            _, reads = transport.exchange(commands, [gather_command(desired, ours)])
     else:
-        _, reads = transport.exchange([], [gather_command(desired)])
+        _, reads = transport.exchange([], [gather_command(desired, ours)])
     return parse_gather(reads[0].stdout, desired.host.name)
 
 
@@ -73,15 +77,15 @@ class BaseProvider(PlannedProvider):
         return result
 
     def _apply(self, desired: BaseInputs, installed_before: list[str] | None = None) -> dict[str, Any]:
-        facts = _gather(desired)
+        facts = _gather(desired, ours=installed_before)
         try:
             planned = plan_base(desired, facts, installed_before or [])
         except BaseRefused as e:
             raise HostError(desired.host.name, str(e)) from None
         if planned.commands:
-            facts = _gather(desired, planned.commands)
+            facts = _gather(desired, planned.commands, installed_before)
             again = plan_base(desired, facts, planned.installed)
-            left = [c for c in again.commands if c.argv[-1:] != ("update",)]
+            left = [c for c in again.commands if c != update_command()]
             if left:
                 raise HostError(desired.host.name, f"host {desired.host.name}: the base did not converge; still to do: "
                                 f"{'; '.join(c.display() for c in left)}")
@@ -95,7 +99,7 @@ class BaseProvider(PlannedProvider):
         # a refresh marks a missing kubelogin or timer in the inputs; the host is asked about the
         # declared ones (kept in the outputs), never about the marks
         desired = self.inputs({**props, **(props.get("declared") or {})})
-        facts = _gather(desired)
+        facts = _gather(desired, ours=list(props.get("installed") or []))
         installed = [p for p in props.get("installed") or [] if p in facts.installed]
         outs = {**props, **observe(desired, facts), "installed": installed,
                 "dropped": [p for p in installed if p not in desired.packages]}

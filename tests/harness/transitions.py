@@ -408,7 +408,7 @@ def apply_base(host: BaseHost, commands: Iterable[Any], ours: Sequence[str]) -> 
         argv = list(c.argv)
         if argv[:2] == ["env", "DEBIAN_FRONTEND=noninteractive"]:
             argv = argv[2:]
-        if argv[:3] == ["apt-get", "update", "-q"]:
+        if script_name(argv) == "keystone-apt-update":
             candidates.update({p: "1.0" for p in AVAILABLE_AFTER_UPDATE})
         elif argv[:2] in (["apt-get", "install"], ["apt-get", "purge"]):
             names = [a for a in argv[2:] if not a.startswith("-")]

@@ -93,20 +93,26 @@ def register_base(s: StackSettings, roster: Roster, stack: str, project_dir: pat
             timer=backup.TIMER if b.backups else None, backup=backup_inputs),
             pulumi.ResourceOptions(depends_on=timer_files))
         out[host.name] = base
-        pulumi.Output.all(base.stale, base.missing, base.kubelogin_present).apply(
-            lambda v, name=host.name: warn_host(name, b.backups.max_age_hours if b.backups else 0, b.kubelogin, *v))
+        warn_host(host.name, b.backups.max_age_hours if b.backups else 0, b.kubelogin, base)
     return out
 
 
-def warn_host(host: str, max_age_hours: int, kubelogin: str | None, stale, missing, kubelogin_present) -> None:
+def warn_host(host: str, max_age_hours: int, kubelogin: str | None, base: HostBase) -> None:
     """The preview's warnings from the host's last reading (its outputs as of the last up or refresh:
-    `pulumi preview --refresh` reads it now)."""
-    for message in host_warnings(host, max_age_hours, kubelogin, stale, missing, kubelogin_present):
-        pulumi.log.warn(message)
+    `pulumi preview --refresh` reads it now).  Each output is read on its own: in a preview, an output
+    whose value is null counts as unknown, and one unknown would hold back every warning."""
+    def warn(**found) -> None:
+        for message in host_warnings(host, max_age_hours, kubelogin, **found):
+            pulumi.log.warn(message)
+
+    base.stale.apply(lambda v: warn(stale=v))
+    base.missing.apply(lambda v: warn(missing=v))
+    if kubelogin:
+        base.kubelogin_present.apply(lambda v: warn(kubelogin_present=v))
 
 
-def host_warnings(host: str, max_age_hours: int, kubelogin: str | None, stale, missing,
-                  kubelogin_present) -> list[str]:
+def host_warnings(host: str, max_age_hours: int, kubelogin: str | None, stale=None, missing=None,
+                  kubelogin_present=None) -> list[str]:
     out = []
     if stale:
         out.append(f"host {host}: no snapshot newer than {max_age_hours} h of the home of {', '.join(stale)} "

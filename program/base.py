@@ -5,7 +5,8 @@
   file — when it leaves the settings);
 * with ``backups``: the backup script, service and timer (``<host>-backup-script|service|timer``);
 * ``<host>-base`` (``host:Base``): the packages, the timer kept running, swap and kubelogin checked,
-  every home's snapshot age and backup lag read (warnings in the preview from the last reading);
+  every home's snapshot age and backup lag read (warnings in the preview from the last reading: stale
+  homes, a missing kubelogin; missing packages show as the resource's change after a refresh);
 
 and the checks made before anything is registered: a ``source`` missing from the repository, more
 active people on a host than ``budgets.maxActivePeople``.
@@ -106,19 +107,16 @@ def warn_host(host: str, max_age_hours: int, kubelogin: str | None, base: HostBa
             pulumi.log.warn(message)
 
     base.stale.apply(lambda v: warn(stale=v))
-    base.missing.apply(lambda v: warn(missing=v))
     if kubelogin:
         base.kubelogin_present.apply(lambda v: warn(kubelogin_present=v))
 
 
-def host_warnings(host: str, max_age_hours: int, kubelogin: str | None, stale=None, missing=None,
+def host_warnings(host: str, max_age_hours: int, kubelogin: str | None, stale=None,
                   kubelogin_present=None) -> list[str]:
     out = []
     if stale:
         out.append(f"host {host}: no snapshot newer than {max_age_hours} h of the home of {', '.join(stale)} "
                    "(keystone:base.backups.maxAgeHours): is keystone-backup.timer running?")
-    if missing:
-        out.append(f"host {host}: packages missing: {', '.join(missing)} (`pulumi up` installs them)")
     if kubelogin and kubelogin_present is False:
         out.append(f"host {host}: kubelogin is missing at {kubelogin} (keystone:base.kubelogin): people's kubeconfig "
                    "cannot log in until the admin installs it there")

@@ -90,10 +90,9 @@ def test_host_base_packages_and_backups_on_every_host():
 def test_warnings_from_the_last_reading():
     from program.base import host_warnings
 
-    assert host_warnings("ws1", 3, "/k", ["bob"], ["zsh"], False) == [
+    assert host_warnings("ws1", 3, "/k", ["bob"], False) == [
         "host ws1: no snapshot newer than 3 h of the home of bob (keystone:base.backups.maxAgeHours): "
         "is keystone-backup.timer running?",
-        "host ws1: packages missing: zsh (`pulumi up` installs them)",
         "host ws1: kubelogin is missing at /k (keystone:base.kubelogin): people's kubeconfig cannot log in until "
         "the admin installs it there"]
-    assert host_warnings("ws1", 3, None, [], [], None) == []
+    assert host_warnings("ws1", 3, None, [], None) == []

@@ -22,23 +22,26 @@ ON_CALENDAR = re.compile(r"(?:minutely|hourly|daily|weekly|monthly|\*:0/(?:5|10|
 """The calendars a backup timer may use: systemd's shorthands, every 5/10/15/20/30 minutes, or a daily time."""
 
 
-def _limit(value: Any, what: str, pattern: re.Pattern[str], kind: str, hint: str) -> str:
-    """A systemd limit as text (a whole number from YAML becomes its digits)."""
-    if isinstance(value, int) and not isinstance(value, bool):
+def _matching(value: Any, what: str, pattern: re.Pattern[str], message: str, hint: str,
+              numbers: bool = False) -> str:
+    """``value`` as text that ``pattern`` matches, else ``Invalid(message)`` (``{v}``: the value shown).
+    ``numbers``: a whole number from YAML becomes its digits (a systemd limit)."""
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     v = text(value, what)
     if not pattern.fullmatch(v):
-        raise Invalid(f"{what} {show(v)} is not {kind}", hint)
+        raise Invalid(message.format(v=show(v)), hint)
     return v
 
 
 def memory_max(value: Any, what: str = "memoryMax") -> str:
-    return _limit(value, what, MEMORY, "a memory size",
-                  "bytes with K/M/G/T (e.g. 8G), a percentage of the host's memory (25%), or infinity")
+    return _matching(value, what, MEMORY, f"{what} {{v}} is not a memory size",
+                     "bytes with K/M/G/T (e.g. 8G), a percentage of the host's memory (25%), or infinity", True)
 
 
 def tasks_max(value: Any, what: str = "tasksMax") -> str:
-    return _limit(value, what, TASKS, "a task limit", "a whole number, a percentage (10%), or infinity")
+    return _matching(value, what, TASKS, f"{what} {{v}} is not a task limit",
+                     "a whole number, a percentage (10%), or infinity", True)
 
 
 def cpu_weight(value: Any, what: str = "cpuWeight") -> int:
@@ -49,16 +52,10 @@ def cpu_weight(value: Any, what: str = "cpuWeight") -> int:
 
 
 def debian_package(value: Any, what: str = "package") -> str:
-    v = text(value, what)
-    if not DEBIAN_PACKAGE.fullmatch(v):
-        raise Invalid(f"invalid Debian package name {show(v)}", "lower-case letters, digits and + - . "
-                      "(e.g. git, zsh, git-crypt), no version or architecture")
-    return v
+    return _matching(value, what, DEBIAN_PACKAGE, "invalid Debian package name {v}",
+                     "lower-case letters, digits and + - . (e.g. git, zsh, git-crypt), no version or architecture")
 
 
 def on_calendar(value: Any, what: str = "schedule") -> str:
-    v = text(value, what)
-    if not ON_CALENDAR.fullmatch(v):
-        raise Invalid(f"{what} {show(v)} is not a schedule Keystone accepts", "hourly, daily, weekly, "
-                      "*:0/15 (every 15 minutes) or *-*-* 02:30 (a daily time)")
-    return v
+    return _matching(value, what, ON_CALENDAR, f"{what} {{v}} is not a schedule Keystone accepts",
+                     "hourly, daily, weekly, *:0/15 (every 15 minutes) or *-*-* 02:30 (a daily time)")

@@ -20,6 +20,9 @@ disabled and stopped when offboarded, removed when purged); while active, the se
 workspace (``<name>-<host>-workspace``).  Offboarding drops the files and workspace from the
 program but never from the home (their Delete keeps them); re-activation adopts them as they are.
 
+Host base (``keystone:base.budgets``): while active, the person's slice budget on every host
+(``<name>-<host>-budget``, the drop-in ``/etc/systemd/system/user-<uid>.slice.d/keystone.conf``).
+
 Kubernetes: while active, the tier's binding(s) (``<name>-k8s``, ``<name>-k8s-<namespace>``) and, when the
 stack sets ``kubernetes.peopleKubeconfig``, ``~/.kube/config`` on every host (``<name>-<host>-kubeconfig``,
 seeded like the files above; ``settings/kubeconfig.py``).
@@ -35,6 +38,7 @@ import pulumi_kubernetes as k8s
 from settings import kubeconfig
 from providers.accounts.account import OsAccount
 from providers.authentik.resources import AuthentikGroupMember
+from providers.hostbase import budget
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
 from providers.workstation.instance import ServiceInstance
@@ -152,15 +156,33 @@ class WorkstationUser(pulumi.ComponentResource):
             delegation = ZfsDelegation(f"{child}-delegation", DelegationInputs(
                 host=target, dataset=dataset_name, user=p.username,
             ), pulumi.ResourceOptions(parent=self, depends_on=[dataset, account]))
+        slice_budget = self._budget(child, p, target, s, [account]) if p.state == PersonState.ACTIVE else None
         return {
-            "dataset": dataset, "account": account, "delegation": delegation,
+            "dataset": dataset, "account": account, "delegation": delegation, "budget": slice_budget,
             "summary": {
                 "uid": p.uid, "home": dataset_name, "mountpoint": home, "ensure": ensure,
                 "account": "removed" if purged else ("locked" if p.state != PersonState.ACTIVE else "active"),
                 "delegated": ({"local+descendent": sorted(DEFAULT_PERMISSIONS),
                                "descendent": sorted(DEFAULT_DESCENDENT_PERMISSIONS)} if delegation else None),
+                **({"budget": budget.dropin_path(p.uid)} if slice_budget else {}),
             },
         }
+
+    def _budget(self, child: str, p: Person, target, s: StackSettings,
+                after: list[pulumi.Resource]) -> ManagedFile | None:
+        """The person's slice budget (``<name>-<host>-budget``): their tier's values under
+        ``keystone:base.budgets``, their roster ``budget`` over them; only while active (offboarding
+        removes the drop-in: a locked account runs nothing)."""
+        if s.base.budgets is None:
+            return None
+        values = s.base.budgets.for_tier(p.tier.value)
+        over = p.budget.model_dump() if p.budget else {}
+        limits = {k: over.get(k) if over.get(k) is not None else getattr(values, k)
+                  for k in ("memory_max", "cpu_weight", "tasks_max")}
+        return ManagedFile(f"{child}-budget", FileInputs(
+            host=target, path=budget.dropin_path(p.uid), mode="0644", reload="systemd",
+            content=budget.render_dropin(p.username, p.uid, **limits),
+        ), pulumi.ResourceOptions(parent=self, depends_on=after))
 
     # -- workstation: services, seeded files, workspace ----------------------------------------
     def _workstation(self, name: str, p: Person, host: HostSettings, s: StackSettings, parts: dict,

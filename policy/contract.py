@@ -53,6 +53,7 @@ AUTHENTIK_MEMBER: Final = "pulumi-python:dynamic/authentik:GroupMember"
 WORKSTATION_INSTANCE: Final = "pulumi-python:dynamic/workstation:ServiceInstance"
 WORKSTATION_WORKSPACE: Final = "pulumi-python:dynamic/workstation:Workspace"
 HOST_FILE: Final = "pulumi-python:dynamic/host:ManagedFile"
+HOST_BASE: Final = "pulumi-python:dynamic/host:Base"
 
 # ---------------------------------------------------------------------------------------------
 # Property names and values
@@ -74,6 +75,14 @@ FILE_SEED: Final = "seed"                       # bool: only if absent (a file i
 FILE_AS_OWNER: Final = "as_owner"               # bool: written as the owner
 FILE_OWNER: Final = "owner"                     # uid
 FILE_PRIVATE: Final = "private"                 # bool: the settings' mode has no bits for others
+
+#: A person's budget: a host:ManagedFile at this path (providers/hostbase/budget.py), per uid.
+BUDGET_DROPIN: Final = "/etc/systemd/system/user-{uid}.slice.d/keystone.conf"
+
+# host:Base (providers/hostbase/plan.py BaseInputs)
+BASE_HOST: Final = "host"                       # dict, at least {"name": ...}
+BASE_TIMER: Final = "timer"                     # the backup timer unit, or None
+BASE_BACKUP: Final = "backup"                   # {home_parent, backup_parent, max_age_hours, people} or None
 
 # os:Account
 ACCOUNT_HOST: Final = "host"                    # dict, at least {"name": ...}
@@ -196,6 +205,8 @@ P_AUTHENTIK_GATE: Final = "authentik-gate-group"
 P_WS_PORT_UNIQUE: Final = "workstation-port-unique"
 P_WS_INSTANCE_ACTIVE: Final = "workstation-instance-active-only"
 P_WS_SEED_PRIVATE: Final = "host-file-seed-private"
+P_BASE_BUDGET: Final = "base-budget-per-active-person"
+P_BASE_BACKUP: Final = "base-backup-per-home"
 
 # ---------------------------------------------------------------------------------------------
 # Policy config (names and defaults; the schemas live with the rules)

@@ -46,20 +46,6 @@ def deletion_problems(roster: Roster, deployed: Mapping[str, Any] | None, allow:
     return problems
 
 
-def authentik_problems(roster: Roster, found: Mapping[str, list[Any]]) -> list[str]:
-    """``found``: Authentik username -> users the lookup returned."""
-    problems = []
-    for p in sorted(roster.people.values(), key=lambda p: p.username):
-        if p.state != PersonState.ACTIVE:
-            continue
-        users = found.get(p.authentik) or []
-        if len(users) != 1:
-            problems.append(f"authentik: person {p.username!r} has Authentik username {p.authentik!r}, which "
-                            f"{'does not exist' if not users else 'matches several users'} in Authentik: "
-                            f"fix `authentik:` in the roster or create the user (SSO) first")
-    return problems
-
-
 def peering_removal_problems(deployed_peers: Mapping[str, Any] | None, peering_enabled: bool) -> list[str]:
     """Refuses dropping ``keystone:peering`` from a stack that has peers deployed (the program would
     otherwise register no peers, and the engine would delete them all)."""

@@ -9,6 +9,7 @@ import pulumi
 
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
 from program import authentik
+from program.base import base_problems, register_base
 from program.gate import GateError, deletion_problems, peering_removal_problems, promotion_problems
 from program.peering import peering_problems, register_peering
 from program.workstation import port_allocation, register_host_files, workstation_problems
@@ -16,7 +17,7 @@ from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_r
 from settings import SettingsError, StackSettings, kubeconfig, settings_from_config
 
 SETTINGS_KEYS = ("roster", "minUid", "hosts", "zfs", "offboarding", "authentik", "kubernetes", "promotion",
-                 "peering", "workstation")
+                 "peering", "workstation", "base")
 STRING_KEYS = ("roster",)  # plain strings in the stack file; every other key is YAML (a JSON value)
 POWER_USER_ROLE = "keystone-power-user-readonly"
 POWER_USER_LABEL = {"keystone.dev/role": "power-user-readonly"}
@@ -104,6 +105,7 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
                     + peering_gate_problems(inputs, deployed_peer_map)
                     + workstation_problems(s, roster, deployed_people)
+                    + base_problems(s, roster, pathlib.Path.cwd())
                     + (authentik.problems(roster, found_users, inputs.roster_file) if found_users is not None else []))
         if problems:
             raise GateError(problems)
@@ -126,6 +128,7 @@ def register(inputs: ProgramInputs, found: authentik.Lookup | None, deployed_peo
     gate = authentik.register(s, found) if found is not None else None
     ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
     units = register_host_files(s, roster, ports, pathlib.Path.cwd())
+    register_base(s, roster, inputs.stack, pathlib.Path.cwd())
     kube = None
     if s.kubernetes.enabled:
         import pulumi_kubernetes as k8s

@@ -69,7 +69,7 @@ def register_host_files(s: StackSettings, roster: Roster, allocation: Allocation
             for svc in s.workstation.services]
         for m in s.workstation.maps:
             held = allocation.get(host.name, {}).get(m.service, {})
-            ManagedFile(f"{host.name}-map-{m.service}" + ("" if _one_map(s, m.service) else f"-{_slug(m.path)}"),
+            ManagedFile(f"{host.name}-map-{m.service}" + ("" if _one_map(s, m.service) else f"-{path_slug(m.path)}"),
                         FileInputs(host=target, path=m.path, mode=m.mode,
                                    content=render_map(m.format, {u: port for u, port in held.items() if u in active})))
     return units
@@ -79,5 +79,5 @@ def _one_map(s: StackSettings, service: str) -> bool:
     return sum(1 for m in s.workstation.maps if m.service == service) == 1
 
 
-def _slug(path: str) -> str:
+def path_slug(path: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in path.strip("/"))

@@ -16,9 +16,10 @@ from .errors import Issue, RosterError
 from .loader import load_roster, locate, parse_roster_text
 from .context import RosterContext
 from .fields import format_zfs_size, parse_zfs_size, ssh_key_fingerprint
-from .model import MaxPrefixes, Peer, PeerState, Person, PersonState, Roster, Tier, ZfsProperties
+from .model import Budget, MaxPrefixes, Peer, PeerState, Person, PersonState, Roster, Tier, ZfsProperties
 
 __all__ = [
+    "Budget",
     "Issue",
     "MaxPrefixes",
     "Peer",

@@ -21,7 +21,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from validators import Invalid, password, peering, show, ssh_key, text, zfs
+from validators import Invalid, budget, password, peering, show, ssh_key, text, zfs
 from validators.names import POSIX_NAME
 
 from .context import MAX_UID, context_of
@@ -317,6 +317,9 @@ Compression = Annotated[
     _schema(type=["string", "boolean"], enum=[*zfs.COMPRESSION_VALUES, True, False]),
 ]
 OnOff = Annotated[str, BeforeValidator(_checked(zfs.atime)), _schema(type=["string", "boolean"], enum=["on", "off", True, False])]
+MemoryMax = Annotated[str, BeforeValidator(_checked(budget.memory_max)), _schema(type=["string", "integer"])]
+CpuWeight = Annotated[int, BeforeValidator(_checked(budget.cpu_weight)), _schema(minimum=1, maximum=budget.CPU_WEIGHT_MAX)]
+TasksMax = Annotated[str, BeforeValidator(_checked(budget.tasks_max)), _schema(type=["string", "integer"])]
 PrefixLimit = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT)]
 PrefixLimitV6 = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT_V6)]
 

@@ -39,11 +39,13 @@ from .fields import (
     AsSet,
     AuthentikName,
     Compression,
+    CpuWeight,
     Email,
     FullName,
     GroupList,
     HostList,
     KubernetesSubject,
+    MemoryMax,
     NamespaceList,
     OnOff,
     PasswordHash,
@@ -54,6 +56,7 @@ from .fields import (
     Recordsize,
     Shell,
     SshKeyList,
+    TasksMax,
     Uid,
     Username,
     ZeroTierMember,
@@ -107,6 +110,15 @@ class ZfsProperties(_Model):
         "128K", description="ZFS recordsize: a power of two from 512 to 16M, e.g. 16K, 128K, 1M."
     )
     atime: OnOff = Field("off", description="ZFS atime: on or off (unquoted YAML booleans are accepted).")
+
+
+class Budget(_Model):
+    """Overrides of the person's budget on every host (their ``user-<uid>.slice``); unset values come
+    from the stack's tier budget (``keystone:base.budgets``)."""
+
+    memory_max: MemoryMax | None = Field(None, description="systemd MemoryMax: e.g. 8G, 25%, infinity.")
+    cpu_weight: CpuWeight | None = Field(None, description="systemd CPUWeight: 1..10000 (100 is systemd's default).")
+    tasks_max: TasksMax | None = Field(None, description="systemd TasksMax: a number, a percentage, or infinity.")
 
 
 class MaxPrefixes(_Model):
@@ -174,6 +186,8 @@ class Person(_Model):
         "the stack; [] : none (Authentik/Kubernetes only).",
     )
     zfs: ZfsProperties = Field(default_factory=ZfsProperties, description="Home dataset properties.")
+    budget: Budget | None = Field(
+        None, description="Overrides of the tier's budget (keystone:base.budgets): memory_max, cpu_weight, tasks_max.")
     state: PersonState = Field(
         PersonState.ACTIVE,
         description="active; offboarded: account locked and access revoked, home kept; purged: home may be "

@@ -265,3 +265,10 @@ def load_settings(stack_file: str | pathlib.Path) -> StackSettings:
     values = {str(k).split(":", 1)[1]: v for k, v in config.items() if str(k).startswith(NAMESPACE + ":")}
     values = {k: v for k, v in values.items() if not (isinstance(v, dict) and set(v) == {"secure"})}
     return _settings(values, path, doc, unreadable)  # the file read once
+
+
+def setting_position(stack_file: pathlib.Path, loc: tuple) -> str:
+    """``Pulumi.<stack>.yaml:line:col: keystone:<key path>`` of one setting, for messages made after
+    the settings loaded (a host's answer about a value); the file's name alone when it cannot be read."""
+    doc, _ = _read(stack_file) if stack_file.exists() else (None, [])
+    return f"{_where(stack_file, doc, loc)}: {_field_name(loc)}"

@@ -27,6 +27,7 @@ from .fields import (
     pattern_check,
     roster_path,
 )
+from .base import BaseSettings
 from .host import HostSettings
 from .kubeconfig import PeopleKubeconfigSettings
 from .peering import PeeringSettings
@@ -135,6 +136,9 @@ class StackSettings(SettingsModel):
     workstation: WorkstationSettings = Field(default_factory=WorkstationSettings,
                                              description="Per-person services, seeded files, workspace, maps "
                                                          "(settings/workstation.py).")
+    base: BaseSettings = Field(default_factory=BaseSettings,
+                               description="The host base: packages, machine-wide files, budgets, backups "
+                                           "(settings/base.py).")
 
     @field_validator("hosts")
     @classmethod

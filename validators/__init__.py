@@ -13,6 +13,8 @@ hint that says what would be accepted.  Messages never echo a URL that carries c
 * ``password``: ``$6$``/``$y$`` crypt hashes (never echoed).
 * ``peering``: ASNs and their ranges, AS-SETs, prefixes, peering addresses, ZeroTier ids, ``PeerState``.
 * ``ssh_key``: OpenSSH public key lines (the blob read by ``cryptography``, the one non-stdlib import).
+* ``budget``: a person's slice limits (MemoryMax, CPUWeight, TasksMax), Debian package names, a
+  backup timer's calendar.
 * ``zfs``: ZFS sizes (one rule: parse, format, compare as bytes), recordsize, compression, atime.
 
 ``import validators`` keeps the flat names (``validators.posix_name``) working.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from policy.rules import accounts, authentik, kubernetes, peering, workstation, zfs
+from policy.rules import accounts, authentik, base, kubernetes, peering, workstation, zfs
 
 #: The pack's default level (every policy also sets its own explicitly).
 DEFAULT_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -26,6 +26,7 @@ POLICIES: list[Policy] = [
     *kubernetes.POLICIES,
     *authentik.POLICIES,
     *workstation.POLICIES,
+    *base.POLICIES,
 ]
 
 BY_NAME: dict[str, Policy] = {p.name: p for p in POLICIES}

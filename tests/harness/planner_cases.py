@@ -23,6 +23,10 @@ State shapes:
   ``NOW``), ``sessions_error`` (logind could not be asked), ``established: {port: n}`` or
   ``established_error``, ``env: {path: content}``, ``units: {unit: {active, enabled}}``,
   ``listeners: [{port, uid, process, pid}]``, ``pending`` (the last run deferred a restart);
+* ``base`` (``providers/hostbase/plan.py``): ``installed: [packages]``, ``known: [packages apt has a
+  candidate for]`` (an ``apt-get update`` adds the sources' packages), ``lists: current | stale | none``,
+  ``swap_kib``, ``timer: [ActiveState, UnitFileState]``, ``ours: [packages Keystone installed]``;
+  reports ``installed`` (Keystone's, after the run) and ``dropped``;
 * ``bird`` (one safe apply of ``providers/bird/plan.py``): the inputs are ``change`` instead of ``desired``
   — ``kind: peer`` with ``peer`` (a key of ``tests/harness/bird_samples.py``) or ``kind: server``;
   ``content`` (default: the sample's rendered text; ``null``: the file must not exist), ``adopt``,
@@ -54,6 +58,8 @@ from providers.accounts.plan import AccountConflict, AccountInputs
 from providers.accounts.plan import plan as plan_account
 from providers.bird import plan as bird_plan
 from providers.bird.render import include_line
+from providers.hostbase.facts import BaseFacts
+from providers.hostbase.plan import BaseInputs, BaseRefused, plan_base
 from providers.hostfile.plan import FileConflict, FileInputs, PathState, plan_file, sha256
 from providers.hoststate import HostState
 from providers.transport import HostTarget
@@ -158,6 +164,24 @@ def _instance_host(d: dict[str, Any]) -> transitions.InstanceHost:
 def _plan_instance(desired: InstanceInputs, host: transitions.InstanceHost, case: dict[str, Any]) -> Step:
     planned = plan_instance(desired, host.facts, host.pending)
     return Step(planned.commands, {"pending_restart": planned.pending_restart, "pending_reason": planned.reason})
+
+
+def _base_host(d: dict[str, Any]) -> transitions.BaseHost:
+    unknown = set(d) - {"installed", "known", "lists", "swap_kib", "timer", "ours"}
+    assert not unknown, f"state: unknown keys {sorted(unknown)}"
+    lists = d.get("lists", "current")
+    facts = BaseFacts(
+        now=1000, swap_kib=d.get("swap_kib", 0), installed=frozenset(d.get("installed") or ()),
+        candidates={p: "1.0" for p in d.get("known") or ()},
+        lists_mtime={"current": 900, "stale": 100, "none": 0}[lists], sources_mtime=500,
+        timer_active=(d.get("timer") or ["inactive", "disabled"])[0],
+        timer_enabled=(d.get("timer") or ["inactive", "disabled"])[1])
+    return transitions.BaseHost(facts, tuple(d.get("ours") or ()))
+
+
+def _plan_base(desired: BaseInputs, host: transitions.BaseHost, case: dict[str, Any]) -> Step:
+    planned = plan_base(desired, host.facts, list(host.installed_by_keystone))
+    return Step(planned.commands, {"installed": planned.installed, "dropped": planned.dropped})
 
 
 # --- BIRD: one safe apply of a route server's file ---------------------------------------------------
@@ -288,6 +312,13 @@ PLANNERS: dict[str, Planner] = {
                                                                      step.report["pending_restart"]),
         refusal=PortConflict,
         reports={"pending_restart": False, "pending_reason": None}),
+    "base": Planner(
+        inputs=lambda d: BaseInputs(host=HOST, **d),
+        state=_base_host,
+        plan=_plan_base,
+        apply=lambda host, step, desired: transitions.apply_base(host, step.commands, step.report["installed"]),
+        refusal=BaseRefused,
+        reports={"installed": [], "dropped": []}),
     "bird": Planner(
         inputs=_bird_change,
         state=_route_server,

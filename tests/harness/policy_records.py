@@ -190,6 +190,20 @@ def seeded_file(user: str = "alice", host: str = "ws1", **props: Any) -> Resourc
     return record(c.HOST_FILE, f"{user}-{host}-file-0", base, USER_TYPE)
 
 
+def budget_file(uid: int = 1001, host: str = "ws1") -> ResourceRecord:
+    base = {"host": {"name": host}, "path": f"/etc/systemd/system/user-{uid}.slice.d/keystone.conf",
+            "content": "[Slice]\nMemoryMax=8G\n", "mode": "0644", "owner": 0, "group": 0, "as_owner": False,
+            "seed": False, "reload": "systemd", "private": False}
+    return record(c.HOST_FILE, f"u{uid}-{host}-budget", base, USER_TYPE)
+
+
+def host_base(host: str = "ws1", people: list[str] | None = None, timer: str | None = "keystone-backup.timer") -> ResourceRecord:
+    backup = None if people is None else {"home_parent": "rpool/crypt/home", "backup_parent": "rpool/crypt/backup",
+                                          "max_age_hours": 3, "people": people}
+    return record(c.HOST_BASE, f"{host}-base", {"host": {"name": host}, "packages": [], "timer": timer,
+                                                 "backup": backup})
+
+
 ARG_BUILDERS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "plain": (plain_resource_args, plain_stack_args),
     "engine": (resource_args, stack_args),

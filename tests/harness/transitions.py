@@ -24,6 +24,7 @@ from typing import Any
 from providers.accounts.facts import GroupEntry, PasswdEntry, ShadowEntry
 from providers.bird import plan as bird_plan
 from providers.host import CommandError
+from providers.hostbase.facts import BaseFacts
 from providers.hostfile.plan import PathState, sha256
 from providers.hoststate import HostState
 from providers.workstation.facts import UnitState, WorkstationFacts
@@ -387,3 +388,44 @@ def apply_bird(rs: RouteServer, config_file: str, commands: Iterable[Any]) -> Ro
         except CommandError as e:
             raise AssertionError(f"bird: `{c.display()}` fails on this state: {e}") from e
     return RouteServer.of(h)
+
+
+@dataclass(frozen=True)
+class BaseHost:
+    """A host as the base planner sees it, and what Keystone installed there (carried in outputs)."""
+
+    facts: BaseFacts
+    installed_by_keystone: tuple[str, ...] = ()
+
+
+def apply_base(host: BaseHost, commands: Iterable[Any], ours: Sequence[str]) -> BaseHost:
+    """``apt-get update`` (apt learns every package of the sources: ``available``), ``apt-get install``
+    (needs a candidate), ``apt-get purge``, ``systemctl enable --now``."""
+    f = host.facts
+    installed, candidates = set(f.installed), dict(f.candidates)
+    active, enabled = f.timer_active, f.timer_enabled
+    for c in commands:
+        argv = list(c.argv)
+        if argv[:2] == ["env", "DEBIAN_FRONTEND=noninteractive"]:
+            argv = argv[2:]
+        if script_name(argv) == "keystone-apt-update":
+            candidates.update({p: "1.0" for p in AVAILABLE_AFTER_UPDATE})
+        elif argv[:2] in (["apt-get", "install"], ["apt-get", "purge"]):
+            names = [a for a in argv[2:] if not a.startswith("-")]
+            if argv[1] == "install":
+                lacking = [n for n in names if not candidates.get(n)]
+                if lacking:
+                    raise CommandError("h", c, 100, f"E: Unable to locate package {lacking[0]}")
+                installed |= set(names)
+            else:
+                installed -= set(names)
+        elif argv[:3] == ["systemctl", "enable", "--now"] and len(argv) == 4:
+            active, enabled = "active", "enabled"
+        else:
+            raise UnknownCommand("base", argv)
+    return BaseHost(replace(f, installed=frozenset(installed), candidates=candidates, timer_active=active,
+                            timer_enabled=enabled), tuple(ours))
+
+
+AVAILABLE_AFTER_UPDATE = ("git", "zsh", "git-crypt", "tmux", "htop")
+"""What the planner cases' apt sources hold: an ``apt-get update`` makes apt know them."""

@@ -359,6 +359,22 @@ CASES = [
          ["is private but its mode 0604 lets others read or write it"]),
     Case("ws-seed-as-root", c.P_WS_SEED_PRIVATE, b.seeded_file(as_owner=False),
          ["must be written as its owner"]),
+    # ---- host base ----------------------------------------------------------------------------
+    Case("base-budget-everyone", c.P_BASE_BUDGET, [b.account(), b.budget_file(1001)], []),
+    Case("base-no-budgets-in-the-stack", c.P_BASE_BUDGET, [b.account()], []),
+    Case("base-budget-missing", c.P_BASE_BUDGET,
+         [b.account(), b.account("bob", 1002), b.budget_file(1001), b.budget_file(1002, "ws2")],
+         ["host ws1: bob (uid 1002) is active without a budget"]),
+    Case("base-budget-offboarded-needs-none", c.P_BASE_BUDGET,
+         [b.budget_file(1001), b.account(), b.account("bob", 1002, person_state="offboarded")], []),
+    Case("base-backup-everyone", c.P_BASE_BACKUP, [b.account(), b.host_base(people=["alice"])], []),
+    Case("base-no-backups-in-the-stack", c.P_BASE_BACKUP, [b.account(), b.host_base(people=None)], []),
+    Case("base-backup-person-missing", c.P_BASE_BACKUP,
+         [b.account(), b.account("bob", 1002), b.host_base(people=["alice"])],
+         ["host ws1: the home of bob has no backup schedule"]),
+    Case("base-backup-host-missing", c.P_BASE_BACKUP,
+         [b.account(), b.account(host="ws2"), b.host_base(people=["alice"])],
+         ["host ws2: the home of alice has no backup schedule"]),
 ]
 
 
@@ -445,9 +461,10 @@ def test_an_unknown_read_straight_from_the_proxy_fails_closed() -> None:
 
 
 def test_registered_callables_are_the_rule_functions() -> None:
-    from policy.rules import accounts, authentik, kubernetes, peering, workstation, zfs
+    from policy.rules import accounts, authentik, base, kubernetes, peering, workstation, zfs
 
-    functions = {getattr(m, n) for m in (accounts, authentik, kubernetes, peering, workstation, zfs) for n in dir(m)
+    functions = {getattr(m, n) for m in (accounts, authentik, base, kubernetes, peering, workstation, zfs)
+                 for n in dir(m)
                  if n.startswith("validate_")}
     for policy in POLICIES:
         attr = ("_ResourceValidationPolicy__validate" if isinstance(policy, ResourceValidationPolicy)

@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 
+from providers.hostbase.facts import BaseFacts
 from providers.hoststate import HostState
 from providers.transport import Command
 from providers.workstation.facts import WorkstationFacts
@@ -56,7 +57,8 @@ def test_planner_case(name: str, path: pathlib.Path) -> None:
     lambda cmds: transitions.apply_files({}, cmds),
     lambda cmds: transitions.apply_instance(transitions.InstanceHost(WorkstationFacts()), cmds, False),
     lambda cmds: transitions.apply_bird(transitions.RouteServer({}, {}), "/etc/bird/bird.conf", cmds),
-], ids=["accounts", "datasets", "delegations", "files", "instances", "bird"])
+    lambda cmds: transitions.apply_base(transitions.BaseHost(BaseFacts()), cmds, []),
+], ids=["accounts", "datasets", "delegations", "files", "instances", "bird", "base"])
 def test_a_transition_refuses_a_command_it_does_not_know(apply) -> None:
     with pytest.raises(transitions.UnknownCommand, match="no state transition for `chmod 777 /`"):
         apply([Command.of("chmod", "777", "/")])

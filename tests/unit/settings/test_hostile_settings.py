@@ -132,12 +132,37 @@ config:
         format: json
         mode: "0644"
     idleMinutes: 20
+  keystone:base:
+    packages: [git, zsh]
+    removeDropped: false
+    kubelogin: /usr/local/bin/kubectl-oidc_login
+    fileDirs: [/etc/profile.d, /etc/skel]
+    files:
+      - path: /etc/profile.d/keystone.sh
+        template: "export KEYSTONE_STACK={{ stack }}"
+        mode: "0644"
+        owner: 0
+        group: 0
+    budgets:
+      default: {memoryMax: 8G, cpuWeight: 100, tasksMax: 4096}
+      tiers:
+        admin: {memoryMax: 16G}
+      maxActivePeople: 40
+      swap: reported
+    backups:
+      schedule: hourly
+      keep: 48
+      backupParent: rpool/backup/home
+      maxAgeHours: 3
 """
 
 STATIC_ROAS = "      staticRoas:\n        - {prefix: 203.0.113.0/24, maxLength: 24, asn: 64500}"
 
 
 H0, H1, RS = "keystone:hosts.0", "keystone:hosts.1", "keystone:peering.routeServers.0"
+B, BF, BB = "keystone:base", "keystone:base.files.0", "keystone:base.budgets"
+PKGS, BUDGET, FILE_TEMPLATE = "    packages: [git, zsh]", "      default: {memoryMax: 8G, cpuWeight: 100, tasksMax: 4096}", \
+    '        template: "export KEYSTONE_STACK={{ stack }}"'
 Q = '"'
 
 CASES = [
@@ -403,6 +428,55 @@ CASES = [
          "got 'explode'"),
     case("rs-take-over-word", "        takeOverExisting: false", "        takeOverExisting: yes please",
          f"{RS}.takeOverExisting", "expected true or false"),
+    # --- base ---------------------------------------------------------------------------------------
+    case("base-package-metachar", PKGS, '    packages: [git, "zsh; rm -rf /"]', f"{B}.packages.1",
+         "invalid Debian package name"),
+    case("base-package-version", PKGS, "    packages: [git, zsh=5.9]", f"{B}.packages.1", "no version"),
+    case("base-package-option", PKGS, '    packages: ["-oDebug::pkgProblemResolver=1"]', f"{B}.packages.0",
+         "invalid Debian package name"),
+    case("base-package-twice", PKGS, "    packages: [git, git]", B, "packages listed twice", "    packages:"),
+    case("base-remove-dropped-word", "    removeDropped: false", "    removeDropped: maybe", f"{B}.removeDropped",
+         "expected true or false"),
+    case("base-kubelogin-relative", "    kubelogin: /usr/local/bin/kubectl-oidc_login", "    kubelogin: kubelogin",
+         f"{B}.kubelogin", "not an absolute, normalized path"),
+    case("base-file-dirs-too-wide", "    fileDirs: [/etc/profile.d, /etc/skel]", "    fileDirs: [/etc, /etc/skel]", B,
+         "too wide", "    packages:"),
+    case("base-file-dirs-traversal", "    fileDirs: [/etc/profile.d, /etc/skel]",
+         "    fileDirs: [/etc/profile.d/../shadow.d]", f"{B}.fileDirs.0", "not an absolute, normalized path"),
+    case("base-file-outside-dirs", "      - path: /etc/profile.d/keystone.sh", "      - path: /etc/cron.d/keystone",
+         B, "not under any of fileDirs", "    packages:"),
+    case("base-file-prefix-is-not-a-dir", "      - path: /etc/profile.d/keystone.sh",
+         "      - path: /etc/profile.d-evil/x.sh", B, "not under any of fileDirs", "    packages:"),
+    case("base-file-source-and-template", FILE_TEMPLATE, FILE_TEMPLATE + "\n        source: workstation/base/profile.sh",
+         BF, "exactly one of source and template", "      - path: /etc/profile.d/keystone.sh"),
+    case("base-file-source-traversal", FILE_TEMPLATE, "        source: ../../etc/shadow", BF,
+         "not a path in this repository", "      - path: /etc/profile.d/keystone.sh"),
+    case("base-file-template-unknown-variable", FILE_TEMPLATE, '        template: "{{ user }}"', BF, "template error",
+         "      - path: /etc/profile.d/keystone.sh"),
+    case("base-file-mode", '        mode: "0644"', '        mode: "0999"', f"{BF}.mode", "not an octal mode"),
+    case("base-file-owner-negative", "        owner: 0", "        owner: -1", f"{BF}.owner", "at least 0"),
+    case("base-file-group-bool", "        group: 0", "        group: true", f"{BF}.group", "expected a whole number"),
+    case("base-budget-memory-fraction", BUDGET, "      default: {memoryMax: 1.5G, cpuWeight: 100, tasksMax: 4096}",
+         f"{BB}.default.memoryMax", "not a memory size"),
+    case("base-budget-memory-injection", BUDGET,
+         '      default: {memoryMax: "8G\\nExecStartPre=/bin/sh", cpuWeight: 100, tasksMax: 4096}',
+         f"{BB}.default.memoryMax", "not a memory size"),
+    case("base-budget-cpu-weight-zero", BUDGET, "      default: {memoryMax: 8G, cpuWeight: 0, tasksMax: 4096}",
+         f"{BB}.default.cpuWeight", "not a CPU weight"),
+    case("base-budget-tasks-word", BUDGET, "      default: {memoryMax: 8G, cpuWeight: 100, tasksMax: lots}",
+         f"{BB}.default.tasksMax", "not a task limit"),
+    case("base-budget-unknown-tier", "        admin: {memoryMax: 16G}", "        wizard: {memoryMax: 16G}",
+         f"{BB}.tiers.wizard.[key]", "got 'wizard'"),
+    case("base-max-active-zero", "      maxActivePeople: 40", "      maxActivePeople: 0", f"{BB}.maxActivePeople",
+         "at least 1"),
+    case("base-swap-word", "      swap: reported", "      swap: maybe", f"{BB}.swap", "got 'maybe'"),
+    case("base-backup-schedule", "      schedule: hourly", '      schedule: "every tuesday"',
+         "keystone:base.backups.schedule", "not a schedule"),
+    case("base-backup-keep-zero", "      keep: 48", "      keep: 0", "keystone:base.backups.keep", "at least 1"),
+    case("base-backup-parent-absolute", "      backupParent: rpool/backup/home", "      backupParent: /rpool/backup",
+         "keystone:base.backups.backupParent", "dataset"),
+    case("base-backup-max-age-unit", "      maxAgeHours: 3", "      maxAgeHours: 3h",
+         "keystone:base.backups.maxAgeHours", "expected a whole number"),
 ]
 
 

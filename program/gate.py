@@ -4,7 +4,7 @@
   has deployed (compared by digest);
 * the deletion guard: a person who was deployed here and is no longer in the roster must have gone
   through ``offboarded`` (or ``purged``) first, unless the stack opts in;
-* Authentik: every active person exists in Authentik.
+(Authentik's check, that every active person exists there, lives with its look-up in ``program/authentik.py``.)
 """
 from __future__ import annotations
 

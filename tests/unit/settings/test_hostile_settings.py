@@ -140,7 +140,7 @@ config:
     files:
       - path: /etc/profile.d/keystone.sh
         template: "export KEYSTONE_STACK={{ stack }}"
-        mode: "0644"
+        mode: "0444"
         owner: 0
         group: 0
     budgets:
@@ -453,7 +453,7 @@ CASES = [
          "not a path in this repository", "      - path: /etc/profile.d/keystone.sh"),
     case("base-file-template-unknown-variable", FILE_TEMPLATE, '        template: "{{ user }}"', BF, "template error",
          "      - path: /etc/profile.d/keystone.sh"),
-    case("base-file-mode", '        mode: "0644"', '        mode: "0999"', f"{BF}.mode", "not an octal mode"),
+    case("base-file-mode", '        mode: "0444"', '        mode: "0999"', f"{BF}.mode", "not an octal mode"),
     case("base-file-owner-negative", "        owner: 0", "        owner: -1", f"{BF}.owner", "at least 0"),
     case("base-file-group-bool", "        group: 0", "        group: true", f"{BF}.group", "expected a whole number"),
     case("base-budget-memory-fraction", BUDGET, "      default: {memoryMax: 1.5G, cpuWeight: 100, tasksMax: 4096}",

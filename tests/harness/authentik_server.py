@@ -29,7 +29,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +39,8 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.harness.http_double import DoubleHandler
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PREFIX = "/api/v3"
@@ -150,23 +152,11 @@ class AuthentikServer:
         api = contract()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_a: Any) -> None:
-                pass
-
+        class Handler(DoubleHandler):
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, payload = outer._exchange(api, self.command, self.path, dict(self.headers.items()), body)
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                if payload is not None:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                status, payload = outer._exchange(api, self.command, self.path, dict(self.headers.items()), self.body())
+                self.answer(status, b"" if payload is None else json.dumps(payload).encode(),
+                            None if payload is None else "application/json")
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 

@@ -54,6 +54,8 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.harness.http_double import DoubleHandler
 from typing import Any
 from collections.abc import Callable, Iterator
 
@@ -578,17 +580,12 @@ class FakeZeroTierController:
 
 
 def _make_handler(ctl: FakeZeroTierController) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(DoubleHandler):
         server_version = "ZeroTierOne-fake"
         sys_version = ""
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
         def _dispatch(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.body()
             try:
                 parsed: Any = json.loads(raw) if raw else None
             except ValueError:
@@ -599,7 +596,7 @@ def _make_handler(ctl: FakeZeroTierController) -> type[BaseHTTPRequestHandler]:
             status, delay = ctl._next_fault()
             if status is not None:
                 record.status = status
-                return self._send(status, b"Service Unavailable" if status == 503 else b"", "text/plain")
+                return self.answer(status, b"Service Unavailable" if status == 503 else b"", "text/plain")
             if delay:
                 time.sleep(delay)
             try:
@@ -608,23 +605,12 @@ def _make_handler(ctl: FakeZeroTierController) -> type[BaseHTTPRequestHandler]:
                 code, body = a.status, a.body
             record.status = code
             if body is None:
-                return self._send(code, b"", None)
+                return self.answer(code, b"", None)
             if isinstance(body, bytes):
-                return self._send(code, body, "application/json")
+                return self.answer(code, body, "application/json")
             # the controller's JSON library keeps object keys sorted and writes compact UTF-8
             payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-            self._send(code, payload, "application/json")
-
-        def _send(self, code: int, payload: bytes, ctype: str | None) -> None:
-            try:
-                self.send_response(code)
-                if ctype is not None:
-                    self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                self.close_connection = True
+            self.answer(code, payload, "application/json")
 
         do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 

@@ -15,12 +15,12 @@ import pytest
 from engine.paths import ROOT
 
 EFFECTFUL = ("subprocess", "providers.transport", "providers.hostcache", "pulumi", "grpc", "urllib.request",
-             "http.client", "providers.zerotier.client")
+             "http.client", "providers.zerotier.client", "providers.authentik.client", "authentik_client")
 
 PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers.output", "providers.names",
         "providers.scripts", "providers.bird.parse", "providers.bird.render", "providers.bird.report",
         "providers.bird.models", "providers.bird.communities", "providers.journal", "ops.people", "engine.events",
-        "engine.history"]
+        "engine.history", "providers.authentik.model"]
 PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
                for pattern in ("providers/*/plan.py", "providers/*/facts.py") for p in pathlib.Path(ROOT).glob(pattern))
 

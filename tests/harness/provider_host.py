@@ -64,7 +64,7 @@ class DynamicProviderHost:
         environ["PULUMI_PROJECT"] = "keystone"
         environ.update(env or {})
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"], stdout=subprocess.PIPE, env=environ, cwd=PROJECT_ROOT
+            [sys.executable, "-u", "-m", "engine.provider_host"], stdout=subprocess.PIPE, env=environ, cwd=PROJECT_ROOT
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().decode().strip()

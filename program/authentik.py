@@ -40,9 +40,7 @@ class HttpDirectory:
 
     def members(self, group: str) -> dict[int, str] | None:
         found = self.client.group_named(group)
-        if found is None:
-            return None
-        return {pk: self.client.username(pk) or f"(user {pk})" for pk in sorted(found.users)}
+        return None if found is None else dict(sorted(found.usernames.items()))
 
 
 @dataclass(frozen=True)

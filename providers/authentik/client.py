@@ -143,22 +143,16 @@ class AuthentikClient:
                  if isinstance(u, dict) and u.get("username") == username]
         return field(found[0], "pk", int, f"Authentik at {self.url}: {what}") if found else None
 
-    def username(self, pk: int) -> str | None:
-        what = f"GET /core/users/{pk}/"
-        answer = self._call(what, self.core.core_users_retrieve_without_preload_content, pk, missing_ok=True)
-        return None if answer is None else field(answer, "username", str, f"Authentik at {self.url}: {what}")
-
-    # -- groups -------------------------------------------------------------------------------
     def group_named(self, name: str) -> Group | None:
         what = f"GET /core/groups/ (name={name})"
         found = [g for g in self._all(what, self.core.core_groups_list_without_preload_content, name=name,
-                                      include_users=False)
+                                      include_users=True)
                  if isinstance(g, dict) and g.get("name") == name]
         return parse_group(found[0], f"Authentik at {self.url}: {what}") if found else None
 
     def group(self, pk: str) -> Group | None:
         what = f"GET /core/groups/{pk}/"
-        answer = self._call(what, self.core.core_groups_retrieve_without_preload_content, pk, include_users=False,
+        answer = self._call(what, self.core.core_groups_retrieve_without_preload_content, pk, include_users=True,
                             missing_ok=True)
         return None if answer is None else parse_group(answer, f"Authentik at {self.url}: {what}")
 

@@ -91,6 +91,8 @@ class Group:
     name: str
     users: frozenset[int]
     attributes: dict[str, Any]
+    usernames: dict[int, str]
+    """Each member's username (from ``users_obj``, which Authentik includes with ``include_users``)."""
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,11 @@ def parse_group(answer: Any, what: str) -> Group:
     if not all(isinstance(u, int) and not isinstance(u, bool) for u in users):
         raise AuthentikError(f"{what}: unexpected answer: 'users' should be a list of user pks, got {users!r:.80}")
     attributes = answer.get("attributes") or {}
+    usernames = {u["pk"]: u["username"] for u in answer.get("users_obj") or []
+                 if isinstance(u, dict) and isinstance(u.get("pk"), int) and isinstance(u.get("username"), str)}
     return Group(pk=str(field(answer, "pk", str, what)), name=field(answer, "name", str, what),
-                 users=frozenset(users), attributes=attributes if isinstance(attributes, dict) else {})
+                 users=frozenset(users), attributes=attributes if isinstance(attributes, dict) else {},
+                 usernames={pk: usernames.get(pk, f"(user {pk})") for pk in users})
 
 
 def parse_binding(answer: Any, what: str) -> Binding:

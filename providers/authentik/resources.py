@@ -3,7 +3,8 @@
 ``authentik:Group`` — the gate group.  Resource id: the group's uuid.
   * create: a group with that name is **adopted** (never renamed, its attributes and members left as
     they are); else it is created (attribute ``managed-by: keystone``).
-  * read (refresh): the group as it is; members outside ``known_members`` are the output
+  * read (refresh): the group as it is (one read, its members' usernames included, shared for a few
+    seconds with the memberships' reads); members outside ``known_members`` are the output
     ``unmanaged_members`` (pk and username).  With ``exclusive`` they also go into the ``strays``
     input, so the next preview shows their removal as an update.  A group that is gone drops from
     state (the next ``up`` makes it again).
@@ -31,16 +32,33 @@ from providers.authentik.client import TOKEN_CONFIG_KEY, AuthentikClient, set_to
 from providers.authentik.model import (
     MANAGED_BY,
     AuthentikError,
+    Group,
     GateInputs,
     GroupInputs,
     MemberInputs,
     gate_expression,
 )
 from providers.base import KeystoneProvider, resource_props
+from providers.readcache import ReadCache
 
 GROUP_OUTPUTS = ("pk", "adopted", "unmanaged_members")
 MEMBER_OUTPUTS = ("member",)
 GATE_OUTPUTS = ("policy_pk", "binding_pk", "created_policy", "created_binding")
+
+
+# A refresh reads every membership of the gate group at once: they share one read of the group (the
+# providers' one read-cache design, ``providers.readcache``) for READ_TTL seconds, dropped by any write
+# to it.  Keyed by (API URL, group uuid).
+READ_TTL = 3.0
+GROUPS: ReadCache[tuple[str, str], None, Group | None] = ReadCache(READ_TTL)
+
+
+def read_group(client: AuthentikClient, pk: str) -> Group | None:
+    return GROUPS.get_or_read((client.url, pk), None, lambda _: client.group(pk))
+
+
+def writing_group(client: AuthentikClient, pk: str):
+    return GROUPS.writing((client.url, pk))
 
 
 class _AuthentikProvider(KeystoneProvider):
@@ -63,19 +81,18 @@ class GroupProvider(_AuthentikProvider):
     DELETE_BEFORE_REPLACE: ClassVar[bool] = False
     OUTPUTS = GROUP_OUTPUTS
 
-    def _outputs(self, inputs: GroupInputs, client: AuthentikClient, pk: str, members: frozenset[int],
-                 adopted: bool) -> dict[str, Any]:
+    def _outputs(self, inputs: GroupInputs, group: Group, members: frozenset[int], adopted: bool) -> dict[str, Any]:
         outside = sorted(members - set(inputs.known_members))
-        return {**inputs.model_dump(mode="json"), "strays": [], "pk": pk, "adopted": adopted,
-                "unmanaged_members": [{"pk": u, "username": client.username(u)} for u in outside]}
+        return {**inputs.model_dump(mode="json"), "strays": [], "pk": group.pk, "adopted": adopted,
+                "unmanaged_members": [{"pk": u, "username": group.usernames.get(u, f"(user {u})")} for u in outside]}
 
-    def _remove_strays(self, inputs: GroupInputs, client: AuthentikClient, pk: str, members: frozenset[int]
-                       ) -> frozenset[int]:
+    def _remove_strays(self, inputs: GroupInputs, client: AuthentikClient, group: Group) -> frozenset[int]:
         if not inputs.exclusive:
-            return members
-        for u in sorted(members - set(inputs.known_members)):
-            client.remove_user(pk, u)
-        return members & frozenset(inputs.known_members)
+            return group.users
+        with writing_group(client, group.pk):
+            for u in sorted(group.users - set(inputs.known_members)):
+                client.remove_user(group.pk, u)
+        return group.users & frozenset(inputs.known_members)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs(props)
@@ -84,20 +101,20 @@ class GroupProvider(_AuthentikProvider):
         adopted = group is not None
         if group is None:
             group = client.create_group(inputs.name)
-        members = self._remove_strays(inputs, client, group.pk, group.users)
-        return CreateResult(group.pk, self._outputs(inputs, client, group.pk, members, adopted))
+        members = self._remove_strays(inputs, client, group)
+        return CreateResult(group.pk, self._outputs(inputs, group, members, adopted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self.inputs(props)
         client = self.client(inputs)
-        group = client.group(id_)
+        group = read_group(client, id_)
         if group is None:
             return ReadResult("", {})
         if group.name != inputs.name:
             raise AuthentikError(f"Authentik at {client.url}: group {id_} is now named {group.name!r}, not "
                                  f"{inputs.name!r}: Keystone never renames the gate group; rename it back or "
                                  "change authentik.gateGroup")
-        outs = self._outputs(inputs, client, group.pk, group.users, bool(props.get("adopted")))
+        outs = self._outputs(inputs, group, group.users, bool(props.get("adopted")))
         strays = [m["pk"] for m in outs["unmanaged_members"]] if inputs.exclusive else []
         refreshed = {**inputs.model_dump(mode="json"), "strays": strays}
         return ReadResult(id_, {**outs, "strays": strays}, refreshed)
@@ -109,8 +126,8 @@ class GroupProvider(_AuthentikProvider):
         if group is None:
             raise AuthentikError(f"Authentik at {client.url}: the gate group {inputs.name!r} ({id_}) is gone; "
                                  "run `pulumi refresh`, then `pulumi up` makes it again")
-        members = self._remove_strays(inputs, client, id_, group.users)
-        return UpdateResult(self._outputs(inputs, client, id_, members, bool(_olds.get("adopted"))))
+        members = self._remove_strays(inputs, client, group)
+        return UpdateResult(self._outputs(inputs, group, members, bool(_olds.get("adopted"))))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = self.inputs(props)
@@ -119,7 +136,8 @@ class GroupProvider(_AuthentikProvider):
         client = self.client(inputs)
         group = client.group(id_)
         if group is not None and group.attributes.get("managed-by") == MANAGED_BY:
-            client.delete_group(id_)
+            with writing_group(client, id_):
+                client.delete_group(id_)
 
 
 class AuthentikGroup(Resource, module="authentik", name="Group"):
@@ -141,7 +159,9 @@ class MemberProvider(_AuthentikProvider):
     OUTPUTS = MEMBER_OUTPUTS
 
     def _add(self, inputs: MemberInputs) -> dict[str, Any]:
-        self.client(inputs).add_user(inputs.group_pk, inputs.user_pk)
+        client = self.client(inputs)
+        with writing_group(client, inputs.group_pk):
+            client.add_user(inputs.group_pk, inputs.user_pk)
         return {**inputs.model_dump(mode="json"), "member": True}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -150,7 +170,7 @@ class MemberProvider(_AuthentikProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self.inputs(props)
-        group = self.client(inputs).group(inputs.group_pk)
+        group = read_group(self.client(inputs), inputs.group_pk)
         if group is None or inputs.user_pk not in group.users:
             return ReadResult("", {})
         return ReadResult(id_, {**inputs.model_dump(mode="json"), "member": True}, inputs.model_dump(mode="json"))
@@ -161,8 +181,9 @@ class MemberProvider(_AuthentikProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = self.inputs(props)
         client = self.client(inputs)
-        if client.group(inputs.group_pk) is not None:
-            client.remove_user(inputs.group_pk, inputs.user_pk)
+        if read_group(client, inputs.group_pk) is not None:
+            with writing_group(client, inputs.group_pk):
+                client.remove_user(inputs.group_pk, inputs.user_pk)
 
 
 class AuthentikGroupMember(Resource, module="authentik", name="GroupMember"):

@@ -303,7 +303,7 @@ class AuthentikServer:
                 ) -> tuple[int, Any]:
         if key is None:
             if method == "GET":
-                found = [self._group(g) for g in sorted(self.groups.values(), key=lambda g: g["name"])
+                found = [self._group(g, query) for g in sorted(self.groups.values(), key=lambda g: g["name"])
                          if query.get("name") in (None, g["name"])]
                 return 200, self._page(found, query)
             if method == "POST":
@@ -314,7 +314,7 @@ class AuthentikServer:
                 self.groups[pk] = {"pk": pk, "num_pk": len(self.groups) + 1, "name": name,
                                    "users": list(body.get("users") or []), "attributes": body.get("attributes") or {},
                                    "is_superuser": bool(body.get("is_superuser", False))}
-                return 201, self._group(self.groups[pk])
+                return 201, self._group(self.groups[pk], {})
         group = self.groups.get(key or "")
         if group is None:
             raise NotFound("Group")
@@ -327,7 +327,7 @@ class AuthentikServer:
             group["users"] = sorted(users)
             return 204, None
         if method == "GET":
-            return 200, self._group(group)
+            return 200, self._group(group, query)
         if method == "DELETE":
             del self.groups[group["pk"]]
             return 204, None
@@ -410,11 +410,16 @@ class AuthentikServer:
                 "uid": u["uuid"].replace("-", ""), "path": "users", "type": "internal", "uuid": u["uuid"],
                 "password_change_date": NOW, "last_updated": NOW}
 
-    @staticmethod
-    def _group(g: dict[str, Any]) -> dict[str, Any]:
+    def _group(self, g: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        """``users_obj`` unless ``include_users=false`` (the serializer's default is to include them)."""
+        include = query.get("include_users", "true").lower() == "true"
+        users_obj = [{"pk": u, "username": self.users[u]["username"], "name": self.users[u]["name"],
+                      "is_active": self.users[u]["is_active"], "last_login": None, "email": self.users[u]["email"],
+                      "attributes": {}, "uid": self.users[u]["uuid"].replace("-", "")}
+                     for u in g["users"] if u in self.users] if include else None
         return {"pk": g["pk"], "num_pk": g["num_pk"], "name": g["name"], "is_superuser": g["is_superuser"],
                 "parents": [], "parents_obj": None, "children": [], "children_obj": None, "users": list(g["users"]),
-                "users_obj": None, "attributes": g["attributes"], "roles": [], "roles_obj": [],
+                "users_obj": users_obj, "attributes": g["attributes"], "roles": [], "roles_obj": [],
                 "inherited_roles_obj": None}
 
     @staticmethod

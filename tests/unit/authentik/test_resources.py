@@ -9,7 +9,7 @@ import pytest
 
 from providers.authentik.client import AuthentikClient, set_token
 from providers.authentik.model import AuthentikError, default_policy_name, gate_expression
-from providers.authentik.resources import GateProvider, GroupProvider, MemberProvider
+from providers.authentik.resources import GROUPS, GateProvider, GroupProvider, MemberProvider
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def test_membership_is_added_read_and_removed_per_person(ak):
     assert again.outs["member"] and ak.members("keystone") == {"alice", "bob"}
     assert provider.read(made.id, made.outs).id == made.id
     ak.set_members("keystone", {"bob"})  # removed by hand in Authentik's UI
+    GROUPS.invalidate((ak.url, pk))  # the next refresh is a new provider process
     assert provider.read(made.id, made.outs).id == "", "a removed member drops from state: refresh reports it"
     provider.create(member_props(ak, pk, "alice", alice))
     provider.delete(made.id, made.outs)
@@ -145,6 +146,19 @@ def test_the_edge_gate_removed_by_hand_is_reported_by_refresh(ak):
     made = GateProvider().create(gate_props(ak))
     ak.bindings.clear()
     assert GateProvider().read(made.id, made.outs).id == ""
+
+
+def test_a_refresh_reads_the_group_once_for_all_its_memberships(ak):
+    users = {name: ak.add_user(name) for name in ("alice", "bob", "carol")}
+    pk = ak.add_group("keystone", list(users.values()))
+    provider = MemberProvider()
+    props = {name: {**member_props(ak, pk, name, u), "member": True} for name, u in users.items()}
+    before = len(ak.requests)
+    assert all(provider.read(f"{pk}/{n}", p).id for n, p in props.items())
+    assert [r[1] for r in ak.requests[before:]] == [f"/api/v3/core/groups/{pk}/?include_users=true"]
+    provider.delete(f"{pk}/carol", props["carol"])  # a write: the next read asks again
+    assert provider.read(f"{pk}/carol", props["carol"]).id == ""
+    assert ak.members("keystone") == {"alice", "bob"}
 
 
 # -- what an admin sees when something is wrong ------------------------------------------------------

@@ -62,7 +62,10 @@ def lookup(s: StackSettings, roster: Roster, token: pulumi.Input[str] | None,
 
     def run(secret: str | None) -> Lookup:
         d = directory or HttpDirectory(s.authentik.url or "", s.authentik.insecure, secret or "")
-        return Lookup(users=d.user_pks(names), members=d.members(s.authentik.gate_group))
+        members = d.members(s.authentik.gate_group)
+        in_group = {name: pk for pk, name in (members or {}).items()}  # one answer names every member
+        others = d.user_pks([n for n in names if n not in in_group])
+        return Lookup(users={n: in_group.get(n, others.get(n)) for n in names}, members=members)
 
     return pulumi.Output.unsecret(pulumi.Output.from_input(token).apply(run))
 

@@ -233,7 +233,7 @@ class AuthentikServer:
             status = self._fail.pop(0) if self._fail else None
         if status is not None:
             payload: Any = {"detail": "Request was throttled."} if status == 429 else None
-            return self._record(method, raw_path, status, payload, validate=False)
+            return self._record(method, raw_path, status, payload)
         if not self._authorized(headers):
             status, payload = 403, {"detail": "Token invalid/expired"}
         elif route is None:
@@ -262,7 +262,7 @@ class AuthentikServer:
             return self._record(method, raw_path, 500, {"detail": "response outside Authentik's schema"})
         return self._record(method, raw_path, status, payload)
 
-    def _record(self, method: str, path: str, status: int, payload: Any, validate: bool = True) -> tuple[int, Any]:
+    def _record(self, method: str, path: str, status: int, payload: Any) -> tuple[int, Any]:
         self.requests.append((method, path, status))
         return status, payload
 

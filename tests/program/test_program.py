@@ -169,3 +169,13 @@ def test_per_person_summary_export(run):
     assert people["erin"]["hosts"]["ws1"]["ensure"] == "archived"
     assert people["alice"]["kubernetes"] == "oidc:alice@example.org" and people["alice"]["authentik"] == "alice.a"
     assert len(run.outputs["rosterDigest"]) == 64
+
+
+def test_authentik_users_in_the_gate_group_are_named_by_its_one_read():
+    """Members are known from the group's answer; only the roster's other names are looked up."""
+    mocks = RecordingMocks(authentik_users=sample.AUTHENTIK, authentik_members={11: "alice.a", 12: "bob", 99: "mallory"})
+    run = run_program(sample.inputs(), mocks)
+    assert "alice.a" not in mocks.directory.asked and "bob" not in mocks.directory.asked
+    assert "carol" in mocks.directory.asked
+    (group,) = run.of_type("authentik:Group")
+    assert group.inputs["known_members"] == [11, 12, 13]

@@ -11,8 +11,8 @@ from engine import paths
 from tests.harness import postgres as pg
 from tests.harness.engine import Workspace
 from tests.harness.peering_lab import PeeringLab, peering_lab
-from tests.harness.zerotier_controller import FakeZeroTierController
 from tests.harness.engine_people import keys  # noqa: F401 (the people's SSH keys: a fixture for every engine test)
+from tests.harness.zerotier_controller import controller, controller_factory  # noqa: F401 (fixtures: a started double)
 
 
 @pytest.fixture
@@ -58,9 +58,3 @@ def lab() -> Iterator[PeeringLab]:
     """Two route servers (bird2 in network namespaces) for the peering tests."""
     with peering_lab(2) as lab:
         yield lab
-
-
-@pytest.fixture
-def controller() -> Iterator[FakeZeroTierController]:
-    with FakeZeroTierController("self_hosted").start() as ctl:
-        yield ctl

@@ -18,13 +18,12 @@ import pytest
 from tests.harness import peering_sample as ps
 from tests.harness import postgres as pg
 from tests.harness.engine import Workspace, read_events
-from tests.harness.engine_people import created, recover
+from tests.harness.engine_people import DYNAMIC, created, recover
 from tests.harness.engine_stack import FakeGuest, stack_config
 from tests.harness.wait import wait_for
 from tests.harness.zerotier_controller import DEFAULT_TOKEN
 
 pytestmark = [pytest.mark.engine, pytest.mark.postgres]
-DYNAMIC = "pulumi-python:dynamic/"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the state's mark of a secret value
 DEV_PASSPHRASE = "dev-admins-only-7f3e"  # each stack's own passphrase: dev's admins hold this one
 
@@ -81,8 +80,6 @@ def test_secrets_stay_ciphertext_in_the_rows_and_a_restored_dump_refreshes_clean
     assert ws.export("dev") == before
     assert ws.refresh("dev").drift() == {}
     assert ws.preview("dev").changed() == {}
-
-
 
 
 def up_until_first_create(ws: Workspace, log: pathlib.Path) -> subprocess.Popen:

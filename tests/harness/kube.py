@@ -280,7 +280,6 @@ def start(binaries: KubeBinaries, subjects: Iterable[str], log: Callable[[str], 
     etcd_port, peer_port, api_port, issuer_port = _free_port(), _free_port(), _free_port(), _free_port()
     issuer = oidc.start(binaries.dex, d / "dex", issuer_port, d / "issuer.crt", d / "issuer.key",
                         d / "issuer-ca.crt", subjects)
-    assert issuer.proc is not None and issuer.log is not None
     cp = ControlPlane(d, f"https://127.0.0.1:{api_port}", issuer)
     cp.procs.append(issuer.proc)
     deadline = time.monotonic() + START_TIMEOUT

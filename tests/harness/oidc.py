@@ -83,8 +83,9 @@ class Issuer:
     """The CA file its certificate chains to (give it to whoever talks to the issuer)."""
     passwords: dict[str, str]
     """email -> password, one per subject (and ``UNVERIFIED``)."""
-    proc: subprocess.Popen | None = None
-    log: pathlib.Path | None = None
+    proc: subprocess.Popen
+    log: pathlib.Path
+    """dex's output (``start`` writes it beside the configuration)."""
     _context: ssl.SSLContext | None = field(default=None, repr=False)
 
     def context(self) -> ssl.SSLContext:

@@ -66,7 +66,7 @@ def free_port() -> int:
 
 
 class Cluster:
-    """One cluster: ``start()``/``stop()``/``restart()``, databases made and dropped by name, and the
+    """One cluster: ``start()``/``stop()``, databases made and dropped by name, and the
     backend URL of each."""
 
     def __init__(self, root: pathlib.Path):
@@ -109,14 +109,6 @@ class Cluster:
 
     def stop(self, mode: str = "fast") -> None:
         self._server("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def running(self) -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     # -- clients -----------------------------------------------------------------------------------
     def client_env(self) -> dict[str, str]:
@@ -186,8 +178,8 @@ def cluster() -> Iterator[Cluster]:
 
 def blobs(c: Cluster, database: str, table: str = "pulumi_state") -> dict[str, bytes]:
     """What the backend stored, per key: its ``data`` column is JSON ``{"data": <base64>}`` wrapping
-    the blob (the checkpoint, its ``.bak``, history, locks), gzip- or zstd-compressed when the backend
-    was told to compress.  Decoded here so that a check on the rows sees what a reader of the
+    the blob (the checkpoint, its ``.bak``, history, locks); a gzip-compressed blob (the backend told
+    to compress) is decompressed.  Decoded here so that a check on the rows sees what a reader of the
     database could see."""
     import base64
     import gzip

@@ -35,7 +35,7 @@ def target_flags(argv: list[str]) -> list[str]:
     return out
 
 
-def _history(cli: str, flags: list[str], cwd: str, env: dict[str, str], *page: str) -> list | None:
+def _history(cli: str, flags: list[str], cwd: str, env: dict[str, str], page: tuple[str, ...]) -> list | None:
     try:
         p = subprocess.run([cli, "stack", "history", "--json", *page, "--non-interactive", *flags], cwd=cwd, env=env,
                            capture_output=True, text=True, timeout=300)
@@ -51,13 +51,13 @@ def next_update(cli: str, argv: list[str], cwd: str, env: dict[str, str]) -> str
     the history cannot be read (the journal then says ``update=?``).  One short CLI call where the
     backend numbers its updates; a DIY backend's whole history is counted."""
     flags = target_flags(argv[1:])
-    newest = _history(cli, flags, cwd, env, "--page-size", "1")
+    newest = _history(cli, flags, cwd, env, history.NEWEST)
     if newest is None:
         return None
     own = history.backend_numbers(newest)
     if own is not None or not newest:
         return str((own or 0) + 1)
-    entries = _history(cli, flags, cwd, env)
+    entries = _history(cli, flags, cwd, env, history.WHOLE)
     return None if entries is None else str(len(history.numbered(entries)) + 1)
 
 

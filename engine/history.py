@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+# ``pulumi stack history`` lists the newest 10 updates unless told otherwise; 0 lists them all (both
+# the cloud and the DIY backends read 0 as "no paging").  Numbering by place needs every entry.
+WHOLE = ("--page-size", "0")
+NEWEST = ("--page-size", "1")
+
 
 def numbered(entries: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """(number, entry), oldest first.  ``entries``: the whole history, as the CLI lists it (newest first)."""
+    """(number, entry), oldest first.  ``entries``: the whole history, as the CLI lists it (newest first;
+    ``pulumi stack history --json --page-size 0``: ``WHOLE``)."""
     versions = [e.get("version") for e in entries]
     if entries and all(isinstance(v, int) and v > 0 for v in versions) and len(set(versions)) == len(versions):
         return sorted(((int(e["version"]), e) for e in entries), key=lambda pair: pair[0])

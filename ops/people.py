@@ -166,6 +166,7 @@ def people_view(stack: str, deployment: Mapping[str, Any], history: Any,
     summaries = _stack_outputs(resources).get("people") or {}
     if not isinstance(summaries, dict):
         summaries = {}
+    authentik_on = _authentik_on(resources)
     children: dict[str, list[Mapping[str, Any]]] = {}
     components = {}
     for r in resources:
@@ -192,7 +193,7 @@ def people_view(stack: str, deployment: Mapping[str, Any], history: Any,
             "authentik": ({"username": settings_auth,
                            "gateMember": any(r.get("type") == GATE_MEMBER and (r.get("outputs") or {}).get("member")
                                              for r in parts)}
-                          if settings_auth and _authentik_on(resources) else None),
+                          if settings_auth and authentik_on else None),
             "kubernetes": ({"subject": summary.get("kubernetes"), "bindings": bindings}
                            if summary.get("kubernetes") else None),
             "hosts": {h: _host_view(rs, used or {}, updates) for h, rs in sorted(per_host.items())},

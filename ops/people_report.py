@@ -1,12 +1,12 @@
 """``python -m ops people-report --stack S [--format markdown|json] [--no-hosts]``: who exists where.
 
 Reads the stack's state and history through the CLI (``pulumi stack export``, ``pulumi stack history
---json``: the backend and project of the current directory, as ``pulumi`` itself; secrets stay
-encrypted, no passphrase is needed) and renders one row per person and host (``ops.people``).  The
-space each home uses is not in the state: it is read live, one read-only round trip per host
-(``zfs list -p -o name,used``) through Keystone's transport, with the host's connection settings
-from the state itself; ``--no-hosts`` skips it (used shows as ``?``), and a host that cannot be read
-shows ``?`` and is named on stderr.
+--json --page-size 0``: every update, not the CLI's default newest 10; the backend and project of the
+current directory, as ``pulumi`` itself; secrets stay encrypted, no passphrase is needed) and renders
+one row per person and host (``ops.people``).  The space each home uses is not in the state: it is
+read live, one read-only round trip per host (``zfs list -p -o name,used``) through Keystone's
+transport, with the host's connection settings from the state itself; ``--no-hosts`` skips it (used
+shows as ``?``), and a host that cannot be read shows ``?`` and is named on stderr.
 
 Exit codes: 0 report printed; 1 the state or history could not be read (or a host could not be
 read: the report is still printed); 2 usage error.
@@ -21,6 +21,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from engine import history as engine_history
 from engine import paths
 from ops.people import ReportError, parse_used, people_view, render_json, render_markdown, used_command
 from providers.host import Command, HostError, HostTarget
@@ -97,7 +98,8 @@ def run(stack: str, fmt: str = "markdown", hosts: bool = True, cwd: str | None =
     cwd = cwd or os.getcwd()
     try:
         exported = _json(pulumi("stack", "export", "--stack", stack, cwd=cwd), "stack export")
-        history = _json(pulumi("stack", "history", "--json", "--stack", stack, cwd=cwd), "stack history")
+        history = _json(pulumi("stack", "history", "--json", *engine_history.WHOLE, "--stack", stack, cwd=cwd),
+                        "stack history")
         deployment = exported.get("deployment") or {} if isinstance(exported, dict) else {}
         used, failed = read_used(deployment, err) if hosts else ({}, [])
         view = people_view(stack, deployment, history or [], used)

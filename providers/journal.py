@@ -1,11 +1,15 @@
 """Every change Keystone makes on a host is written to that host's journal (``logger -t keystone``),
 so the host alone tells what Keystone did to it: ``journalctl -t keystone``.
 
-One line per create, update or delete of a Keystone resource, on each host the operation writes to,
-in the same round trip as its first write (the line goes first: it records what is about to be
-done, as configuration tools log the invocation of a change; a failed change is the engine's to
-report).  A pure read (``refresh``, the read before a plan) writes no line, and an operation whose
-plan is empty never sends a write, so it writes none either.  The line names the stack, the update,
+One line per create, update or delete of a Keystone resource, on each host the operation sends a
+batch of its own to, in the same round trip as that first batch (the line goes first: it records
+what is about to be done, as configuration tools log the invocation of a change; a failed change is
+the engine's to report).  A ``read`` (``refresh``) writes no line, nor does the shared read of
+``Transport.exchange`` (the read before a plan through ``providers.hostcache``), so an operation
+that only reads that way and finds nothing to do writes none.  The transport cannot tell a read
+from a write in a batch of the operation's own, so an operation whose first batch is a read writes
+its line there even when it then changes nothing (an account's delete asks ``getent`` first; a
+BIRD file's update sends its gather first).  The line names the stack, the update,
 the operation, the resource and the person — names Keystone validated, never an input's value, so
 never a secret:
 
@@ -19,7 +23,8 @@ history's.
 
 ``providers.base.KeystoneProvider`` opens an ``Entry`` around every create/update/delete
 (``journaled``); ``providers.transport.base.Transport`` adds ``command_for`` to the first batch of
-writes to each host while one is open.
+the operation's own commands (``run``, ``run_batch``, ``exchange``'s commands) to each host while
+one is open.
 """
 from __future__ import annotations
 

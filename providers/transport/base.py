@@ -71,8 +71,9 @@ class Transport:
 
     def _journaled_round_trip(self, commands: list[Command], stop_on_error: bool,
                               reads: tuple[Command, ...]) -> tuple[list[Result], list[Result]]:
-        """The round trip, with the open change's journal line first when this batch writes to a
-        host that has not had it yet (``providers.journal``); its own result is not returned."""
+        """The round trip, with the open change's journal line first when this batch carries
+        commands of the change's own (read or write: only ``reads`` are known to be reads) to a host
+        that has not had it yet (``providers.journal``); its own result is not returned."""
         line = journal.command_for(self.target.name) if commands else None
         if line is None:
             return self._round_trip(commands, stop_on_error, reads)

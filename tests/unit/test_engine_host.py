@@ -22,3 +22,25 @@ def test_target_flags_name_the_same_stack_and_project():
     assert target_flags(["--stack=prod", "--cwd=/q", "--diff"]) == ["--stack", "prod", "--cwd", "/q"]
     assert target_flags(["-s", "staging"]) == ["--stack", "staging"]
     assert target_flags(["--yes"]) == []
+
+
+def test_a_diy_backend_s_next_update_counts_the_whole_history(monkeypatch):
+    """The CLI lists only the newest 10 updates unless asked for ``--page-size 0``: a DIY backend (version
+    0 everywhere) past 10 updates must still get the next number."""
+    import json
+    import subprocess
+
+    from engine import __main__ as engine_main
+
+    diy = [{"version": 0, "kind": "update"} for _ in range(12)]
+    asked = []
+
+    def fake_run(argv, **_kw):
+        asked.append(argv)
+        size = argv[argv.index("--page-size") + 1] if "--page-size" in argv else "10"
+        shown = diy if size == "0" else diy[:int(size)]
+        return subprocess.CompletedProcess(argv, 0, json.dumps(shown), "")
+
+    monkeypatch.setattr(engine_main.subprocess, "run", fake_run)
+    assert engine_main.next_update("pulumi", ["up", "--stack", "dev"], "/p", {}) == "13"
+    assert [a[a.index("--page-size") + 1] for a in asked] == ["1", "0"]

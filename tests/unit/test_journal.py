@@ -1,5 +1,5 @@
 """The host journal line (providers/journal.py): one per change and host, first in the change's first
-write batch, none for reads, never a secret.  The line reaching a real journal is the guest tier's
+batch of its own, none for shared reads, never a secret.  The line reaching a real journal is the guest tier's
 (tests/providers/test_journal_on_guest.py)."""
 from __future__ import annotations
 

@@ -153,3 +153,21 @@ def test_a_diy_backend_s_updates_are_numbered_by_their_place_in_the_history():
 def test_events_describe_counts_each_kind_of_step():
     assert describe({}) == "no changes"
     assert describe({"a": "create", "b": "create", "c": "update"}) == "create 2, update 1"
+
+
+def test_the_report_reads_every_update_of_the_history(monkeypatch, capsys):
+    """One CLI call for the state, one for the whole history (``--page-size 0``: the CLI's default is
+    the newest 10, which would renumber a DIY backend's updates)."""
+    from ops import people_report
+
+    calls = []
+
+    def fake_pulumi(*args, cwd=None):
+        calls.append(args)
+        return json.dumps({"deployment": deployment()} if args[:2] == ("stack", "export") else HISTORY)
+
+    monkeypatch.setattr(people_report, "pulumi", fake_pulumi)
+    assert people_report.run("dev", "json", hosts=False, cwd="/p") == 0
+    assert json.loads(capsys.readouterr().out)["lastUpdate"]["update"] == 2
+    assert calls == [("stack", "export", "--stack", "dev"),
+                     ("stack", "history", "--json", "--page-size", "0", "--stack", "dev")]

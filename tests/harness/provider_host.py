@@ -1,6 +1,7 @@
 """Drive Keystone's dynamic providers through the real dynamic-provider gRPC host.
 
-The Pulumi engine runs ``python -m pulumi.dynamic`` and talks to it over gRPC with the SDK's
+The Pulumi engine runs the dynamic-provider host (Keystone's launcher: ``python -m engine.provider_host``,
+the SDK's ``pulumi.dynamic`` with messages instead of tracebacks) and talks to it over gRPC with the SDK's
 protobuf messages; this module does the same, so a provider test exercises exactly the code path
 of ``pulumi up``: serialization of inputs and outputs, pickling of the provider by reference,
 ``Configure`` with stack config, and the 4-thread executor.
@@ -56,7 +57,7 @@ class ProviderError(RuntimeError):
 
 
 class DynamicProviderHost:
-    """One ``python -m pulumi.dynamic`` process, as the engine launches it."""
+    """One ``python -m engine.provider_host`` process, as the engine launches it."""
 
     def __init__(self, config: dict[str, Any] | None = None, env: dict[str, str] | None = None):
         environ = dict(os.environ)

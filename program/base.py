@@ -25,10 +25,15 @@ from providers.hostbase.resource import HostBase
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
 from program.workstation import path_slug
-from roster import PersonState, Roster
+from roster import Roster
 from settings import StackSettings
 from settings.base import BaseFileSettings, render
 from settings.loader import setting_position
+
+
+def active_on(roster: Roster, host: str) -> list[str]:
+    """The active people with an account on ``host``, sorted (the budget cap counts them, the backup names them)."""
+    return sorted(p.username for p in roster.people.values() if p.is_active and p.on_host(host))
 
 
 def base_problems(s: StackSettings, roster: Roster, project_dir: pathlib.Path) -> list[str]:
@@ -38,8 +43,7 @@ def base_problems(s: StackSettings, roster: Roster, project_dir: pathlib.Path) -
     limit = b.budgets.max_active_people if b.budgets else None
     if limit is not None:
         for host in s.hosts:
-            active = sorted(p.username for p in roster.people.values()
-                            if p.state == PersonState.ACTIVE and p.on_host(host.name))
+            active = active_on(roster, host.name)
             if len(active) > limit:
                 problems.append(f"host {host.name}: {len(active)} active people, more than "
                                 f"keystone:base.budgets.maxActivePeople ({limit}): move someone to another host "
@@ -86,8 +90,7 @@ def register_base(s: StackSettings, roster: Roster, stack: str, project_dir: pat
                     host=target, path=backup.TIMER_PATH, reload="systemd", content=backup.timer(k.schedule)))]
             backup_inputs = BackupInputs(
                 home_parent=s.zfs.home_parent, backup_parent=k.backup_parent, max_age_hours=k.max_age_hours,
-                people=sorted(p.username for p in roster.people.values()
-                              if p.state == PersonState.ACTIVE and p.on_host(host.name)))
+                people=active_on(roster, host.name))
         base = HostBase(f"{host.name}-base", BaseInputs(
             host=target, packages=list(b.packages), package_sources=sources, remove_dropped=b.remove_dropped,
             kubelogin=b.kubelogin, swap=b.budgets.swap if b.budgets else "reported",

@@ -32,16 +32,15 @@ from __future__ import annotations
 import posixpath
 from typing import Annotated, Literal
 
-import jinja2
 from pydantic import Field, StrictBool, model_validator
 
 from validators import budget
 from validators.files import file_mode, host_file_path
 
+from . import templates
 from .fields import HomeParent, SettingsModel, Whole, checked, fail
 
 TEMPLATE_VARS = ("stack", "host")
-ENVIRONMENT = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 MemoryMax = Annotated[str | None, checked(budget.memory_max, optional=True)]
 CpuWeight = Annotated[int | None, checked(budget.cpu_weight, optional=True)]
@@ -52,8 +51,8 @@ Mode = Annotated[str, checked(file_mode)]
 
 
 def render(template: str, **values: object) -> str:
-    """A base file's template rendered strictly (an unknown variable is an error)."""
-    return ENVIRONMENT.from_string(template).render(**values)
+    """A base file's template rendered in the sandbox, strictly (``settings/templates.py``)."""
+    return templates.render(template, **values)
 
 
 class BudgetValues(SettingsModel):
@@ -102,7 +101,7 @@ class BaseFileSettings(SettingsModel):
         if self.template is not None:
             try:
                 render(self.template, stack="dev", host="ws1")
-            except jinja2.TemplateError as e:
+            except templates.TemplateProblem as e:
                 fail(f"template error: {e}", f"variables: {', '.join(TEMPLATE_VARS)}")
         return self
 

@@ -1,10 +1,11 @@
 """A person's budget on a host (the systemd resource-control values of their ``user-<uid>.slice``)
 and the names of the host base (Debian packages, a timer's calendar).  Standard library only.
 
-Values are normalised to what systemd reads: a memory size is bytes with an optional binary suffix
-(``512M``, ``8G``; ``1.5G`` is refused: systemd accepts it but rounds), a percentage of the host's
-memory (``25%``) or ``infinity``; a CPU weight is 1…10000; a task limit a whole number, a
-percentage of the host's limit, or ``infinity``.
+Values are checked against what systemd reads and kept as given (a YAML whole number becomes its
+digits): a memory size is bytes with an optional binary suffix (``512M``, ``8G``; ``1.5G`` is
+refused: systemd accepts it but rounds), a percentage of the host's memory (``25%``) or
+``infinity``; a CPU weight is 1…10000; a task limit a whole number, a percentage of the host's
+limit, or ``infinity``.
 """
 from __future__ import annotations
 

@@ -23,24 +23,15 @@ from providers.host import Command, HostTarget
 from providers.hostbase.facts import BaseFacts
 from providers.scripts import script
 from validators import budget, dataset_name
-from validators.core import Invalid
 
 APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
 APT_UPDATE = script(__file__, "apt-update.sh")  # apt-get update, and Keystone's stamp of it
 MISSING = "(missing on the host)"
 
 
-def _checked(check):
-    def run(value):
-        try:
-            return check(value)
-        except Invalid as e:
-            raise ValueError(e.message + (f" ({e.hint})" if e.hint else "")) from None
-    return run
-
-
-Package = Annotated[str, BeforeValidator(_checked(budget.debian_package))]
-Dataset = Annotated[str, BeforeValidator(_checked(dataset_name))]
+# the settings' rules (``Invalid`` is a ``ValueError``: pydantic reports its message and hint)
+Package = Annotated[str, BeforeValidator(budget.debian_package)]
+Dataset = Annotated[str, BeforeValidator(dataset_name)]
 
 
 class BaseRefused(RuntimeError):

@@ -3,7 +3,8 @@
 * check: the inputs, and — when packages were added to the list — the host's apt: an added package
   apt does not know although its lists are current fails the preview, naming the host and where the
   package is declared (an unchanged list is not read: such a preview touches no host);
-* create/update: gather, plan, run (one round trip), gather again, refuse what did not converge;
+* create/update: gather, plan, run and gather again (the second gather shares the commands' round
+  trip), refuse what did not converge;
 * read (refresh): the inputs as the host shows them (packages not installed left out, kubelogin or the
   timer marked missing), so the next preview shows what `up` would do; outputs: the snapshot ages and
   the backups' lag of every home, the people whose newest snapshot is older than the bound;

@@ -96,3 +96,16 @@ def test_warnings_from_the_last_reading():
         "host ws1: kubelogin is missing at /k (keystone:base.kubelogin): people's kubeconfig cannot log in until "
         "the admin installs it there"]
     assert host_warnings("ws1", 3, None, [], None) == []
+
+
+def test_the_base_policies_pass_on_what_the_program_registers():
+    """The program and the policy pack agree on where a budget is (``policy/contract.py`` mirrors
+    ``providers/hostbase/budget.py``) and whom a host's backup names."""
+    from policy.evaluation import evaluate
+    from policy.rules import base as base_rules
+
+    r = run(backups={"backupParent": "rpool/crypt/backup"})
+    records = [dict(type=x.type, name=x.name, props=x.inputs) for x in r.mocks.resources
+               if not x.type.startswith("keystone:")]
+    assert r.of_type("host:Base") and [x for x in r.of_type("host:ManagedFile") if x.name.endswith("-budget")]
+    assert evaluate(records, policies=base_rules.POLICIES) == []

@@ -84,3 +84,12 @@ def test_policy_of_unknown_package_is_absent():
 def test_unexpected_output_names_the_host(text, message):
     with pytest.raises(ParseError, match=f"host ws1: .*{message}"):
         parse_gather(text, "ws1")
+
+
+def test_the_inputs_hold_the_settings_rules():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"invalid Debian package name 'zsh; rm' \(lower-case letters"):
+        desired(packages=["git", "zsh; rm"])
+    with pytest.raises(ValidationError, match=r"dataset 'rpool/b@s' contains '@' \('@' names a snapshot"):
+        BackupInputs(home_parent="rpool/crypt/home", backup_parent="rpool/b@s")

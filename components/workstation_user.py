@@ -53,6 +53,7 @@ from providers.zfs.plan import (
 )
 from roster import Person, PersonState, Tier
 from settings import HostSettings, StackSettings
+from settings.base import BudgetValues
 
 TYPE = "keystone:users:WorkstationUser"
 TIER_LABEL = "keystone.dev/tier"
@@ -176,9 +177,9 @@ class WorkstationUser(pulumi.ComponentResource):
         if s.base.budgets is None:
             return None
         values = s.base.budgets.for_tier(p.tier.value)
-        over = p.budget.model_dump() if p.budget else {}
-        limits = {k: over.get(k) if over.get(k) is not None else getattr(values, k)
-                  for k in ("memory_max", "cpu_weight", "tasks_max")}
+        if p.budget:
+            values = BudgetValues(**p.budget.model_dump()).over(values)
+        limits = values.model_dump()
         return ManagedFile(f"{child}-budget", FileInputs(
             host=target, path=budget.dropin_path(p.uid), mode="0644", reload="systemd",
             content=budget.render_dropin(p.username, p.uid, **limits),

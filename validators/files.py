@@ -7,10 +7,10 @@ Paths, by who writes them:
 * ``owned_path``: a file **root** writes because a setting names it (a map): an absolute path of
   plain ASCII components (``names.absolute_path``) inside a directory Keystone owns
   (``KEYSTONE_DIR``), never inside the directories of Keystone's own files (``RESERVED_DIRS``);
-* ``home_relative_path`` / ``home_file``: a path under a person's home.  ``home_file`` is the rule
-  for paths a setting names: relative, normalised, plain ASCII components (no ``~``, ``$VAR``,
-  ``..``, spaces or look-alike characters), and not a path that belongs to something else
-  (``RESERVED_HOME_PATHS``: sshd's keys, Keystone's own kubeconfig).
+* ``home_file``: a path a setting names under a person's home: relative, normalised, plain ASCII
+  components (no ``~``, ``$VAR``, ``..``, spaces or look-alike characters), and not a path that
+  belongs to something else (``RESERVED_HOME_PATHS``, sshd's keys, and the paths the caller
+  reserves, such as Keystone's own kubeconfig).
 
 Modes: ``file_mode`` (an octal mode), ``safe_mode`` (one that is neither group- nor world-writable).
 """
@@ -79,16 +79,6 @@ def owned_path(value: Any, what: str = "path") -> str:
             raise Invalid(f"{what} {show(v)} is in {reserved}/, where Keystone writes files of its own", hint)
     _short_names(v, v.split("/")[1:], what)
     return v
-
-
-def home_relative_path(value: Any, what: str = "path") -> str:
-    """A path under a person's home: relative, normalised (a trailing ``/`` is dropped), no ``..``."""
-    v = text(value, what)
-    norm = posixpath.normpath(v)
-    if (not v or v.startswith("/") or norm != v.rstrip("/") or norm.startswith("..") or norm == "."
-            or any(c in v for c in "\n\0")):
-        raise Invalid(f"{what} is a normalized path under the home (no leading '/', no '..'): {v!r}")
-    return norm
 
 
 def home_file(value: Any, what: str = "path", *, reserved: tuple[str, ...] = ()) -> str:

@@ -179,8 +179,8 @@ class ServiceSettings(SettingsModel):
         if v.startswith("/") or not name.endswith("@.service") or not _SERVICE.fullmatch(name.removesuffix("@.service")):
             fail(f"unitFile {validators.show(v)} is not a template unit of this repository",
                  "a relative path to '<unit>@.service', e.g. workstation/units/web-ide@.service")
-        if directory:  # relative, normalised, plain names: the rule of a path under a home
-            files.home_file(directory, "unitFile")
+        if directory:  # relative, normalised, plain names
+            files.relative_path(directory, "unitFile", inside="the project", example="workstation/units")
         project, unit = (info.context or {}).get("project"), info.data.get("unit")
         if project is not None and isinstance(unit, str) and name == f"{unit}@.service":  # (else: reported with the service)
             problem = unit_file_problem(pathlib.Path(project), v, unit)

@@ -117,3 +117,10 @@ def test_home_files(path, why):
     with pytest.raises(Invalid, match="a file Keystone writes"):
         files.home_file(".kube", reserved=(".kube/config",))
     assert files.home_file(".config/app/x.conf") == ".config/app/x.conf" and files.home_file(".ssh/config")
+
+
+def test_relative_paths_name_their_directory():
+    """The rule of a path below a directory; only ``home_file`` reserves sshd's paths."""
+    with pytest.raises(Invalid, match="must stay inside the project"):
+        files.relative_path("units/../../etc", "unitFile", inside="the project", example="workstation/units")
+    assert files.relative_path(".ssh/authorized_keys") == ".ssh/authorized_keys"

@@ -99,11 +99,8 @@ def instance_environment(svc: ServiceSettings, **values: Any) -> str:
 
 
 def _check_template(v: str, variables: tuple[str, ...]) -> str:
-    """The template rendered with sample values (``ValueError`` naming what is wrong)."""
-    try:
-        return templates.check(v, {k: _SAMPLE[k] for k in variables})
-    except templates.TemplateProblem as e:
-        raise ValueError(str(e)) from None
+    """The template rendered with sample values (``TemplateProblem``, a ``ValueError``, naming what is wrong)."""
+    return templates.check(v, {k: _SAMPLE[k] for k in variables})
 
 
 def environment_problem(text: str) -> str | None:

@@ -13,8 +13,9 @@ only if absent, an optional workspace clone, and host files derived from the ros
           basePort: 20000                     # ports basePort … basePort+range-1
           range: 1000
           tiers: [admin, power-user]
+          # Keystone writes PORT=<port> itself, first; the template adds the rest
           environment: |                      # jinja: user, name, uid, home, port, service, host
-            WORKSPACE={{ home }}/code         # Keystone writes PORT=<port> itself
+            WORKSPACE={{ home }}/code
           restart: when-idle                  # when-idle (default) | always | never
       idleMinutes: 20                         # when-idle: every session idle this long, no open connection
       files:
@@ -36,7 +37,7 @@ What the settings refuse so that no value can hurt a host:
   (``SYSTEM_UNITS``), read from a file of this repository that must exist and run as ``User=%i``
   with the environment file Keystone writes;
 * paths in a home are relative, normalised, plain ASCII, never sshd's or the kubeconfig Keystone
-  writes, never one inside another (``validators.files.home_file``); maps and seeded files are
+  writes (``validators.files.home_file``), never one inside another; maps and seeded files are
   never group- or world-writable;
 * templates render in Jinja's sandbox, strictly (``settings/templates.py``);
 * an environment defines neither ``PORT`` (Keystone writes it) nor what systemd or the dynamic

@@ -14,13 +14,15 @@ value position)``, positions 1-based) and the problems found, all of them rather
   stack file, which Pulumi reads with the full YAML language) follows aliases and merge keys —
   once the document is known to expand to at most ``MAX_VALUES`` values: the expanded size is
   counted on the composed node graph (each shared node once, so counting takes time linear in the
-  text), and a "billion laughs" file is a problem at the alias that expands most, before anything
-  is expanded.
+  text), and a "billion laughs" file — or an alias inside the value it stands for (``&a [*a]``),
+  which expands without end — is a problem at the alias that expands most, before anything is
+  expanded.
 
 Pure: no file access, nothing but PyYAML.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,9 +167,11 @@ class _Walker:
         return result
 
 
-def _expanded_sizes(root: Node) -> dict[int, int]:
-    """How many values each node of the graph expands to (by ``id``), each shared node counted once."""
-    sizes: dict[int, int] = {}
+def _expanded_sizes(root: Node) -> dict[int, float]:
+    """How many values each node of the graph expands to (by ``id``), each shared node counted once;
+    ``math.inf`` for a node that holds an alias to itself (``&a [*a]``: it expands without end)."""
+    sizes: dict[int, float] = {}
+    open_: set[int] = set()  # the nodes whose values are being counted: the path from the root
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:  # post-order without recursion: a deep document cannot exhaust the stack here
         node, children_done = stack.pop()
@@ -176,21 +180,29 @@ def _expanded_sizes(root: Node) -> dict[int, int]:
         children = ([n for pair in node.value for n in pair] if isinstance(node, MappingNode)
                     else list(node.value) if isinstance(node, SequenceNode) else [])
         if children_done:
+            open_.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in children)
+        elif id(node) in open_:  # reached again from inside itself
+            sizes[id(node)] = math.inf
         else:
+            open_.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes
 
 
 def _alias_bomb(loader: _Loader, root: Node) -> Problem | None:
-    """A problem at the alias that expands most when the document expands beyond ``MAX_VALUES``."""
+    """A problem at the alias that expands most when the document expands beyond ``MAX_VALUES``
+    (or without end)."""
     if not loader.aliases:
         return None
     sizes = _expanded_sizes(root)
     if sizes[id(root)] <= MAX_VALUES:
         return None
     mark, node = max(loader.aliases, key=lambda a: sizes.get(id(a[1]), 0))
+    if sizes[id(root)] == math.inf:
+        return Problem(*_pos(mark), (), "the YAML's aliases expand without end (this alias is inside the value "
+                       "it stands for)", "write the values out; an alias cannot name the value it is in")
     return Problem(*_pos(mark), (), f"the YAML's aliases expand to {sizes[id(root)]:,} values, more than "
                    f"{MAX_VALUES:,} (this alias alone to {sizes.get(id(node), 0):,})",
                    "write the values out, or use fewer nested aliases")

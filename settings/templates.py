@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import jinja2
@@ -43,12 +42,11 @@ class _Sandbox(SandboxedEnvironment):
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         if operator_ == "**" and isinstance(right, (int, float)) and abs(right) > 64:
             raise TemplateProblem(f"exponent {right!r} is too large")
-        if operator_ == "*" and isinstance(right, int) and isinstance(left, (str, list, tuple)):
-            if len(left) * right > MAX_OUTPUT:
-                raise TemplateProblem(f"a repetition of {len(left) * right} items is too large")
-        if operator_ == "*" and isinstance(left, int) and isinstance(right, (str, list, tuple)):
-            return self.call_binop(context, operator_, right, left)
-        result = {"*": operator.mul, "**": operator.pow, "+": operator.add, "%": operator.mod}[operator_](left, right)
+        if operator_ == "*":  # a repetition is measured before it is made
+            items, times = (right, left) if isinstance(left, int) else (left, right)
+            if isinstance(items, (str, list, tuple)) and isinstance(times, int) and len(items) * times > MAX_OUTPUT:
+                raise TemplateProblem(f"a repetition of {len(items) * times} items is too large")
+        result = self.binop_table[operator_](left, right)
         if isinstance(result, (str, list, tuple)) and len(result) > MAX_OUTPUT:
             raise TemplateProblem(f"a value of {len(result)} items is too large")
         return result

@@ -13,8 +13,9 @@ only if absent, an optional workspace clone, and host files derived from the ros
           basePort: 20000                     # ports basePort … basePort+range-1
           range: 1000
           tiers: [admin, power-user]
+          # Keystone writes PORT=<port> itself, first; the template adds the rest
           environment: |                      # jinja: user, name, uid, home, port, service, host
-            WORKSPACE={{ home }}/code         # Keystone writes PORT=<port> itself
+            WORKSPACE={{ home }}/code
           restart: when-idle                  # when-idle (default) | always | never
       idleMinutes: 20                         # when-idle: every session idle this long, no open connection
       files:
@@ -36,7 +37,7 @@ What the settings refuse so that no value can hurt a host:
   (``SYSTEM_UNITS``), read from a file of this repository that must exist and run as ``User=%i``
   with the environment file Keystone writes;
 * paths in a home are relative, normalised, plain ASCII, never sshd's or the kubeconfig Keystone
-  writes, never one inside another (``validators.files.home_file``); maps and seeded files are
+  writes (``validators.files.home_file``), never one inside another; maps and seeded files are
   never group- or world-writable;
 * templates render in Jinja's sandbox, strictly (``settings/templates.py``);
 * an environment defines neither ``PORT`` (Keystone writes it) nor what systemd or the dynamic
@@ -99,11 +100,8 @@ def instance_environment(svc: ServiceSettings, **values: Any) -> str:
 
 
 def _check_template(v: str, variables: tuple[str, ...]) -> str:
-    """The template rendered with sample values (``ValueError`` naming what is wrong)."""
-    try:
-        return templates.check(v, {k: _SAMPLE[k] for k in variables})
-    except templates.TemplateProblem as e:
-        raise ValueError(str(e)) from None
+    """The template rendered with sample values (``TemplateProblem``, a ``ValueError``, naming what is wrong)."""
+    return templates.check(v, {k: _SAMPLE[k] for k in variables})
 
 
 def environment_problem(text: str) -> str | None:
@@ -179,8 +177,8 @@ class ServiceSettings(SettingsModel):
         if v.startswith("/") or not name.endswith("@.service") or not _SERVICE.fullmatch(name.removesuffix("@.service")):
             fail(f"unitFile {validators.show(v)} is not a template unit of this repository",
                  "a relative path to '<unit>@.service', e.g. workstation/units/web-ide@.service")
-        if directory:  # relative, normalised, plain names: the rule of a path under a home
-            files.home_file(directory, "unitFile")
+        if directory:  # relative, normalised, plain names
+            files.relative_path(directory, "unitFile", inside="the project", example="workstation/units")
         project, unit = (info.context or {}).get("project"), info.data.get("unit")
         if project is not None and isinstance(unit, str) and name == f"{unit}@.service":  # (else: reported with the service)
             problem = unit_file_problem(pathlib.Path(project), v, unit)

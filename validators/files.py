@@ -7,10 +7,11 @@ Paths, by who writes them:
 * ``owned_path``: a file **root** writes because a setting names it (a map): an absolute path of
   plain ASCII components (``names.absolute_path``) inside a directory Keystone owns
   (``KEYSTONE_DIR``), never inside the directories of Keystone's own files (``RESERVED_DIRS``);
-* ``home_relative_path`` / ``home_file``: a path under a person's home.  ``home_file`` is the rule
-  for paths a setting names: relative, normalised, plain ASCII components (no ``~``, ``$VAR``,
-  ``..``, spaces or look-alike characters), and not a path that belongs to something else
-  (``RESERVED_HOME_PATHS``: sshd's keys, Keystone's own kubeconfig).
+* ``relative_path``: a path a setting names below a directory (a home, the project): relative,
+  normalised, plain ASCII components (no ``~``, ``$VAR``, ``..``, spaces or look-alike characters);
+* ``home_file``: such a path under a person's home that does not belong to something else
+  (``RESERVED_HOME_PATHS``, sshd's keys, and the paths the caller reserves, such as Keystone's own
+  kubeconfig).
 
 Modes: ``file_mode`` (an octal mode), ``safe_mode`` (one that is neither group- nor world-writable).
 """
@@ -81,29 +82,20 @@ def owned_path(value: Any, what: str = "path") -> str:
     return v
 
 
-def home_relative_path(value: Any, what: str = "path") -> str:
-    """A path under a person's home: relative, normalised (a trailing ``/`` is dropped), no ``..``."""
+def relative_path(value: Any, what: str = "path", *, inside: str = "the home",
+                  example: str = ".config/app/settings.conf") -> str:
+    """A path a setting names below a directory (``inside``: a person's home, the project): relative
+    and normalised, of plain names (letters, digits and ``. _ -``, at most ``NAME_MAX`` bytes each),
+    at most 1024 characters."""
     v = text(value, what)
-    norm = posixpath.normpath(v)
-    if (not v or v.startswith("/") or norm != v.rstrip("/") or norm.startswith("..") or norm == "."
-            or any(c in v for c in "\n\0")):
-        raise Invalid(f"{what} is a normalized path under the home (no leading '/', no '..'): {v!r}")
-    return norm
-
-
-def home_file(value: Any, what: str = "path", *, reserved: tuple[str, ...] = ()) -> str:
-    """A path a setting names under every person's home: relative and normalised, of plain names
-    (letters, digits and ``. _ -``), neither one of ``RESERVED_HOME_PATHS`` and ``reserved`` (paths
-    Keystone writes itself) nor a directory holding one."""
-    v = text(value, what)
-    hint = "a path under the home such as .config/app/settings.conf: letters, digits and . _ - between slashes"
+    hint = f"a path under {inside} such as {example}: letters, digits and . _ - between slashes"
     if not v:
         raise Invalid(f"{what} is empty", hint)
     if v.startswith(("/", "~")):
-        raise Invalid(f"{what} {show(v)} is not relative to the home", "write it without the leading / or ~/: " + hint)
+        raise Invalid(f"{what} {show(v)} is not relative to {inside}", "write it without the leading / or ~/: " + hint)
     parts = v.split("/")
     if ".." in parts:
-        raise Invalid(f"{what} {show(v)} contains '..'", "it must stay inside the home: " + hint)
+        raise Invalid(f"{what} {show(v)} contains '..'", f"it must stay inside {inside}: " + hint)
     if "." in parts or "" in parts:
         raise Invalid(f"{what} {show(v)} is not normalised",
                       f"write {posixpath.normpath(v).lstrip('/')!r} (no '.', '//' or trailing '/')")
@@ -114,6 +106,13 @@ def home_file(value: Any, what: str = "path", *, reserved: tuple[str, ...] = ())
     _short_names(v, parts, what)
     if len(v) > 1024:
         raise Invalid(f"{what} {show(v)} is {len(v)} characters long", "at most 1024")
+    return v
+
+
+def home_file(value: Any, what: str = "path", *, reserved: tuple[str, ...] = ()) -> str:
+    """A path a setting names under every person's home (``relative_path``), neither one of
+    ``RESERVED_HOME_PATHS`` and ``reserved`` (paths Keystone writes itself) nor a directory holding one."""
+    v = relative_path(value, what)
     for taken in (*RESERVED_HOME_PATHS, *reserved):
         if v == taken or taken.startswith(v + "/"):
             owner = "sshd and the keys Keystone writes" if taken in RESERVED_HOME_PATHS else "a file Keystone writes"

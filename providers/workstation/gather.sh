@@ -11,7 +11,6 @@
 #   @@units         systemctl show of every instance
 #   @@listen        listening TCP sockets with owner
 #   @@established   established TCP connections ("@@established-error …" when ss fails)
-units_wanted="$*"
 echo @@now
 date +%s
 echo @@sessions
@@ -48,7 +47,7 @@ done
 [ -n "$envs" ] && sha256sum -- $envs 2>/dev/null
 echo @@units
 # shellcheck disable=SC2086  # validated unit names, no blanks
-set -- $units_wanted $units
+set -- "$@" $units
 [ $# -gt 0 ] && systemctl show --property=Id,ActiveState,UnitFileState,MainPID "$@" 2>/dev/null
 echo @@listen
 ss -ltnpeH 2>/dev/null

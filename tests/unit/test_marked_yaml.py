@@ -95,3 +95,13 @@ def test_merge_keys_cannot_multiply_either():
 def test_aliases_within_the_bound_are_followed():
     doc = marked_yaml.read("a: &a [1, 2, 3]\n" + "".join(f"b{i}: *a\n" for i in range(100)), strict=False)
     assert doc.problems == [] and doc.data["b99"] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a [*a, *a, *a, *a, *a, *a, *a, *a]\n",
+                                  "x: 1\nb: &b {c: &c [1, *b]}\nd: *c\n"])
+def test_an_alias_inside_its_own_value_is_refused_not_expanded(text):
+    """A recursive alias expands without end: refused at the alias (it once hung the count)."""
+    doc = marked_yaml.read(text, strict=False)
+    assert doc.data is None
+    (problem,) = doc.problems
+    assert "expand without end" in problem.message and problem.line == text.count("\n", 0, text.index("*")) + 1

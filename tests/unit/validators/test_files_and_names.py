@@ -46,15 +46,15 @@ def test_host_file_paths(path):
         MapSettings(path=path.replace("/etc/", "/etc/keystone/"), service="s")
 
 
-@pytest.mark.parametrize(("path", "expected"), [("code", "code"), (".config/k/x.sh", ".config/k/x.sh"), ("a/", "a")])
-def test_home_relative_paths(path, expected):
-    assert files.home_relative_path(path) == expected
+@pytest.mark.parametrize("path", ["code", ".config/k/x.sh"])
+def test_home_paths(path):
+    assert files.home_file(path) == path
 
 
 @pytest.mark.parametrize("path", ["", "/etc/x", "../x", "a/../../x", ".", "a/./b", "a\nb"])
-def test_home_relative_paths_refused(path):
+def test_home_paths_refused(path):
     with pytest.raises(Invalid):
-        files.home_relative_path(path)
+        files.home_file(path)
 
 
 def test_one_posix_name():
@@ -117,3 +117,10 @@ def test_home_files(path, why):
     with pytest.raises(Invalid, match="a file Keystone writes"):
         files.home_file(".kube", reserved=(".kube/config",))
     assert files.home_file(".config/app/x.conf") == ".config/app/x.conf" and files.home_file(".ssh/config")
+
+
+def test_relative_paths_name_their_directory():
+    """The rule of a path below a directory; only ``home_file`` reserves sshd's paths."""
+    with pytest.raises(Invalid, match="must stay inside the project"):
+        files.relative_path("units/../../etc", "unitFile", inside="the project", example="workstation/units")
+    assert files.relative_path(".ssh/authorized_keys") == ".ssh/authorized_keys"

@@ -9,12 +9,19 @@
   function's globals …) and ranges above 100,000; ``*``/``**``/``+``/``%`` whose result would be
   larger than ``MAX_OUTPUT`` characters (or an exponent above 64) are refused, as is a rendered
   text larger than ``MAX_OUTPUT``; the only global is ``range``;
+* a width is measured before the text is made: a filter or a string method given a number above
+  ``MAX_OUTPUT`` (``center(…)``, ``indent(…)``, ``ljust(…)``, ``zfill(…)`` …), and a format string
+  (``%``, ``|format``, ``.format``) with a width or precision above it, are refused — they would
+  build the whole text before the output limit could see it;
 * ``check`` renders with sample values and turns *every* failure into ``TemplateProblem`` (one
   line: what failed), never an exception of its own.
 """
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
+from collections.abc import Callable
 
 import jinja2
 from jinja2 import nodes
@@ -36,10 +43,50 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+# a width or precision in a printf-style (``%-300000000s``) or a str.format (``{:>300000000}``) format
+_FORMAT_NUMBERS = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d+))?|\{[^{}]*:[^{}]*?(\d+)(?:\.(\d+))?[^{}]*\}")
+
+
+def _bounded(args: tuple[Any, ...], kwargs: dict[str, Any], fmt: Any = None) -> None:
+    """Refuse a number above ``MAX_OUTPUT`` among a call's arguments, or as a width in ``fmt``."""
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, int) and not isinstance(v, bool) and v > MAX_OUTPUT:
+            raise TemplateProblem(f"a width or count of {v} is too large")
+    if isinstance(fmt, str):
+        for m in _FORMAT_NUMBERS.finditer(fmt):
+            for n in m.groups():
+                if n and int(n) > MAX_OUTPUT:
+                    raise TemplateProblem(f"a width of {n} in a format is too large")
+
+
+def _guard(f: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter whose numbers (and, for ``format``, whose format string) are bounded first."""
+    @functools.wraps(f)  # keeps Jinja's pass_context/pass_environment mark
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _bounded(args, kwargs, args[0] if f.__name__ == "do_format" and args else None)
+        return f(*args, **kwargs)
+    return guarded
+
+
 class _Sandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if __obj is not self.globals.get("range"):  # range has the sandbox's own bound (100,000)
+            _bounded(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """``str.format``/``format_map``, as the sandbox wraps them, with their format string bounded."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        _bounded((), {}, value.__self__)
+        return wrapped
+
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "%":
+            _bounded((), {}, left)
         if operator_ == "**" and isinstance(right, (int, float)) and abs(right) > 64:
             raise TemplateProblem(f"exponent {right!r} is too large")
         if operator_ == "*":  # a repetition is measured before it is made
@@ -55,6 +102,7 @@ class _Sandbox(SandboxedEnvironment):
 ENVIRONMENT = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
                        finalize=_finalize)
 ENVIRONMENT.globals = {"range": ENVIRONMENT.globals["range"]}  # no lipsum, cycler, joiner, namespace, dict
+ENVIRONMENT.filters = {name: _guard(f) for name, f in ENVIRONMENT.filters.items()}
 
 
 def _parse(template: str) -> jinja2.Template:

@@ -180,6 +180,10 @@ CASES = [
          "'lipsum' is undefined", col=V),
     case("ws-template-huge-range", TEMPLATE, "        template: '{{ range(10 ** 9) | list }}'", f"{F0}.template",
          "Range too big", col=V),
+    case("ws-template-huge-center", TEMPLATE, "        template: '{{ name|center(300000000) }}'", f"{F0}.template",
+         "a width or count of 300000000 is too large", col=V),
+    case("ws-template-huge-format-width", TEMPLATE, "        template: '{{ \"%300000000s\" % name }}'", f"{F0}.template",
+         "a width of 300000000 in a format is too large", col=V),
     # --- service environments -------------------------------------------------------------------------------
     case("ws-env-port", ENV, '        environment: "PORT={{ port }}"', f"{S0}.environment",
          "defines PORT, which Keystone writes", col=V),

@@ -89,6 +89,7 @@ class KeystoneProvider(ResourceProvider):
     Inputs: ClassVar[type[pydantic.BaseModel]]
     IDENTITY: ClassVar[tuple[str, ...]] = ()
     DELETE_BEFORE_REPLACE: ClassVar[bool] = True
+    OUTPUTS: ClassVar[tuple[str, ...]] = ()
 
     # No instance attributes: the SDK pickles each provider instance into its resource's
     # ``__provider``, and pickling an instance's attributes goes through a pickler hook that the
@@ -106,7 +107,10 @@ class KeystoneProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Every failure at once.  In a preview with values not known yet, what is known is checked
         now (a bad uid is reported before ``up``) and the inputs pass through as given; the unknown
-        ones, and rules that span fields, are checked when the values are known."""
+        ones, and rules that span fields, are checked when the values are known.  The ``OUTPUTS``
+        (observed fields the resource class declares, registered as inputs by ``resource_props``)
+        are not inputs: they are dropped first."""
+        news = {k: v for k, v in news.items() if k not in self.OUTPUTS}
         unknown = unknown_keys(news)
         inputs, failures = check_failures(self.Inputs, news)
         if not unknown:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.authentik.client import TOKEN_CONFIG_KEY, AuthentikClient, set_token
 from providers.authentik.model import (
@@ -62,13 +62,8 @@ def writing_group(client: AuthentikClient, pk: str):
 
 
 class _AuthentikProvider(KeystoneProvider):
-    OUTPUTS: ClassVar[tuple[str, ...]] = ()
-
     def configure(self, req: ConfigureRequest) -> None:
         set_token(req.config.get(TOKEN_CONFIG_KEY))
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return super().check(olds, {k: v for k, v in news.items() if k not in self.OUTPUTS})
 
     def client(self, inputs: Any) -> AuthentikClient:
         return AuthentikClient(inputs.api_url, inputs.insecure)

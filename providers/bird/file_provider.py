@@ -4,8 +4,7 @@ names, the file and what they observe.
 
 ``BirdFileProvider``:
 
-* ``check``: the inputs less the outputs the resource declares as None-valued props (so they
-  become attributes; ``OUTPUTS``), validated as ``KeystoneProvider.check`` does;
+* ``check``: ``KeystoneProvider.check`` (which drops the ``OUTPUTS`` each provider declares);
 * ``read``: the route server's shared read (``apply.read_route_server``); a file gone is a
   resource gone (the next ``up`` creates it again);
 * ``diff``: the inputs that differ (less ``CREATE_ONLY``), a replacement when ``_replaces`` says
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pulumi.dynamic import CheckResult, DiffResult, ReadResult
+from pulumi.dynamic import DiffResult, ReadResult
 
 from providers.base import KeystoneProvider, strip_internal, unknown_keys
 from providers.bird import apply, parse, render
@@ -32,13 +31,9 @@ def route_server_identity(rs: RouteServer) -> tuple:
 
 
 class BirdFileProvider(KeystoneProvider):
-    OUTPUTS: ClassVar[tuple[str, ...]]
     CREATE_ONLY: ClassVar[tuple[str, ...]] = ()
     RUNNING: ClassVar[str]  # the output naming the protocols the daemon runs for this file
     IDENTITY = ("route_server",)  # unknown in a preview: another file, maybe
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return super().check(olds, {k: v for k, v in news.items() if k not in self.OUTPUTS})
 
     @staticmethod
     def _outputs(inp: Any, content: str | None, protocols: dict[str, parse.Protocol],

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from collections.abc import Callable, Sequence
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
 
 from providers.base import KeystoneProvider, resource_props
 from providers.zerotier.client import RetryPolicy, Timeouts, ZeroTierClient
@@ -145,12 +145,10 @@ class ZeroTierMemberProvider(KeystoneProvider):
     IDENTITY = ("network_id", "member_id")
     # Two different members never collide: bring the new one up before the old one is deauthorized.
     DELETE_BEFORE_REPLACE: ClassVar[bool] = False
+    OUTPUTS = OUTPUT_ONLY
 
     def configure(self, req: ConfigureRequest) -> None:
         configure_settings(req.config.get)
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return super().check(olds, {k: v for k, v in news.items() if k not in OUTPUT_ONLY})
 
     def _state_inputs(self, id_: str, props: dict[str, Any]) -> MemberInputs:
         try:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import pulumi
 
-from providers.authentik.model import GateInputs, GroupInputs, default_policy_name
+from providers.authentik.model import AuthentikError, GateInputs, GroupInputs, default_policy_name
 from providers.authentik.resources import AuthentikGate, AuthentikGroup
 from roster import PersonState, Roster, locate
 from settings import StackSettings
@@ -62,9 +62,12 @@ def lookup(s: StackSettings, roster: Roster, token: pulumi.Input[str] | None,
 
     def run(secret: str | None) -> Lookup:
         d = directory or HttpDirectory(s.authentik.url or "", s.authentik.insecure, secret or "")
-        members = d.members(s.authentik.gate_group)
-        in_group = {name: pk for pk, name in (members or {}).items()}  # one answer names every member
-        others = d.user_pks([n for n in names if n not in in_group])
+        try:
+            members = d.members(s.authentik.gate_group)
+            in_group = {name: pk for pk, name in (members or {}).items()}  # one answer names every member
+            others = d.user_pks([n for n in names if n not in in_group])
+        except AuthentikError as e:  # the client's message is the whole story: no traceback under it
+            raise pulumi.RunError(f"authentik: nothing was applied: {e}") from None
         return Lookup(users={n: in_group.get(n, others.get(n)) for n in names}, members=members)
 
     return pulumi.Output.unsecret(pulumi.Output.from_input(token).apply(run))

@@ -125,6 +125,7 @@ def test_a_wrong_token_is_one_clear_error_without_the_token(workspace, ak):
     ws.set_secret("staging", "authentikToken", "not-the-token-4711")
     preview = ws.preview("staging", check=False)
     assert preview.rc != 0
-    assert f"Authentik at {ak.url}: GET /core/users/" in preview.output and "HTTP 403" in preview.output, \
-        preview.output[-3000:]
+    assert f"authentik: nothing was applied: Authentik at {ak.url}: GET /core/" in preview.output \
+        and "HTTP 403" in preview.output, preview.output[-3000:]
+    assert "Traceback" not in preview.output, "the client's message is the whole report"
     assert "not-the-token-4711" not in preview.output

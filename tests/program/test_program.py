@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pulumi
 import pytest
 
 from program.gate import GateError
+from providers.authentik.model import AuthentikError
 from program.mocks import RecordingMocks, run_program
 from tests.harness import sample
 
@@ -179,3 +181,19 @@ def test_authentik_users_in_the_gate_group_are_named_by_its_one_read():
     assert "carol" in mocks.directory.asked
     (group,) = run.of_type("authentik:Group")
     assert group.inputs["known_members"] == [11, 12, 13]
+
+
+def test_an_authentik_that_refuses_the_look_up_is_one_message_and_registers_nothing():
+    class Refusing:
+        def members(self, group):
+            raise AuthentikError("Authentik at http://ak: GET /core/groups/ (name=keystone) page 1 failed: HTTP 403")
+
+        def user_pks(self, usernames):
+            raise AssertionError("the group's answer comes first")
+
+    mocks = RecordingMocks(authentik_users=sample.AUTHENTIK)
+    with pytest.raises(pulumi.RunError) as e:
+        run_program(dataclasses.replace(sample.inputs(), authentik_directory=Refusing()), mocks)
+    assert str(e.value).startswith("authentik: nothing was applied: Authentik at http://ak: GET /core/groups/")
+    assert e.value.__cause__ is None and e.value.__suppress_context__
+    assert not [r for r in mocks.resources if r.type.startswith(DYN) or "rbac" in r.type]

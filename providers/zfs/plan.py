@@ -53,7 +53,7 @@ class DatasetProperties(BaseModel):
         return _as_given(_PROPERTY_CHECKS[info.field_name or ""], v)
 
 
-_PROPERTY_CHECKS = {"quota": zfs_values.parse_size, "recordsize": zfs_values.recordsize,
+_PROPERTY_CHECKS = {"quota": zfs_values.quota, "recordsize": zfs_values.recordsize,
                     "compression": zfs_values.compression, "atime": zfs_values.atime}
 """The rule of each property (the keys are ``DatasetProperties``'s fields: a test keeps them equal)."""
 

@@ -115,7 +115,7 @@ def test_the_dataset_resource_checks_each_property_by_the_same_rules():
     assert set(_PROPERTY_CHECKS) == set(DatasetProperties.model_fields) == set(ZfsProperties.model_fields)
     given = DatasetProperties(quota="1024M", compression="zstd-3", recordsize="131072", atime="on")
     assert given.model_dump() == {"quota": "1024M", "compression": "zstd-3", "recordsize": "131072", "atime": "on"}
-    for bad in ({"quota": "1Z"}, {"quota": "0.3K"}, {"quota": " 1G"}, {"recordsize": "3K"}, {"compression": "lz5"},
+    for bad in ({"quota": "1Z"}, {"quota": "0.3K"}, {"quota": "0"}, {"quota": "0G"}, {"quota": " 1G"}, {"recordsize": "3K"}, {"compression": "lz5"},
                 {"atime": "maybe"}):
         with pytest.raises(ValidationError):
             DatasetProperties(**bad)

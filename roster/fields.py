@@ -33,8 +33,6 @@ from .context import MAX_UID, context_of
 MAX_FULL_NAME = 64
 MAX_PEER_NAME = 64
 MAX_SSH_KEY = ssh_key.MAX_KEY_LINE
-MAX_PREFIX_LIMIT = 2_000_000
-MAX_PREFIX_LIMIT_V6 = 500_000  # the full IPv6 table is ~220k routes; the route servers' BIRD model caps here
 
 USERNAME_PATTERN = rf"^{POSIX_NAME.pattern}$"
 RESERVED_USERNAMES = frozenset(
@@ -320,8 +318,8 @@ OnOff = Annotated[str, BeforeValidator(_checked(zfs.atime)), _schema(type=["stri
 MemoryMax = Annotated[str, BeforeValidator(_checked(budget.memory_max)), _schema(type=["string", "integer"])]
 CpuWeight = Annotated[int, BeforeValidator(_checked(budget.cpu_weight)), _schema(minimum=1, maximum=budget.CPU_WEIGHT_MAX)]
 TasksMax = Annotated[str, BeforeValidator(_checked(budget.tasks_max)), _schema(type=["string", "integer"])]
-PrefixLimit = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT)]
-PrefixLimitV6 = Annotated[int, Field(strict=True, gt=0, le=MAX_PREFIX_LIMIT_V6)]
+PrefixLimit = Annotated[int, Field(strict=True, gt=0, le=peering.MAX_PREFIXES[4])]
+PrefixLimitV6 = Annotated[int, Field(strict=True, gt=0, le=peering.MAX_PREFIXES[6])]
 
 
 def _set_of(what: str, key: Any = None, order: Any = None) -> AfterValidator:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import InitErrorDetails
 
+from validators import peering
 from validators.peering import PeerState
 
 from .context import DEFAULT_MIN_UID, MAX_UID, SKIP_CROSS_CHECKS_KEY, context_of
@@ -124,8 +125,8 @@ class Budget(_Model):
 class MaxPrefixes(_Model):
     """Per-family import limits of a peer's sessions (the route servers' import/receive limit)."""
 
-    ipv4: PrefixLimit = Field(description="Maximum IPv4 prefixes accepted from the peer (1..2000000).")
-    ipv6: PrefixLimitV6 = Field(description="Maximum IPv6 prefixes accepted from the peer (1..500000).")
+    ipv4: PrefixLimit = Field(description=f"Maximum IPv4 prefixes accepted from the peer (1..{peering.MAX_PREFIXES[4]}).")
+    ipv6: PrefixLimitV6 = Field(description=f"Maximum IPv6 prefixes accepted from the peer (1..{peering.MAX_PREFIXES[6]}).")
 
 
 class Person(_Model):

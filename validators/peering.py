@@ -29,6 +29,9 @@ MAX_AS_SET = 128
 # --- prefixes a peer may announce -----------------------------------------------------------------
 LONGEST_PREFIX = {4: 24, 6: 48}
 """More-specifics than these are rejected by route servers."""
+MAX_PREFIXES = {4: 2_000_000, 6: 500_000}
+"""The largest import limit (max-prefix) a route server takes from one peer, per family (the full
+IPv6 table is ~220k routes).  The roster's ``max_prefixes`` and the BIRD peer's limits are capped here."""
 
 # --- ZeroTier ids ---------------------------------------------------------------------------------
 ZEROTIER_MEMBER_PATTERN = r"^[0-9a-fA-F]{10}$"

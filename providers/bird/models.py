@@ -135,8 +135,8 @@ class RouteServer(_Strict):
 
 
 class MaxPrefixes(_Strict):
-    ipv4: int = Field(default=0, ge=0, le=2_000_000, description="Most IPv4 routes accepted (import limit).")
-    ipv6: int = Field(default=0, ge=0, le=500_000, description="Most IPv6 routes accepted (import limit).")
+    ipv4: int = Field(default=0, ge=0, le=peering.MAX_PREFIXES[4], description="Most IPv4 routes accepted (import limit).")
+    ipv6: int = Field(default=0, ge=0, le=peering.MAX_PREFIXES[6], description="Most IPv6 routes accepted (import limit).")
 
 
 class PeerAddresses(_Strict):

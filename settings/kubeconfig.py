@@ -40,16 +40,6 @@ _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s*\n([A-Za-z0-9+/=\s]+?)-
 MAX_CA_BYTES = 64 * 1024
 
 
-def https_url(value: Any, what: str) -> str:
-    """An ``https://`` URL (``validators.http_url`` with TLS required: a login or API call in clear text
-    would expose the person's token)."""
-    v = validators.http_url(value, what)
-    if not v.startswith("https://"):
-        raise validators.Invalid(f"{what} {validators.show(v)} is not https",
-                                 "the person's token travels to it: https://host[:port][/path]")
-    return v
-
-
 def ca_certificates(value: Any, now: datetime.datetime | None = None) -> str:
     """PEM text of one or more ``CERTIFICATE`` blocks, each an X.509 certificate (read by
     ``cryptography``) valid at ``now``, and nothing else: a private key pasted here would be written
@@ -104,11 +94,11 @@ class PeopleKubeconfigSettings(SettingsModel):
     cluster_name: Annotated[str, checked(pattern_check(
         _CLUSTER_NAME, "cluster name", "letters, digits and _ . -, at most 63, e.g. prod"))] = Field(
         "keystone", description="Name of the cluster, user and context entries in the kubeconfig.")
-    server: Annotated[str, checked(https_url, "server")] = Field(
+    server: Annotated[str, checked(validators.https_url, "server")] = Field(
         description="The API server's URL as people reach it: https://host[:port].")
     certificate_authority: Annotated[str, checked(ca_certificates)] = Field(
         description="The cluster's CA certificate(s), PEM (public; a private key is refused).")
-    issuer_url: Annotated[str, checked(https_url, "issuerUrl")] = Field(
+    issuer_url: Annotated[str, checked(validators.https_url, "issuerUrl")] = Field(
         description="The OIDC issuer the API server trusts (its --oidc-issuer-url).")
     client_id: Annotated[str, checked(pattern_check(
         _CLIENT_ID, "client id", "the OIDC client id the API server trusts (--oidc-client-id): letters, "

@@ -7,7 +7,7 @@ hint that says what would be accepted.  Messages never echo a URL that carries c
 
 * ``core``: ``Invalid``, ``show``, ``text``.
 * ``names``: user and group names, paths, dataset names, host names, SSH addresses.
-* ``urls``: URLs (one parse; the host and port rules).
+* ``urls``: URLs (one parse; the host and port rules; ``https_url`` where a token travels).
 * ``git``: branch names (``git check-ref-format``) and clone URLs without credentials.
 * ``files``: file modes, a host file's absolute path, files root writes for a setting, paths under a home.
 * ``password``: ``$6$``/``$y$`` crypt hashes (never echoed).
@@ -39,12 +39,12 @@ from .names import (
     posix_name,
     ssh_address,
 )
-from .urls import http_url, url_host
+from .urls import http_url, https_url, url_host
 from .git import git_ref, git_repository
 
 __all__ = [
     "DATASET_COMPONENT", "DNS_NAME", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
     "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "application_slug", "authentik_group",
-    "dataset_name", "directory_for_homes", "git_ref", "git_repository", "host_name", "http_url", "posix_name", "show",
-    "ssh_address", "text", "url_host",
+    "dataset_name", "directory_for_homes", "git_ref", "git_repository", "host_name", "http_url", "https_url", "posix_name",
+    "show", "ssh_address", "text", "url_host",
 ]

@@ -84,3 +84,11 @@ def http_url(value: Any, what: str = "URL") -> str:
         raise Invalid(f"{what} {show(v)} is not an http(s) URL", hint)
     url_parts(v, what, ("http", "https"))  # the host and the port
     return v
+
+
+def https_url(value: Any, what: str = "URL") -> str:
+    """``http_url`` with TLS required: a URL a person's token travels to (a login, an API call)."""
+    v = http_url(value, what)
+    if not v.startswith("https://"):
+        raise Invalid(f"{what} {show(v)} is not https", "the person's token travels to it: https://host[:port][/path]")
+    return v

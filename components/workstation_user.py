@@ -54,6 +54,7 @@ from providers.zfs.plan import (
 from roster import Person, PersonState, Tier
 from settings import HostSettings, StackSettings
 from settings.base import BudgetValues
+from validators.files import is_private
 
 TYPE = "keystone:users:WorkstationUser"
 TIER_LABEL = "keystone.dev/tier"
@@ -209,7 +210,7 @@ class WorkstationUser(pulumi.ComponentResource):
             for i, f in enumerate(w.files):
                 files.append(ManagedFile(f"{child}-file-{i}", FileInputs(
                     host=target, path=f"{home}/{f.path}", mode=f.mode, owner=p.uid, group=p.uid, as_owner=True,
-                    seed=True, private=not int(f.mode, 8) & 0o007,
+                    seed=True, private=is_private(f.mode),
                     content=render(f.template, **values),
                 ), pulumi.ResourceOptions(parent=self, depends_on=on_host)))
             if w.workspace:

@@ -13,7 +13,8 @@ Paths, by who writes them:
   (``RESERVED_HOME_PATHS``, sshd's keys, and the paths the caller reserves, such as Keystone's own
   kubeconfig).
 
-Modes: ``file_mode`` (an octal mode), ``safe_mode`` (one that is neither group- nor world-writable).
+Modes: ``file_mode`` (an octal mode), ``safe_mode`` (one that is neither group- nor world-writable),
+``is_private`` (one with no bit for others).
 """
 from __future__ import annotations
 
@@ -53,6 +54,11 @@ def safe_mode(value: Any, what: str = "mode") -> str:
         raise Invalid(f"{what} {v} is {who}-writable", "anybody it lets write could change what the file says: "
                       "e.g. \"0644\" or \"0600\"")
     return v
+
+
+def is_private(value: Any, what: str = "mode") -> bool:
+    """True if the ``file_mode`` ``value`` gives others (neither owner nor group) no bit at all."""
+    return not int(file_mode(value, what), 8) & 0o007
 
 
 def host_file_path(value: Any, what: str = "path") -> str:

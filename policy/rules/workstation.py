@@ -17,6 +17,7 @@ from pulumi_policy import (
 from policy import contract as c
 from policy.rules._rule import Props, report_unknown, resource_rule, resources_of, stack_rule
 from policy.rules._support import as_int, display, get_path
+from validators import Invalid, files
 
 
 @stack_rule
@@ -71,11 +72,11 @@ def validate_seed_private(props: Props, args: ResourceValidationArgs, report_vio
                          "write in a home can be redirected by a planted symlink.")
     if private is True:
         try:
-            bits = int(str(mode), 8)
-        except ValueError:
+            others = not files.is_private(mode)
+        except Invalid:
             report_violation(f"mode {display(mode)} is not an octal mode.")
             return
-        if bits & 0o007:
+        if others:
             report_violation(f"file {display(props.get(c.FILE_PATH))} is private but its mode {mode} lets others "
                              "read or write it.")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 
-from validators.names import DATASET_COMPONENT, PATH_COMPONENT, POSIX_NAME
+from validators.names import DATASET_COMPONENT, POSIX_NAME
 
 USERNAME = re.compile(rf"^{POSIX_NAME.pattern}$")
 GROUPNAME = USERNAME
 DATASET = re.compile(rf"^{DATASET_COMPONENT.pattern}(/{DATASET_COMPONENT.pattern})+$")
-ABS_PATH = re.compile(rf"^/({PATH_COMPONENT.pattern}/)*{PATH_COMPONENT.pattern}$")
 GECOS = re.compile(r"^[^:,=\n\r\t\x00-\x1f\x7f]{0,64}$")
 
 

@@ -62,11 +62,8 @@ def is_private(value: Any, what: str = "mode") -> bool:
 
 
 def host_file_path(value: Any, what: str = "path") -> str:
-    """A file's absolute, normalised path (no ``.``/``..``/``//``/trailing ``/``, no newline or NUL)."""
-    v = text(value, what)
-    if not v.startswith("/") or posixpath.normpath(v) != v or any(c in v for c in "\n\0"):
-        raise Invalid(f"{what} {show(v)} is not an absolute, normalized path")
-    return v
+    """A file's absolute, normalised path, of any names but newline and NUL (``absolute_path(any_name=True)``)."""
+    return absolute_path(value, what, any_name=True)
 
 
 def _short_names(v: str, parts: list[str], what: str) -> None:

@@ -48,10 +48,13 @@ def posix_name(value: Any, what: str = "user name") -> str:
     return v
 
 
-def absolute_path(value: Any, what: str = "path", *, home_relative: bool = False, allow_root: bool = False) -> str:
+def absolute_path(value: Any, what: str = "path", *, home_relative: bool = False, allow_root: bool = False,
+                  any_name: bool = False) -> str:
     """An absolute, normalised path of plain components: no ``..``, ``.``, ``//``, trailing ``/``,
     whitespace, quotes or shell metacharacters.  ``home_relative``: ``~/...`` is accepted too (for
-    files ssh or the program expands, such as an identity file)."""
+    files ssh or the program expands, such as an identity file).  ``any_name``: a component may be
+    any name the file system takes but a newline (host output is read line by line), for a file
+    Keystone only passes as one argument (``host:ManagedFile``)."""
     v = text(value, what)
     start = "/" + (" or ~/" if home_relative else "")
     if not v:
@@ -71,6 +74,11 @@ def absolute_path(value: Any, what: str = "path", *, home_relative: bool = False
         raise Invalid(f"{what} {show(v)} is not normalised", f"write {normal!r} (no '.', '//' or trailing '/')")
     if body == "/" and not allow_root:
         raise Invalid(f"{what} is the root directory /", "name a directory below /")
+    if any_name:
+        if "\n" in v or "\0" in v:
+            raise Invalid(f"{what} {show(v)} contains {show(chr(10) if chr(10) in v else chr(0))}",
+                          "a file name holds neither a newline nor NUL")
+        return v
     for part in parts:
         if not PATH_COMPONENT.fullmatch(part or "."):
             bad = bad_character(part, re.compile(r"[A-Za-z0-9._-]"))

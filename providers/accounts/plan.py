@@ -9,6 +9,7 @@ from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
 from providers.host import Command, HostTarget
+import validators
 from validators import Invalid, password, ssh_key
 
 KEYS_WRITER = script(__file__, "write-keys.sh")  # HOME; the keys on stdin
@@ -54,7 +55,7 @@ class AccountInputs(BaseModel):
     @field_validator("shell", "home")
     @classmethod
     def _path(cls, v: str) -> str:
-        return names.check(names.ABS_PATH, v, "path")
+        return validators.absolute_path(v, "path")
 
     @field_validator("comment")
     @classmethod

@@ -41,7 +41,7 @@ from typing import Literal
 from collections.abc import Sequence
 
 from providers.bird import parse
-from providers.bird.models import PATH, RouteServer
+from providers.bird.models import RouteServer, check_path
 from providers.bird.render import include_line, sha256
 from providers.host import Command, Result
 
@@ -206,13 +206,22 @@ def read_commands(rs: RouteServer) -> list[Command]:
     ]
 
 
+def _plain(path: str) -> bool:
+    """A path Keystone would write into a BIRD file itself (``models.check_path``)."""
+    try:
+        check_path(path)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_peer_files(rs: RouteServer, listing: str, lines: str) -> dict[str, str]:
     """Peer file → content, from ``find`` and ``grep -H -e ''`` output (a file that does not end
     with a newline reads back with one; Keystone's files always end with one)."""
     files: dict[str, list[str]] = {}
     for line in listing.splitlines():
         d, name = posixpath.split(line.strip())
-        if d == rs.peers_dir and name.endswith(".conf") and not name.startswith(".") and PATH.fullmatch(line.strip()):
+        if d == rs.peers_dir and name.endswith(".conf") and not name.startswith(".") and _plain(line.strip()):
             files[line.strip()] = []
     for line in lines.split("\n"):
         path, sep, text = line.partition(":")
@@ -246,7 +255,7 @@ def check(change: Change, seen: Observed) -> list[str]:
         if not seen.peers_dir_exists:
             problems.append(f"peers directory {rs.peers_dir} does not exist: apply the bird:ServerConfig first")
     for f in seen.peer_files:
-        if not PATH.fullmatch(f):
+        if not _plain(f):
             problems.append(f"peer file name {f!r} has characters Keystone will not include; rename it")
     if change.content is not None and change.adopt and seen.live is not None and seen.live != change.content:
         found = parse.marker(seen.live)
@@ -282,7 +291,7 @@ def fit_seeds(change: Change, seen: Observed) -> Change:
     kept = []
     for seed in change.seed:
         mine = {a for a, _asn in parse.neighbors(seed.content)}
-        if seed.live in present or not PATH.fullmatch(seed.live) or mine & taken:
+        if seed.live in present or not _plain(seed.live) or mine & taken:
             continue
         if posixpath.dirname(seed.live) != change.rs.peers_dir:
             continue

@@ -1,14 +1,13 @@
-"""Patterns for names that reach host commands.  Inputs are checked against these in ``check``
-(before any command runs), on top of the roster's own validation.  User names, dataset components
-and path components are ``validators.names``'s own patterns (one definition of each)."""
+"""Patterns for the dataset names and GECOS fields that reach host commands, checked in ``check``
+(before any command runs) on top of the roster's own validation.  A dataset component is
+``validators.names``'s own pattern; user and group names and paths are checked by ``validators``
+itself (``person_name``, ``posix_name``, ``absolute_path``)."""
 from __future__ import annotations
 
 import re
 
-from validators.names import DATASET_COMPONENT, POSIX_NAME
+from validators.names import DATASET_COMPONENT
 
-USERNAME = re.compile(rf"^{POSIX_NAME.pattern}$")
-GROUPNAME = USERNAME
 DATASET = re.compile(rf"^{DATASET_COMPONENT.pattern}(/{DATASET_COMPONENT.pattern})+$")
 GECOS = re.compile(r"^[^:,=\n\r\t\x00-\x1f\x7f]{0,64}$")
 

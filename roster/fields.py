@@ -21,8 +21,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from validators import Invalid, budget, password, peering, show, ssh_key, text, zfs
-from validators.names import POSIX_NAME
+from validators import Invalid, budget, names, password, peering, show, ssh_key, text, zfs
 
 from .context import MAX_UID, context_of
 
@@ -34,16 +33,8 @@ MAX_FULL_NAME = 64
 MAX_PEER_NAME = 64
 MAX_SSH_KEY = ssh_key.MAX_KEY_LINE
 
-USERNAME_PATTERN = rf"^{POSIX_NAME.pattern}$"
-RESERVED_USERNAMES = frozenset(
-    """root daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc gnats
-    nobody nogroup _apt messagebus sshd bird bird2 polkitd avahi dnsmasq tss uuidd tcpdump
-    adm sudo wheel staff users disk kmem dialout cdrom floppy audio video plugdev netdev tty
-    shadow utmp operator src voice tape input kvm render sgx docker lxd libvirt crontab ssh
-    _ssh admin administrator zfs keystone""".split()
-)
-"""Names that belong to the system (Debian base users and groups, daemons Keystone relies on).
-A person named like an existing group would also break ``useradd``'s user-private group."""
+USERNAME_PATTERN = rf"^{names.POSIX_NAME.pattern}$"
+"""The user and group name rule (``validators.names.posix_name``) as a JSON-schema pattern, for editors."""
 
 SSH_KEY_TYPES = ssh_key.KEY_TYPES
 MIN_RSA_BITS = ssh_key.MIN_RSA_BITS
@@ -122,9 +113,12 @@ def _error(path: tuple[Any, ...], message: str, hint: str | None = None) -> Init
 
 
 def is_valid_username(value: Any) -> bool:
-    """True if ``value`` is an acceptable OS username (pattern and not reserved)."""
-    return (isinstance(value, str) and re.fullmatch(USERNAME_PATTERN[1:-1], value) is not None
-            and value not in RESERVED_USERNAMES and not value.startswith("systemd-"))
+    """True if ``value`` is an acceptable OS username (``validators.names.person_name``)."""
+    try:
+        names.person_name(value)
+    except Invalid:
+        return False
+    return True
 
 
 def _matching(value: Any, what: str, pattern: str, invalid: str, hint: str) -> str:
@@ -136,24 +130,11 @@ def _matching(value: Any, what: str, pattern: str, invalid: str, hint: str) -> s
     return value
 
 
-def _username(value: Any) -> str:
-    value = _need_str(value, "a username")
-    if not re.fullmatch(USERNAME_PATTERN[1:-1], value):
-        if len(value) > 32:
-            hint = "at most 32 characters"
-        elif value.lower() != value and re.fullmatch(USERNAME_PATTERN[1:-1], value.lower()):
-            hint = f"usernames are lowercase: {value.lower()!r}"
-        else:
-            hint = "lowercase ASCII letters, digits, '_' and '-', starting with a letter or '_'"
-        _fail(f"invalid username {show(value)}", hint)
-    if value in RESERVED_USERNAMES or value.startswith("systemd-"):
-        _fail(f"username {value!r} is reserved for the system", "choose a personal name, e.g. 'jdoe'")
-    return value
-
-
 def _group(value: Any) -> str:
-    value = _matching(value, "a group name", USERNAME_PATTERN, "invalid group name {}",
-                      "lowercase ASCII letters, digits, '_' and '-', starting with a letter or '_'")
+    try:
+        value = names.posix_name(value, "group name")
+    except Invalid as e:
+        _fail(e.message, e.hint)
     if value == "root":
         _fail("membership of group 'root' is not allowed", "grant access with a dedicated group")
     return value
@@ -290,7 +271,7 @@ def _schema(**extra: Any) -> Any:
     return Field(json_schema_extra=extra)
 
 
-Username = Annotated[str, BeforeValidator(_username), _schema(pattern=USERNAME_PATTERN)]
+Username = Annotated[str, BeforeValidator(_checked(names.person_name)), _schema(pattern=USERNAME_PATTERN)]
 GroupName = Annotated[str, BeforeValidator(_group), _schema(pattern=USERNAME_PATTERN)]
 FullName = Annotated[str, BeforeValidator(_full_name), _schema(minLength=1, maxLength=MAX_FULL_NAME)]
 Uid = Annotated[int, Field(strict=True), AfterValidator(_uid), _schema(minimum=1, maximum=MAX_UID)]

@@ -52,7 +52,7 @@ import pathlib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 import validators
 from validators import files
@@ -124,17 +124,11 @@ def environment_problem(text: str) -> str | None:
     return None
 
 
-def _group(v: str) -> str:
-    if not validators.POSIX_NAME.fullmatch(v):
-        raise ValueError(f"not a group name: {v!r}")
-    return v
-
-
 def _home_file(value: Any) -> str:
     return files.home_file(value, "path", reserved=(kubeconfig.PATH,))
 
 
-GroupName = Annotated[str, AfterValidator(_group)]
+GroupName = Annotated[str, checked(validators.posix_name, "group name")]
 HomeFile = Annotated[str, checked(_home_file)]
 SafeMode = Annotated[str, checked(files.safe_mode)]
 

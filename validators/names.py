@@ -1,5 +1,6 @@
-"""Names of things on a host or a network: POSIX user names, absolute paths, ZFS dataset names,
-SSH addresses, host names (the package docstring states the contract of every check)."""
+"""Names of things on a host or a network: POSIX user and group names (and the names no person may
+take), absolute paths, ZFS dataset names, SSH addresses, host names (the package docstring states
+the contract of every check)."""
 from __future__ import annotations
 
 import ipaddress
@@ -28,6 +29,17 @@ SYSTEM_DIRECTORIES = frozenset({"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32
                                 "/root", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", "/usr/bin", "/usr/lib",
                                 "/usr/sbin", "/usr/local", "/var/lib", "/var/log", "/var/tmp"})
 """Directories that must never hold people's homes."""
+RESERVED_NAMES = frozenset(
+    """root daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc gnats
+    nobody nogroup _apt messagebus sshd bird bird2 polkitd avahi dnsmasq tss uuidd tcpdump
+    adm sudo wheel staff users disk kmem dialout cdrom floppy audio video plugdev netdev tty
+    shadow utmp operator src voice tape input kvm render sgx docker lxd libvirt crontab ssh
+    _ssh admin administrator zfs keystone""".split()
+)
+"""Names that belong to the system (Debian base users and groups, daemons Keystone relies on), and
+every ``systemd-*`` name: never a person's.  A person named like an existing group would also break
+``useradd``'s user-private group."""
+RESERVED_PREFIX = "systemd-"
 
 
 def posix_name(value: Any, what: str = "user name") -> str:
@@ -39,12 +51,20 @@ def posix_name(value: Any, what: str = "user name") -> str:
     if v.startswith("-"):
         raise Invalid(f"{what} {show(v)} starts with '-'", "a name starting with '-' would be read as an option")
     if len(v) > 32:
-        raise Invalid(f"{what} {show(v)} is {len(v)} characters long", "at most 32")
+        raise Invalid(f"{what} {show(v)} is {len(v)} characters long", "at most 32 characters")
     if not POSIX_NAME.fullmatch(v):
         if POSIX_NAME.fullmatch(v.lower()):
             raise Invalid(f"{what} {show(v)} has upper-case letters", f"names are lower case: {v.lower()!r}")
         bad = bad_character(v[1:], re.compile(r"[a-z0-9_-]")) if v[:1] and re.fullmatch(r"[a-z_]", v[0]) else v[0]
         raise Invalid(f"invalid {what} {show(v)}" + (f": {show(bad)} is not allowed" if bad else ""), chars)
+    return v
+
+
+def person_name(value: Any, what: str = "username") -> str:
+    """A person's login name: a ``posix_name`` that is not the system's (``RESERVED_NAMES``, ``systemd-*``)."""
+    v = posix_name(value, what)
+    if v in RESERVED_NAMES or v.startswith(RESERVED_PREFIX):
+        raise Invalid(f"{what} {v!r} is reserved for the system", "choose a personal name, e.g. 'jdoe'")
     return v
 
 

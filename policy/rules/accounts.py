@@ -17,7 +17,7 @@ from pulumi_policy import (
 from policy import contract as c
 from policy.rules._rule import Props, report_unknown, resource_rule, resources_of, stack_rule
 from policy.rules._support import as_int, display, is_unknown, one_of, unknown_message
-from validators import POSIX_NAME, password  # POSIX_NAME: useradd's default NAME_REGEX, at most 32 characters
+from validators import Invalid, password, person_name
 
 
 def is_crypt_hash(value: str) -> bool:
@@ -55,9 +55,11 @@ def validate_lifecycle(props: Props, args: ResourceValidationArgs, report_violat
         c.ACCOUNT_USERNAME, c.ACCOUNT_UID, c.ACCOUNT_ENSURE, c.ACCOUNT_PERSON_STATE, c.ACCOUNT_TIER)))
 
     username = props.get(c.ACCOUNT_USERNAME)
-    if not is_unknown(username) and not (isinstance(username, str) and POSIX_NAME.fullmatch(username)):
-        report_violation(f"{c.ACCOUNT_USERNAME} {display(username)} is not a valid login name "
-                         "(lowercase letter or '_', then letters, digits, '_' or '-', at most 32).")
+    if not is_unknown(username):
+        try:
+            person_name(username)
+        except Invalid as e:  # the roster's rule: useradd's NAME_REGEX, and never a name the system keeps
+            report_violation(f"{c.ACCOUNT_USERNAME} {display(username)} is not a valid login name ({e}).")
 
     uid_raw = props.get(c.ACCOUNT_UID)
     if not is_unknown(uid_raw):

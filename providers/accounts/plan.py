@@ -41,15 +41,13 @@ class AccountInputs(BaseModel):
     @field_validator("username")
     @classmethod
     def _user(cls, v: str) -> str:
-        if v in ("root", "daemon", "bin", "sys", "nobody"):
-            raise ValueError(f"refusing to manage system account {v!r}")
-        return names.check(names.USERNAME, v, "username")
+        return validators.person_name(v, "username")
 
     @field_validator("groups")
     @classmethod
     def _groups(cls, v: list[str]) -> list[str]:
         for g in v:
-            names.check(names.GROUPNAME, g, "group")
+            validators.posix_name(g, "group")
         return sorted(set(v))
 
     @field_validator("shell", "home")

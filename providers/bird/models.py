@@ -26,8 +26,6 @@ PEER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62})")
 DESCRIPTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.,:()/@&+'-]{0,78}[A-Za-z0-9_.)'-])?")
 #: RPSL AS-SET names (``AS-FOO``, ``AS64500:AS-CUSTOMERS``).
 AS_SET = re.compile(r"(?:AS[0-9]{1,10}:)?AS-[A-Za-z0-9_-]{1,60}(?::AS-[A-Za-z0-9_-]{1,60})*|AS[0-9]{1,10}")
-#: POSIX user and group names.
-UNIX_NAME = validators.POSIX_NAME
 #: RTR server host names (an IP address is accepted separately).
 HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")  # noqa: E501
 
@@ -105,7 +103,7 @@ class RouteServer(_Strict):
     @field_validator("bird_user", "bird_group")
     @classmethod
     def _unix(cls, v: str | None, info) -> str | None:
-        return None if v is None else _match(UNIX_NAME, v, info.field_name)
+        return None if v is None else validators.posix_name(v, info.field_name)
 
     @model_validator(mode="after")
     def _dirs(self) -> RouteServer:

@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from providers import names
+import validators
 from providers.hostfile.plan import WRITE, sha256
 from providers.host import Command, HostTarget
 from providers.workstation.facts import UnitState, WorkstationFacts
@@ -59,7 +59,7 @@ class InstanceInputs(BaseModel):
     @field_validator("user")
     @classmethod
     def _user(cls, v: str) -> str:
-        return names.check(names.USERNAME, v, "user")
+        return validators.person_name(v, "user")
 
     @field_validator("unit", "service")
     @classmethod

@@ -12,6 +12,7 @@ from providers.scripts import script
 from providers.hoststate import HostState
 from providers.host import Command, HostTarget
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
+import validators
 from validators import files
 from validators import zfs as zfs_values
 from validators.zfs import format_size
@@ -88,7 +89,7 @@ class DatasetInputs(BaseModel):
     @field_validator("owner")
     @classmethod
     def _owner(cls, v: str) -> str:
-        return names.check(names.USERNAME, v, "owner")
+        return validators.person_name(v, "owner")
 
     @field_validator("mode")
     @classmethod
@@ -223,7 +224,7 @@ class DelegationInputs(BaseModel):
     def _user(cls, v: str) -> str:
         if v == "everyone":
             raise ValueError("delegating to everyone is not allowed")
-        return names.check(names.USERNAME, v, "user")
+        return validators.person_name(v, "user")
 
     @field_validator("permissions", "descendent_permissions")
     @classmethod

@@ -76,7 +76,7 @@ Q = '"'  # a double quote, for YAML strings with escapes
 
 CASES = [
     # --- usernames (the entry key) --------------------------------------------------------------
-    case("username-uppercase", "  alice:", "  Alice:", "people.Alice", "lowercase: 'alice'"),
+    case("username-uppercase", "  alice:", "  Alice:", "people.Alice", "lower case: 'alice'"),
     case("username-shell-metachar", "  alice:", "  alice;reboot:", "people.alice;reboot", "invalid username"),
     case("username-dotdot-slash", "  alice:", '  "../alice":', "people.../alice", "invalid username"),
     case("username-non-ascii", "  alice:", "  álice:", "people.álice", "invalid username"),

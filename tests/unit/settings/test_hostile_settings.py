@@ -340,7 +340,7 @@ CASES = [
          "keystone:kubernetes.peopleKubeconfig.clientSecret", "unknown"),
     # --- workstation ----------------------------------------------------------------------------------
     case("ws-tier-group-space", "      admin: [sudo, adm]", '      admin: ["Bad Group"]', "keystone:workstation.tierGroups.admin.0",
-         "not a group name"),
+         "invalid group name"),
     case("ws-tier-unknown", "      admin: [sudo, adm]", "      wizard: [sudo]", "keystone:workstation.tierGroups.wizard.[key]", "got 'wizard'"),
     case("ws-services-range-text", "        range: 100", '        range: "many"', "keystone:workstation.services.0.range", ""),
     case("ws-service-name-shell", "      - name: web-ide", '      - name: "web-ide; id"', "keystone:workstation.services.0.name", ""),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from providers import names
 from providers.bird import models as bird
 from providers.hostfile.plan import FileInputs
 from providers.transport import HostTarget
@@ -58,8 +57,55 @@ def test_home_paths_refused(path):
 
 
 def test_one_posix_name():
-    assert names.USERNAME.pattern == USERNAME_PATTERN == f"^{POSIX_NAME.pattern}$"
-    assert bird.UNIX_NAME is POSIX_NAME
+    assert USERNAME_PATTERN == f"^{POSIX_NAME.pattern}$"  # the roster's schema hint is the rule's own pattern
+
+
+@pytest.mark.parametrize("name", ["alice", "_svc", "a-b_c9", "a" * 32, "a" * 33, "Alice", "-x", "9lives", "a.b",
+                                  "root", "bird", "keystone", "systemd-x", "nobody", "", "al ice"])
+def test_one_rule_for_user_and_group_names(name):
+    """The roster, the settings, the providers and the policy pack accept the same user names (a
+    person's: never one the system keeps) and the same group names."""
+    from pydantic import TypeAdapter
+
+    from policy.rules.accounts import validate_lifecycle
+    from providers.accounts.plan import AccountInputs
+    from providers.workstation.plan import InstanceInputs
+    from roster.fields import GroupName, Username, is_valid_username
+    from settings.workstation import GroupName as SettingsGroup
+    from validators import person_name, posix_name
+
+    def accepts(build) -> bool:
+        try:
+            build()
+        except (Invalid, ValidationError):
+            return False
+        return True
+
+    person = accepts(lambda: person_name(name))
+    readers = {
+        "roster": accepts(lambda: TypeAdapter(Username).validate_python(name)),
+        "roster key": is_valid_username(name),
+        "os:Account": accepts(lambda: AccountInputs(host=HOST, username=name, uid=20001, home="/home/a")),
+        "zfs:Dataset": accepts(lambda: DatasetInputs(host=HOST, dataset="p/h/a", owner=name, owner_uid=1, owner_gid=1)),
+        "workstation": accepts(lambda: InstanceInputs(host=HOST, service="s", unit="u", user=name, uid=20001, port=20000,
+                                                              environment="")),
+    }
+    from types import SimpleNamespace
+
+    from policy import contract as c
+
+    violations: list[str] = []
+    props = {"username": name, "uid": 20001, "ensure": "present", "person_state": "active", "tier": "admin"}
+    validate_lifecycle(SimpleNamespace(resource_type=c.OS_ACCOUNT, props=props), lambda m, *_: violations.append(m))
+    readers["policy"] = not any("login name" in v for v in violations)
+    assert readers == dict.fromkeys(readers, person), readers
+    group = accepts(lambda: posix_name(name))
+    assert (accepts(lambda: TypeAdapter(SettingsGroup).validate_python(name))
+            == accepts(lambda: bird.RouteServer(name="rs", target=HOST, asn=64500, router_id="192.0.2.1", bird_user=name))
+            == accepts(lambda: AccountInputs(host=HOST, username="alice", uid=20001, home="/home/a", groups=[name]))
+            == (accepts(lambda: TypeAdapter(GroupName).validate_python(name)) or name == "root")
+            == group)
+    assert person <= group
 
 
 @pytest.mark.parametrize("value", ["$6$saltsalt$" + "a" * 86, "$6$rounds=5000$abc$" + "b" * 86,

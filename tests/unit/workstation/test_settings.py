@@ -81,7 +81,7 @@ def test_every_error_is_named_with_its_line(tmp_path):
         load_settings(f)
     text = str(e.value)
     for expected in (
-        "Pulumi.bad.yaml:3:26: keystone:workstation.tierGroups.admin.0: not a group name",
+        "Pulumi.bad.yaml:3:26: keystone:workstation.tierGroups.admin.0: invalid group name",
         "Pulumi.bad.yaml:3:48: keystone:workstation.tierGroups.wizard.[key]",
         "Pulumi.bad.yaml:7:19: keystone:workstation.services.0.unitFile:",
         "Pulumi.bad.yaml:8:19: keystone:workstation.services.0.basePort:",

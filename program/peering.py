@@ -65,7 +65,8 @@ def register_peering(peers: Mapping[int, Peer], s: PeeringSettings) -> dict[str,
         return {}
     if not s.enabled:
         # No keystone:peering on this stack (e.g. a dev stack without route servers): peers are not
-        # applied here.  NB: removing the block from a stack that has peers deployed deletes them.
+        # applied here.  A stack that has peers deployed never gets here without the block: the gate
+        # refuses dropping it (program/gate.py, peering_removal_problems), so no peer is deleted this way.
         pulumi.log.warn(f"the roster has {len(peers)} peer(s) but this stack has no keystone:peering "
                         "(zerotier, routeServers): peers are not applied on this stack")
         return {}

@@ -132,15 +132,6 @@ def birdc(rs: RouteServer, *args: str, check: bool = False) -> Command:
 
 # --- round trip 1: gather ------------------------------------------------------------------------
 
-class G(enum.IntEnum):
-    MAIN = 0
-    LIVE = 1
-    FILES = 2
-    NEIGHBORS = 3
-    PROTOCOLS = 4
-    STATUS = 5
-
-
 def gather_commands(change: Change) -> list[Command]:
     rs = change.rs
     return [

@@ -272,7 +272,7 @@ class Roster(_Model):
 
     people: dict[str, Person] = Field(
         default_factory=dict,
-        description="People, keyed by OS username (lowercase, ^[a-z_][a-z0-9_-]{0,31}$).",
+        description=f"People, keyed by OS username (lowercase, {USERNAME_PATTERN}).",
         json_schema_extra={"propertyNames": {"pattern": USERNAME_PATTERN}},
     )
     peers: dict[int, Peer] = Field(

@@ -111,8 +111,9 @@ def stack_settings(data: bytes) -> None:
     except settings.SettingsError as e:
         if any("\n" in i or "Traceback" in i for i in e.issues):
             raise AssertionError(f"unclean issue: {e.issues!r}") from None
-    for check in (validators.posix_name, validators.absolute_path, validators.dataset_name, validators.ssh_address,
-                  validators.http_url, validators.directory_for_homes, validators.git_ref, validators.git_repository):
+    for check in (validators.posix_name, validators.person_name, validators.absolute_path, validators.dataset_name,
+                  validators.ssh_address, validators.http_url, validators.https_url, validators.directory_for_homes,
+                  validators.git_ref, validators.git_repository):
         try:
             check(_text(data))
         except validators.Invalid:

@@ -170,3 +170,52 @@ def test_relative_paths_name_their_directory():
     with pytest.raises(Invalid, match="must stay inside the project"):
         files.relative_path("units/../../etc", "unitFile", inside="the project", example="workstation/units")
     assert files.relative_path(".ssh/authorized_keys") == ".ssh/authorized_keys"
+
+
+@pytest.mark.parametrize("path", ["/etc/bird", "/run/bird/bird.ctl", "/a+b", "/a b", "/", "//etc", "/etc/./x",
+                                  "/etc/../x", "etc", "/etc/x/", "/etc/$x", "/etc/\u0430", "/x\n", ""])
+def test_one_rule_for_absolute_paths(path):
+    """The BIRD models (and the peer files a route server is read for), the accounts provider, the
+    stack settings and a host file's path read absolute paths by ``validators.absolute_path``; a
+    host file takes any name but newline and NUL."""
+    from pydantic import TypeAdapter
+
+    from providers.accounts.plan import AccountInputs
+    from providers.bird.plan import _plain
+    from settings.fields import KeyFile
+    from validators import absolute_path
+
+    def accepts(build) -> bool:
+        try:
+            build()
+        except (Invalid, ValidationError, ValueError):
+            return False
+        return True
+
+    plain = accepts(lambda: absolute_path(path))
+    readers = {
+        "bird": accepts(lambda: bird.check_path(path)),
+        "bird peer file": _plain(path),
+        "os:Account home": accepts(lambda: AccountInputs(host=HOST, username="alice", uid=20001, home=path)),
+        "os:Account shell": accepts(lambda: AccountInputs(host=HOST, username="alice", uid=20001, home="/h", shell=path)),
+        "settings key file": accepts(lambda: TypeAdapter(KeyFile).validate_python(path)),
+    }
+    assert readers == dict.fromkeys(readers, plain), readers
+    any_name = accepts(lambda: files.host_file_path(path))
+    assert any_name == accepts(lambda: FileInputs(host=HOST, path=path, content=""))
+    assert any_name == (plain or path in ("/a+b", "/a b", "/etc/$x", "/etc/\u0430"))
+
+
+def test_one_cap_for_import_limits():
+    """The roster and the BIRD peer model cap a peer's import limits at ``validators.peering.MAX_PREFIXES``."""
+    from roster import MaxPrefixes as RosterLimits
+    from validators.peering import MAX_PREFIXES
+
+    top = {"ipv4": MAX_PREFIXES[4], "ipv6": MAX_PREFIXES[6]}
+    assert RosterLimits(**top).model_dump() == bird.MaxPrefixes(**top).model_dump() == top
+    for family in top:
+        over = {**top, family: top[family] + 1}
+        with pytest.raises(ValidationError):
+            RosterLimits(**over)
+        with pytest.raises(ValidationError):
+            bird.MaxPrefixes(**over)

@@ -1,14 +1,11 @@
-"""Patterns for the dataset names and GECOS fields that reach host commands, checked in ``check``
-(before any command runs) on top of the roster's own validation.  A dataset component is
-``validators.names``'s own pattern; user and group names and paths are checked by ``validators``
-itself (``person_name``, ``posix_name``, ``absolute_path``)."""
+"""The GECOS field that reaches ``useradd -c``/``usermod -c``, checked in ``check`` (before any
+command runs) on top of the roster's own full-name rule.  User and group names, dataset names and
+paths are checked by ``validators`` itself (``person_name``, ``posix_name``, ``dataset_name``,
+``absolute_path``)."""
 from __future__ import annotations
 
 import re
 
-from validators.names import DATASET_COMPONENT
-
-DATASET = re.compile(rf"^{DATASET_COMPONENT.pattern}(/{DATASET_COMPONENT.pattern})+$")
 GECOS = re.compile(r"^[^:,=\n\r\t\x00-\x1f\x7f]{0,64}$")
 
 

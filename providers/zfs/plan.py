@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
 from providers.host import Command, HostTarget
@@ -84,7 +83,7 @@ class DatasetInputs(BaseModel):
     @field_validator("dataset", "archive_parent")
     @classmethod
     def _ds(cls, v: str | None) -> str | None:
-        return v if v is None else names.check(names.DATASET, v, "dataset")
+        return v if v is None else validators.dataset_name(v, "dataset")
 
     @field_validator("owner")
     @classmethod
@@ -217,7 +216,7 @@ class DelegationInputs(BaseModel):
     @field_validator("dataset")
     @classmethod
     def _ds(cls, v: str) -> str:
-        return names.check(names.DATASET, v, "dataset")
+        return validators.dataset_name(v, "dataset")
 
     @field_validator("user")
     @classmethod

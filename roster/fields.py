@@ -41,7 +41,8 @@ MIN_RSA_BITS = ssh_key.MIN_RSA_BITS
 
 SHELL_PATTERN = r"^/(usr/)?s?bin/[a-z0-9_-][a-z0-9_.-]*$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-HOST_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+HOST_PATTERN = rf"^{names.HOST_NAME.pattern}$"
+"""A stack host's name (``validators.names.host_name``: one DNS label, as ``hosts[].name`` in the stack file)."""
 AUTHENTIK_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,149}$"
 KUBERNETES_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._@:+-]{0,252}$"
 PEER_NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9 .,&()_+-]{0,62}[A-Za-z0-9.)])?$"
@@ -198,9 +199,10 @@ def _namespace(value: Any) -> str:
 
 
 def _host(value: Any, info: ValidationInfo) -> str:
-    value = _need_str(value, "a host name")
-    if not re.fullmatch(HOST_PATTERN[1:-1], value) or len(value) > 253:
-        _fail(f"invalid host name {show(value)}", "lowercase letters, digits, '-' and '.'")
+    try:
+        value = names.host_name(value)
+    except Invalid as e:
+        _fail(e.message, e.hint)
     known = context_of(info).hosts
     if known is not None and value not in known:
         _fail(f"host {value!r} is not a host of this stack",

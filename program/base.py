@@ -27,7 +27,8 @@ from providers.hostfile.plan import FileInputs
 from program.workstation import path_slug
 from roster import Roster
 from settings import StackSettings
-from settings.base import BaseFileSettings, render
+from providers.workstation.templates import render
+from settings.base import BaseFileSettings
 from settings.loader import setting_position
 
 

@@ -2,7 +2,7 @@
 unit (``<host>-unit-<service>``, a ``host:ManagedFile`` under ``/etc/systemd/system``) and each map
 (``<host>-map-<service>``, regenerated from the roster every run: only active people, so a person
 who is offboarded or removed disappears from it); and the sticky port allocation
-(``providers/workstation/ports.py``) the people's instances use.
+(``program/ports.py``) the people's instances use.
 
 The allocation is computed from the ``people`` output of this stack's last deployment — the same
 StackReference the deletion guard reads — before anything is registered, so a preview shows every
@@ -17,7 +17,7 @@ import pulumi
 
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
-from providers.workstation.ports import (
+from program.ports import (
     Allocation,
     Claimant,
     PortRangeExhausted,

@@ -1,4 +1,5 @@
-"""Sticky per-person ports and what is derived from them (pure).
+"""Sticky per-person ports and what is derived from them (pure): the program allocates them from the
+roster before it registers anything; the providers only lay down what it decided.
 
 An allocation is ``{host: {service: {user: port}}}``.  It lives in the stack's own outputs: each
 person's ``people`` summary carries ``workstation.ports`` (``{host: {service: port}}``), which the
@@ -79,10 +80,10 @@ def allocate(previous: Allocation, people: Iterable[Claimant], services: Iterabl
             taken: dict[int, str] = {}
             got: dict[str, int] = {}
             for user in wanting:  # keep what is held (first holder wins a duplicate)
-                port = before.get(user)
-                if port in svc and port not in taken:
-                    taken[port] = user
-                    got[user] = port
+                held = before.get(user)
+                if held is not None and held in svc and held not in taken:
+                    taken[held] = user
+                    got[user] = held
             free = (p for p in range(svc.base, svc.base + svc.size) if p not in taken)
             for user in wanting:
                 if user in got:
@@ -112,12 +113,3 @@ def render_map(fmt: str, entries: Mapping[str, int]) -> str:
     if fmt == "tsv":
         return "".join(f"{u}\t{p}\n" for u, p in items)
     raise ValueError(f"unknown map format {fmt!r}")
-
-
-def env_path(unit: str, user: str) -> str:
-    """Where an instance's environment file lives: the template unit names it with
-    ``EnvironmentFile=/etc/keystone/workstation/<unit>/%i.env``."""
-    return f"{ENV_ROOT}/{unit}/{user}.env"
-
-
-ENV_ROOT = "/etc/keystone/workstation"

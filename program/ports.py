@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Iterable, Mapping
 
+from roster import Roster
+from settings import StackSettings
+
 Allocation = dict[str, dict[str, dict[str, int]]]
 
 
@@ -113,3 +116,16 @@ def render_map(fmt: str, entries: Mapping[str, int]) -> str:
     if fmt == "tsv":
         return "".join(f"{u}\t{p}\n" for u, p in items)
     raise ValueError(f"unknown map format {fmt!r}")
+
+
+def port_allocation(s: StackSettings, roster: Roster, deployed_people: Any) -> Allocation:
+    """The stack's allocation: every roster person (any state: a port is never given away while its
+    holder is in the roster) × the services of their tier × their hosts, kept from the ``people``
+    output of the last deployment."""
+    w = s.workstation
+    claimants = [Claimant(p.username, tuple(h.name for h in s.hosts if p.on_host(h.name)),
+                          tuple(svc.name for svc in w.services_for(p.tier.value)))
+                 for p in roster.people.values()]
+    return allocate(previous_allocation(deployed_people), claimants,
+                    [ServiceRange(svc.name, svc.base_port, svc.range) for svc in w.services],
+                    [h.name for h in s.hosts])

@@ -118,7 +118,7 @@ def peering_problems(peers: Mapping[int, Peer], s: PeeringSettings,
         files[asn] = {}
         for rs in route_servers:
             try:
-                files[asn][rs.name] = peer_file_inputs(p, spec, rs)
+                files[asn][rs.name] = peer_file_inputs(spec, rs)
             except pydantic.ValidationError as e:
                 problems.append(f"peer AS{asn} ({p.name}) on route server {rs.name}: {_errors(e)}")
     return problems, files

@@ -13,6 +13,7 @@ key; this module says what is wrong where).
   carries the hint;
 * ``describe`` — one pydantic error as a message and a hint, in a loader's ``Wording`` (the roster
   says "field", the stack settings "key"), never with pydantic's jargon or documentation URL;
+* ``one_line`` — the errors of a provider's model, which the admin does not write, as one line;
 * ``resolve`` — a pydantic ``loc`` followed through the data read from the file (its keys as the
   file writes them).
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from collections.abc import Callable, Iterable
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from validators import Invalid
@@ -185,6 +186,12 @@ def describe(error: Any, path: tuple[PathElement, ...], name: Any, allowed: list
     if value is not None and not isinstance(value, (dict, list)) and wording.got_in_default(path, value):
         message += f", got {show(value)}"
     return message, None
+
+
+def one_line(e: ValidationError) -> str:
+    """Every error of a model the admin does not write (a provider's), on one line: ``loc: message; ...``."""
+    return "; ".join((".".join(map(str, err["loc"])) + ": " if err["loc"] else "")
+                     + err["msg"].removeprefix("Value error, ") for err in e.errors())
 
 
 _MISSING = object()

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 import pydantic
 
 from components.peer_asn import peer_file_inputs, peer_spec
+from marked_issues import one_line
 from program.ports import PortRangeExhausted, port_allocation
 from providers.bird.peer_file import PeerFileInputs
 from roster import Peer, PeerState, PersonState, Roster, locate
@@ -113,20 +114,15 @@ def peering_problems(peers: Mapping[int, Peer], s: PeeringSettings,
         try:
             spec = peer_spec(p)
         except pydantic.ValidationError as e:
-            problems.append(f"peer AS{asn} ({p.name}): cannot be written for BIRD: {_errors(e)}")
+            problems.append(f"peer AS{asn} ({p.name}): cannot be written for BIRD: {one_line(e)}")
             continue
         files[asn] = {}
         for rs in route_servers:
             try:
                 files[asn][rs.name] = peer_file_inputs(spec, rs)
             except pydantic.ValidationError as e:
-                problems.append(f"peer AS{asn} ({p.name}) on route server {rs.name}: {_errors(e)}")
+                problems.append(f"peer AS{asn} ({p.name}) on route server {rs.name}: {one_line(e)}")
     return problems, files
-
-
-def _errors(e: pydantic.ValidationError) -> str:
-    return "; ".join((".".join(map(str, err["loc"])) + ": " if err["loc"] else "")
-                     + err["msg"].removeprefix("Value error, ") for err in e.errors())
 
 
 def port_range_problems(s: StackSettings, roster: Roster, deployed_people: Any) -> list[str]:

@@ -31,6 +31,7 @@ from typing import Literal
 import pydantic
 from pydantic import Field, StrictBool, field_validator, model_validator
 
+import marked_issues
 import validators
 from providers.bird import models as bird
 from providers.zerotier import model as zt
@@ -44,9 +45,7 @@ def _plain_errors(build):
     try:
         return build()
     except pydantic.ValidationError as e:
-        raise ValueError("; ".join(
-            (f"{'.'.join(map(str, err['loc']))}: " if err["loc"] else "") + err["msg"].removeprefix("Value error, ")
-            for err in e.errors())) from None
+        raise ValueError(marked_issues.one_line(e)) from None
 
 
 class ZeroTierSettings(SettingsModel):

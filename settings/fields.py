@@ -1,5 +1,6 @@
 """What every settings model shares: the error a failed check raises (``fail``), the adapter from
-``validators`` checks to pydantic (``checked``), the field types of the stack file, and the base
+``validators`` checks to pydantic (``checked``; both are ``marked_issues``'s, shared with the
+roster), the field types of the stack file, and the base
 model (camelCase keys, unknown keys refused).  Imported by ``model``, ``host``, ``peering`` and
 ``workstation``; it imports none of them.
 """
@@ -15,8 +16,6 @@ from pydantic.alias_generators import to_camel
 import marked_issues
 import validators
 
-ERROR_TYPE = marked_issues.ERROR_TYPE
-"""pydantic error type of a failed domain check; its ``ctx`` may carry a ``hint``."""
 fail = marked_issues.fail
 """Raise a settings error (message and hint, reported at the value's line)."""
 check_with = marked_issues.check_with

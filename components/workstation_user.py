@@ -87,7 +87,7 @@ class WorkstationUserArgs:
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Host preparation resources (parent dataset and such) every host resource waits for."""
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
-    """The person's sticky ports: host -> service -> port (``program/workstation.py``)."""
+    """The person's sticky ports: host -> service -> port (``program/ports.py``)."""
     units: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
     """Per host, the template unit files the person's instances wait for."""
 

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bench.floor import Ssh
 from bench.keystone import Phase, count_round_trips, vm_hwm_kb
 from providers.workstation.instance import ServiceInstanceProvider
-from providers.workstation.ports import env_path
+from providers.workstation.plan import env_path
 from tests.harness.provider_host import DynamicProviderHost
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

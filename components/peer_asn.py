@@ -81,14 +81,11 @@ def peer_spec(peer: Peer) -> bird.PeerSpec:
     })
 
 
-def peer_file_inputs(peer: Peer, spec: bird.PeerSpec, rs: bird.RouteServer) -> PeerFileInputs:
+def peer_file_inputs(spec: bird.PeerSpec, rs: bird.RouteServer) -> PeerFileInputs:
     """The ``bird:PeerFile`` inputs (validated here, so a bad roster/stack pair fails the program
-    before anything is registered, naming the peer and the route server)."""
-    return PeerFileInputs(
-        route_server=rs, peer=spec,
-        import_limit_v4=peer.max_prefixes.ipv4, import_limit_v6=peer.max_prefixes.ipv6,
-        rpki=True, base_config_id=rs.name,
-    )
+    before anything is registered, naming the peer and the route server).  The import limits are the
+    peer's ``max_prefixes``, which the spec carries: the inputs take them from there."""
+    return PeerFileInputs(route_server=rs, peer=spec, rpki=True, base_config_id=rs.name)
 
 
 @dataclass
@@ -127,7 +124,7 @@ class PeerAsn(pulumi.ComponentResource):
                 inputs = (args.files or {}).get(rs.name)
                 if inputs is None:
                     spec = spec or peer_spec(p)
-                    inputs = peer_file_inputs(p, spec, rs)
+                    inputs = peer_file_inputs(spec, rs)
                 depends = [args.server_configs[rs.name]] if rs.name in args.server_configs else []
                 self.files[rs.name] = BirdPeerFile(
                     f"{name}-bird-{rs.name}", inputs.model_dump(mode="json"),

@@ -44,7 +44,7 @@ from providers.hostfile.plan import FileInputs
 from providers.workstation.instance import ServiceInstance
 from providers.workstation.plan import InstanceInputs
 from providers.workstation.workspace import Workspace, WorkspaceInputs
-from settings.workstation import instance_environment, render
+from providers.workstation.templates import environment_file, render
 from providers.accounts.plan import AccountInputs
 from providers.zfs.dataset import ZfsDataset
 from providers.zfs.delegation import ZfsDelegation
@@ -88,7 +88,7 @@ class WorkstationUserArgs:
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Host preparation resources (parent dataset and such) every host resource waits for."""
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
-    """The person's sticky ports: host -> service -> port (``program/workstation.py``)."""
+    """The person's sticky ports: host -> service -> port (``program/ports.py``)."""
     units: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
     """Per host, the template unit files the person's instances wait for."""
 
@@ -200,7 +200,7 @@ class WorkstationUser(pulumi.ComponentResource):
             port = ports[svc.name]
             instances[svc.name] = ServiceInstance(f"{child}-svc-{svc.name}", InstanceInputs(
                 host=target, service=svc.name, unit=svc.unit, user=p.username, uid=p.uid, port=port,
-                environment=instance_environment(svc, **values, port=port, service=svc.name),
+                environment=environment_file(svc.environment, **values, port=port, service=svc.name),
                 enabled=p.state == PersonState.ACTIVE, restart=svc.restart, idle_minutes=w.idle_minutes,
                 ensure="absent" if p.state == PersonState.PURGED else "present", person_state=p.state.value,
             ), pulumi.ResourceOptions(parent=self, depends_on=on_host + units))

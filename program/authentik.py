@@ -1,5 +1,6 @@
 """The program's side of Authentik: who the roster's Authentik usernames are (looked up before anything
-is registered, so an unknown user fails ``preview`` naming the roster line), and the gate group, each
+is registered, so that the gate, ``program/gate.py``, fails ``preview`` on an unknown user naming the
+roster line), and the gate group, each
 active person's membership and the edge gate registered from them.
 
 The look-ups go through a ``Directory``: in a run, ``HttpDirectory`` over Keystone's Authentik client
@@ -7,7 +8,6 @@ The look-ups go through a ``Directory``: in a run, ``HttpDirectory`` over Keysto
 """
 from __future__ import annotations
 
-import pathlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 from collections.abc import Iterable, Mapping
@@ -16,7 +16,7 @@ import pulumi
 
 from providers.authentik.model import AuthentikError, GateInputs, GroupInputs, default_policy_name
 from providers.authentik.resources import AuthentikGate, AuthentikGroup
-from roster import PersonState, Roster, locate
+from roster import Roster
 from settings import StackSettings
 
 
@@ -71,18 +71,6 @@ def lookup(s: StackSettings, roster: Roster, token: pulumi.Input[str] | None,
         return Lookup(users={n: in_group.get(n, others.get(n)) for n in names}, members=members)
 
     return pulumi.Output.unsecret(pulumi.Output.from_input(token).apply(run))
-
-
-def problems(roster: Roster, found: Lookup, roster_file: pathlib.Path | None = None) -> list[str]:
-    """Each active person whose Authentik user does not exist, at the roster line that names it
-    (``people.<user>.authentik``, or the person's entry when the name is the default)."""
-    missing = [p for p in sorted(roster.people.values(), key=lambda p: p.username)
-               if p.state == PersonState.ACTIVE and found.users.get(p.authentik) is None]
-    where = locate(roster_file, [("people", p.username, "authentik") for p in missing]) \
-        if roster_file is not None and missing else {}
-    return [f"{where.get(('people', p.username, 'authentik'), 'roster')}: people.{p.username}.authentik: "
-            f"Authentik user {p.authentik!r} does not exist in Authentik: fix `authentik:` in the roster or "
-            f"create the user (SSO) first" for p in missing]
 
 
 def unmanaged(found: Lookup) -> dict[int, str]:

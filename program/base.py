@@ -8,8 +8,8 @@
   every home's snapshot age and backup lag read (warnings in the preview from the last reading: stale
   homes, a missing kubelogin; missing packages show as the resource's change after a refresh);
 
-and the checks made before anything is registered: a ``source`` missing from the repository, more
-active people on a host than ``budgets.maxActivePeople``.
+The checks made before anything is registered (a ``source`` missing from the repository, more
+active people on a host than ``budgets.maxActivePeople``) are the gate's (``program/gate.py``).
 
 The people's budgets are their own resources (``components/workstation_user.py``).
 """
@@ -24,31 +24,13 @@ from providers.hostbase.plan import BackupInputs, BaseInputs
 from providers.hostbase.resource import HostBase
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
+from program.gate import active_on
 from program.workstation import path_slug
 from roster import Roster
 from settings import StackSettings
-from settings.base import BaseFileSettings, render
+from providers.workstation.templates import render
+from settings.base import BaseFileSettings
 from settings.loader import setting_position
-
-
-def active_on(roster: Roster, host: str) -> list[str]:
-    """The active people with an account on ``host``, sorted (the budget cap counts them, the backup names them)."""
-    return sorted(p.username for p in roster.people.values() if p.is_active and p.on_host(host))
-
-
-def base_problems(s: StackSettings, roster: Roster, project_dir: pathlib.Path) -> list[str]:
-    b = s.base
-    problems = [f"keystone:base.files.{i}: source {f.source} does not exist in the project"
-                for i, f in enumerate(b.files) if f.source is not None and not (project_dir / f.source).is_file()]
-    limit = b.budgets.max_active_people if b.budgets else None
-    if limit is not None:
-        for host in s.hosts:
-            active = active_on(roster, host.name)
-            if len(active) > limit:
-                problems.append(f"host {host.name}: {len(active)} active people, more than "
-                                f"keystone:base.budgets.maxActivePeople ({limit}): move someone to another host "
-                                f"(roster `hosts:`) or raise the limit")
-    return problems
 
 
 def file_content(f: BaseFileSettings, stack: str, host: str, project_dir: pathlib.Path) -> str:

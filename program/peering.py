@@ -2,8 +2,8 @@
 and one ``keystone:peering:PeerAsn`` per roster peer (``components/peer_asn.py``), from the roster's
 peers and the stack's peering settings only.
 
-``peering_problems`` is also part of the gate (``program/stack.py``): every reason the peers cannot
-go to this stack's route servers is found before anything is registered.
+The gate (``program/gate.py``) has already run ``peering_problems`` before anything is registered;
+registration asks it again for the validated peer-file inputs.
 """
 from __future__ import annotations
 
@@ -11,45 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pydantic
 
-from components.peer_asn import PeerAsn, PeerAsnArgs, component_name, peer_file_inputs, peer_spec, server_config_name
+from components.peer_asn import PeerAsn, PeerAsnArgs, component_name, server_config_name
 from providers.bird.peer_file import PeerFileInputs
 from providers.bird.server_config import BirdServerConfig, SeedPeer
-from roster import Peer, PeerState
+from program.gate import peering_problems
+from roster import Peer
 from settings.peering import PeeringSettings
-
-
-def peering_problems(peers: Mapping[int, Peer], s: PeeringSettings,
-                     ) -> tuple[list[str], dict[int, dict[str, PeerFileInputs]]]:
-    """Every reason the roster's peers cannot go to this stack's route servers, and otherwise the
-    validated ``bird:PeerFile`` inputs (ASN → route server → inputs)."""
-    problems: list[str] = []
-    if peers and s.zerotier is None:
-        problems.append(f"the roster has {len(peers)} peer(s) but keystone:peering.zerotier is not set: "
-                        "set mode, url and networkId of the peering network")
-    route_servers = s.bird_route_servers()
-    files: dict[int, dict[str, PeerFileInputs]] = {}
-    for asn, p in sorted(peers.items()):
-        if p.state != PeerState.ACTIVE:
-            continue
-        try:
-            spec = peer_spec(p)
-        except pydantic.ValidationError as e:
-            problems.append(f"peer AS{asn} ({p.name}): cannot be written for BIRD: {_errors(e)}")
-            continue
-        files[asn] = {}
-        for rs in route_servers:
-            try:
-                files[asn][rs.name] = peer_file_inputs(p, spec, rs)
-            except pydantic.ValidationError as e:
-                problems.append(f"peer AS{asn} ({p.name}) on route server {rs.name}: {_errors(e)}")
-    return problems, files
-
-
-def _errors(e: pydantic.ValidationError) -> str:
-    return "; ".join((".".join(map(str, err["loc"])) + ": " if err["loc"] else "")
-                     + err["msg"].removeprefix("Value error, ") for err in e.errors())
 
 
 def seed_peers(files: dict[int, dict[str, PeerFileInputs]], rs_name: str) -> list[dict[str, Any]]:

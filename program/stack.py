@@ -8,11 +8,12 @@ from typing import Any
 import pulumi
 
 from components.workstation_user import KubernetesRbac, WorkstationUser, WorkstationUserArgs
-from program import authentik
-from program.base import base_problems, register_base
-from program.gate import GateError, deletion_problems, peering_removal_problems, promotion_problems
-from program.peering import peering_problems, register_peering
-from program.workstation import port_allocation, register_host_files, workstation_problems
+from program import authentik, gate
+from program.base import register_base
+from program.gate import GateError
+from program.peering import register_peering
+from program.ports import port_allocation
+from program.workstation import register_host_files
 from roster import PersonState, Roster, RosterContext, RosterError, Tier, load_roster
 from settings import SettingsError, StackSettings, kubeconfig, settings_from_config
 
@@ -101,12 +102,10 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
 
     def gate_then_register(args: list[Any]) -> dict[str, Any]:
         deployed_people, deployed_peer_map, previous_digest, found_users = args
-        problems = (promotion_problems(s.promotion.after, previous_digest, digest)
-                    + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
-                    + peering_gate_problems(inputs, deployed_peer_map)
-                    + workstation_problems(s, roster, deployed_people)
-                    + base_problems(s, roster, pathlib.Path.cwd())
-                    + (authentik.problems(roster, found_users, inputs.roster_file) if found_users is not None else []))
+        problems = gate.check(s, roster, digest=digest, previous_digest=previous_digest,
+                              deployed_people=deployed_people, deployed_peers=deployed_peer_map,
+                              authentik_users=found_users.users if found_users is not None else None,
+                              roster_file=inputs.roster_file, project_dir=pathlib.Path.cwd())
         if problems:
             raise GateError(problems)
         return register(inputs, found_users, deployed_people)
@@ -114,18 +113,9 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
     return pulumi.Output.all(deployed, deployed_peers, previous, found).apply(gate_then_register)
 
 
-def peering_gate_problems(inputs: ProgramInputs, deployed_peers: Any) -> list[str]:
-    """Peering is checked with everything else, before anything is registered."""
-    peering = inputs.settings.peering
-    problems = peering_removal_problems(deployed_peers, peering.enabled)
-    if peering.enabled:
-        problems += peering_problems(inputs.roster.peers, peering)[0]
-    return problems
-
-
 def register(inputs: ProgramInputs, found: authentik.Lookup | None, deployed_people: Any = None) -> dict[str, Any]:
     s, roster = inputs.settings, inputs.roster
-    gate = authentik.register(s, found) if found is not None else None
+    sso_gate = authentik.register(s, found) if found is not None else None
     ports = port_allocation(s, roster, deployed_people)  # sticky: from the last deployment's outputs
     units = register_host_files(s, roster, ports, pathlib.Path.cwd())
     register_base(s, roster, inputs.stack, pathlib.Path.cwd())
@@ -153,7 +143,7 @@ def register(inputs: ProgramInputs, found: authentik.Lookup | None, deployed_peo
     for p in sorted(roster.people.values(), key=lambda p: p.username):
         component = WorkstationUser(p.username, WorkstationUserArgs(
             person=p, hosts=[h for h in s.hosts if p.on_host(h.name)], settings=s, kubernetes=kube,
-            authentik=gate.member_args(p.username, p.authentik) if gate else None,
+            authentik=sso_gate.member_args(p.username, p.authentik) if sso_gate else None,
             ports={h: {svc: users[p.username] for svc, users in per.items() if p.username in users}
                    for h, per in ports.items()},
             units=units))

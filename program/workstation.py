@@ -2,7 +2,7 @@
 unit (``<host>-unit-<service>``, a ``host:ManagedFile`` under ``/etc/systemd/system``) and each map
 (``<host>-map-<service>``, regenerated from the roster every run: only active people, so a person
 who is offboarded or removed disappears from it); and the sticky port allocation
-(``providers/workstation/ports.py``) the people's instances use.
+(``program/ports.py``: ``port_allocation``) the people's instances use.
 
 The allocation is computed from the ``people`` output of this stack's last deployment — the same
 StackReference the deletion guard reads — before anything is registered, so a preview shows every
@@ -11,48 +11,16 @@ port, and nobody's port moves when others come and go (docs/workstation.md).
 from __future__ import annotations
 
 import pathlib
-from typing import Any
 
 import pulumi
 
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
-from providers.workstation.ports import (
-    Allocation,
-    Claimant,
-    PortRangeExhausted,
-    ServiceRange,
-    allocate,
-    previous_allocation,
-    render_map,
-)
+from program.ports import Allocation, render_map
 from roster import PersonState, Roster
 from settings import StackSettings
 from settings.workstation import UNIT_DIR
 
-
-
-def workstation_problems(s: StackSettings, roster: Roster, deployed_people: Any) -> list[str]:
-    """Problems found before registering anything: a full port range.  (A unit file the settings name
-    that does not exist is refused when the settings load, at its line.)"""
-    problems = []
-    try:
-        port_allocation(s, roster, deployed_people)
-    except PortRangeExhausted as e:
-        problems.append(str(e))
-    return problems
-
-
-def port_allocation(s: StackSettings, roster: Roster, deployed_people: Any) -> Allocation:
-    """Every roster person (any state: a port is never given away while its holder is in the roster)
-    × the services of their tier × their hosts."""
-    w = s.workstation
-    claimants = [Claimant(p.username, tuple(h.name for h in s.hosts if p.on_host(h.name)),
-                          tuple(svc.name for svc in w.services_for(p.tier.value)))
-                 for p in roster.people.values()]
-    return allocate(previous_allocation(deployed_people), claimants,
-                    [ServiceRange(svc.name, svc.base_port, svc.range) for svc in w.services],
-                    [h.name for h in s.hosts])
 
 
 def register_host_files(s: StackSettings, roster: Roster, allocation: Allocation,

@@ -5,7 +5,8 @@ Every validator raises a ``PydanticCustomError`` with a message that names the b
 password hash) and a hint (``ctx["hint"]``) that says how to fix it.  Domain values shared with the
 stack settings, the providers and the policy pack (SSH keys, ZFS properties, ASNs, AS-SETs,
 prefixes, addresses, ZeroTier ids) are checked by ``validators``; this module adapts their
-``Invalid`` to the roster's error.  Stack-dependent rules read the ``RosterContext`` (``context``).
+``Invalid`` to the roster's error with ``marked_issues.check_with`` (the adapter the settings use
+too).  Stack-dependent rules read the ``RosterContext`` (``context``).
 
 Normalisation (so that equal rosters have equal digests): lists that are sets (groups, namespaces,
 hosts, addresses, prefixes, ssh keys) are sorted; addresses are in compressed form; ZFS sizes are
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from collections.abc import Hashable, Iterable, Iterator
 
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
+import marked_issues
 from validators import Invalid, budget, names, password, peering, show, ssh_key, text, zfs
 
 from .context import MAX_UID, context_of
@@ -61,21 +62,10 @@ ASN_MAX = peering.ASN_MAX
 # --------------------------------------------------------------------------------------------
 
 
-def _fail(message: str, hint: str | None = None) -> NoReturn:
-    """Raise a roster validation error; the hint travels in the error's ``ctx``."""
-    raise PydanticCustomError("roster", message, {"hint": hint} if hint else None)
-
-
-def _checked(check: Any) -> Any:
-    """A ``validators`` check as a roster field validator (``Invalid`` -> the roster's error)."""
-
-    def validate(value: Any) -> Any:
-        try:
-            return check(value)
-        except Invalid as e:
-            _fail(e.message, e.hint)
-
-    return validate
+_fail = marked_issues.fail
+"""Raise a roster validation error; the hint travels in the error's ``ctx``."""
+_checked = marked_issues.check_with
+"""A ``validators`` check as a roster field validator (``Invalid`` -> the roster's error)."""
 
 
 def _need_str(value: Any, what: str) -> str:
@@ -102,10 +92,7 @@ def _duplicate_item(what: str, value: Any) -> tuple[str, str]:
     return f"duplicate {what} {shown}", "list each value once"
 
 
-def _error(path: tuple[Any, ...], message: str, hint: str | None = None) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError("roster", message, {"hint": hint} if hint else None), loc=path, input=None
-    )
+_error = marked_issues.error_at
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,13 +15,13 @@ Only when nothing was found is the ``Roster`` returned; otherwise ``RosterError`
 """
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ValidationError
 
+import marked_issues
 import marked_yaml
 from marked_yaml import Position
 
@@ -68,97 +68,62 @@ class _Problems:
 # --------------------------------------------------------------------------------------------
 
 
-def _model_at(path: tuple[PathElement, ...]) -> type[BaseModel] | None:
-    """The model that validates the mapping at ``path`` (to list its fields in hints)."""
-    shapes: dict[tuple[str, ...], type[BaseModel]] = {
-        (): Roster, ("people", "*"): Person, ("people", "*", "zfs"): ZfsProperties,
-        ("peers", "*"): Peer, ("peers", "*", "max_prefixes"): MaxPrefixes,
-    }
-    shape = tuple("*" if i == 1 else str(p) for i, p in enumerate(path))
-    return shapes.get(shape)
+_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
+    (): Roster, ("people", "*"): Person, ("people", "*", "zfs"): ZfsProperties,
+    ("peers", "*"): Peer, ("peers", "*", "max_prefixes"): MaxPrefixes,
+}
+"""The model that validates the mapping at each path (an entry's key as ``*``), to list its fields in hints."""
 
 
 def _fields_of(path: tuple[PathElement, ...]) -> list[str]:
-    model = _model_at(path)
+    model = _MODELS.get(tuple("*" if i == 1 else str(p) for i, p in enumerate(path)))
     injected = _INJECTED.get(str(path[0])) if len(path) == 2 else None
     return [f for f in model.model_fields if f != injected] if model else []
 
 
-def _resolve(loc: tuple[Any, ...], data: Any) -> tuple[tuple[PathElement, ...], tuple[Any, ...]]:
-    """Follow ``loc`` through ``data``: (the path that exists in the file, the rest of ``loc``)."""
-    path: list[PathElement] = []
-    node = data
-    for i, element in enumerate(loc):
-        if isinstance(node, dict):
-            key = next((k for k in node if _same_key(k, element)), _MISSING)
-            if key is _MISSING:
-                return tuple(path), loc[i:]
-            path.append(str(key))
-            node = node[key]
-        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-            path.append(element)
-            node = node[element]
-        else:
-            return tuple(path), loc[i:]
-    return tuple(path), ()
+def _whole_hint(value: Any) -> str | None:
+    return "write a whole number without quotes" if isinstance(value, (str, float)) else None
 
 
-_MISSING = object()
+def _string_hint(value: Any) -> str | None:
+    return "put the value in quotes" if isinstance(value, (bool, int, float)) or value is None else None
 
 
-def _same_key(key: Any, element: Any) -> bool:
-    """Does a pydantic ``loc`` element name this mapping key? (pydantic may turn True into 1.)"""
-    return bool(key == element) or str(key) == str(element)
+WORDING = marked_issues.Wording(
+    show=show,
+    missing=("required field {name!r} is missing", "add `{name}:` to this entry"),
+    unknown=("unknown field {name!r}", "allowed fields: {names}"),
+    mapping=("expected a mapping of fields, got {value}", "indent the fields under this key"),
+    list=("expected a list, got {value}", "write a YAML list, e.g. [a, b]"),
+    bounds={"greater_than": "greater than {gt}", "less_than_equal": "at most {le}"},
+    whole_hint=_whole_hint,
+    string_hint=_string_hint,
+    special={
+        "enum": lambda e, show: (f"unknown value {show(e.get('input'))}", f"expected {(e.get('ctx') or {}).get('expected')}"),
+        "too_short": lambda e, show: ("must not be empty", "list at least one value"),
+    },
+    got_in_default=lambda path, value: "password_hash" not in path,
+)
+"""How the roster words pydantic's errors."""
 
 
 def _describe(error: dict[str, Any], path: tuple[PathElement, ...], rest: tuple[Any, ...]) -> tuple[str, str | None]:
     """Message and hint for one pydantic error."""
-    kind, value = error["type"], error.get("input")
-    ctx = error.get("ctx") or {}
-    if kind == "roster":
-        return error["msg"], ctx.get("hint")
-    if kind == "missing":
-        return f"required field {rest[0]!r} is missing", f"add `{rest[0]}:` to this entry"
-    if kind == "extra_forbidden":
-        allowed = _fields_of(path[:-1])
-        close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
-        hint: str | None = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(allowed)}"
-        return f"unknown field {str(path[-1])!r}", hint
-    if kind == "enum":
-        return f"unknown value {show(value)}", f"expected {ctx.get('expected')}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping of fields, got {show(value)}", "indent the fields under this key"
-    if kind == "list_type":
-        return f"expected a list, got {show(value)}", "write a YAML list, e.g. [a, b]"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        hint = "write a whole number without quotes" if isinstance(value, (str, float)) else None
-        return f"expected a whole number, got {show(value)}", hint
-    if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {show(value)}", None
-    if kind == "too_short":
-        return "must not be empty", "list at least one value"
-    if kind in ("greater_than", "less_than_equal"):
-        bound = f"greater than {ctx.get('gt')}" if kind == "greater_than" else f"at most {ctx.get('le')}"
-        return f"must be {bound}, got {show(value)}", None
-    if kind == "string_type":
-        hint = "put the value in quotes" if isinstance(value, (bool, int, float)) or value is None else None
-        return f"expected a string, got {show(value)}", hint
-    message = error["msg"].removeprefix("Value error, ")
-    if value is not None and not isinstance(value, (dict, list)) and "password_hash" not in path:
-        message += f", got {show(value)}"
-    return message, None
+    if error["type"] == "extra_forbidden":
+        return marked_issues.describe(error, path, path[-1], _fields_of(path[:-1]), WORDING)
+    return marked_issues.describe(error, path, rest[0] if rest else None, [], WORDING)
 
 
 def _report(errors: Iterable[Any], data: Any, marks: Marks, problems: _Problems) -> None:
     for error in errors:
         loc = tuple(error["loc"])
-        path, rest = _resolve(loc, data)
-        if rest[:1] == ("[key]",) and isinstance(_at(data, path), dict):
+        path, rest = marked_issues.resolve(loc, data)
+        if rest[:1] == ("[key]",) and isinstance(marked_issues.value_at(data, path), dict):
             continue  # an invalid entry key: reported through the injected username/asn field
         if len(path) == 2 and rest[:1] == (_INJECTED.get(str(path[0])),):
             rest = ()  # the injected field is the entry's key
         key_mark, value_mark = marks.get(path, (None, marks[()][1]))
-        node = _at(data, path)
+        node = marked_issues.value_at(data, path)
         if rest or error["type"] == "extra_forbidden" or isinstance(node, (dict, list)):
             mark = key_mark or value_mark  # missing field / whole entry: the entry's key line
         else:
@@ -166,13 +131,6 @@ def _report(errors: Iterable[Any], data: Any, marks: Marks, problems: _Problems)
         shown = path + tuple(r for r in rest if isinstance(r, (str, int)) and "[" not in str(r))
         message, hint = _describe(error, path, rest)
         problems.at(mark, shown, message, hint)
-
-
-def _at(data: Any, path: tuple[PathElement, ...]) -> Any:
-    node = data
-    for element in path:
-        node = node[next(k for k in node if _same_key(k, element))] if isinstance(node, dict) else node[element]
-    return node
 
 
 def _strip_explicit_keys(data: dict[Any, Any], marks: Marks, problems: _Problems) -> None:
@@ -232,7 +190,7 @@ def parse_roster_text(
     except ValidationError as e:
         _report(e.errors(include_url=False), data, marks, problems)
     for issue in cross_check(data.get("people"), data.get("peers"), ctx):
-        _report([{"type": "roster", "loc": issue.path, "msg": issue.message,
+        _report([{"type": marked_issues.ERROR_TYPE, "loc": issue.path, "msg": issue.message,
                   "ctx": {"hint": issue.hint} if issue.hint else None}], data, marks, problems)
     problems.fail()
     assert roster is not None

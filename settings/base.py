@@ -36,8 +36,8 @@ from pydantic import Field, StrictBool, model_validator
 
 from validators import budget
 from validators.files import file_mode, host_file_path
+from providers.workstation import templates
 
-from . import templates
 from .fields import HomeParent, SettingsModel, Whole, checked, fail
 
 TEMPLATE_VARS = ("stack", "host")
@@ -48,11 +48,6 @@ TasksMax = Annotated[str | None, checked(budget.tasks_max, optional=True)]
 Package = Annotated[str, checked(budget.debian_package)]
 HostPath = Annotated[str, checked(host_file_path)]
 Mode = Annotated[str, checked(file_mode)]
-
-
-def render(template: str, **values: object) -> str:
-    """A base file's template rendered in the sandbox, strictly (``settings/templates.py``)."""
-    return templates.render(template, **values)
 
 
 class BudgetValues(SettingsModel):
@@ -100,7 +95,7 @@ class BaseFileSettings(SettingsModel):
             fail(f"source {self.source!r} is not a path in this repository", "relative, normalised, no '..'")
         if self.template is not None:
             try:
-                render(self.template, stack="dev", host="ws1")
+                templates.render(self.template, stack="dev", host="ws1")
             except templates.TemplateProblem as e:
                 fail(f"template error: {e}", f"variables: {', '.join(TEMPLATE_VARS)}")
         return self

@@ -1,45 +1,26 @@
 """What every settings model shares: the error a failed check raises (``fail``), the adapter from
-``validators`` checks to pydantic (``checked``), the field types of the stack file, and the base
+``validators`` checks to pydantic (``checked``; both are ``marked_issues``'s, shared with the
+roster), the field types of the stack file, and the base
 model (camelCase keys, unknown keys refused).  Imported by ``model``, ``host``, ``peering`` and
 ``workstation``; it imports none of them.
 """
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from collections.abc import Callable
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
+import marked_issues
 import validators
 
-ERROR_TYPE = "setting"
-"""pydantic error type of a failed domain check; its ``ctx`` may carry a ``hint``."""
-
-
-def fail(message: str, hint: str | None = None) -> NoReturn:
-    """Raise a settings error (message and hint, reported at the value's line)."""
-    raise PydanticCustomError(ERROR_TYPE, message, {"hint": hint} if hint else None)
-
-
-def check_with(check: Callable[..., Any], *args: Any, optional: bool = False, **kw: Any) -> Callable[[Any], Any]:
-    """``check(value, *args, **kw)`` with ``validators.Invalid`` turned into a settings error.
-    ``optional``: ``None`` passes unchecked."""
-    def run(value: Any) -> Any:
-        if optional and value is None:
-            return None
-        try:
-            return check(value, *args, **kw)
-        except validators.Invalid as e:
-            fail(e.message, e.hint)
-    return run
-
-
-def checked(check: Callable[..., Any], *args: Any, optional: bool = False, **kw: Any) -> BeforeValidator:
-    """``check_with`` as a pydantic validator (``Annotated[str, checked(validators.host_name)]``)."""
-    return BeforeValidator(check_with(check, *args, optional=optional, **kw))
+fail = marked_issues.fail
+"""Raise a settings error (message and hint, reported at the value's line)."""
+check_with = marked_issues.check_with
+checked = marked_issues.checked
+"""The one adapter from ``validators`` checks to pydantic, shared with the roster."""
 
 
 def whole(value: Any) -> Any:

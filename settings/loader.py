@@ -17,9 +17,10 @@ from typing import Any
 from collections.abc import Iterable
 
 import pydantic
+import marked_issues
 import marked_yaml
+from marked_issues import Issue
 
-from .fields import ERROR_TYPE
 from .model import StackSettings, duplicate_host_names
 
 NAMESPACE = "keystone"
@@ -44,26 +45,29 @@ def _provider_key_problem(key: str, value: Any) -> str | None:
 
 
 class SettingsError(Exception):
-    def __init__(self, issues: Iterable[str]):
-        self.issues = list(issues)
+    """The settings are invalid: ``found`` holds every ``Issue``, in the file's order; ``issues`` the
+    same as the lines the admin reads."""
+
+    def __init__(self, found: Iterable[Issue]):
+        self.found = list(found)
+        self.issues = [str(i) for i in self.found]
         super().__init__("invalid stack settings:\n" + "\n".join(f"  {i}" for i in self.issues))
 
 
-def _read(path: pathlib.Path) -> tuple[marked_yaml.Document | None, list[str]]:
+def _read(path: pathlib.Path) -> tuple[marked_yaml.Document | None, list[Issue]]:
     """The stack file read with the position of every key, or None and why it cannot be read.
     Duplicate keys and unreadable values are problems at their line (the data still returned)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        return None, [f"{path.name}: cannot read the stack file: {e.strerror or e}"]
+        return None, [Issue(path.name, 0, 0, (), f"cannot read the stack file: {e.strerror or e}")]
     except UnicodeDecodeError as e:
-        return None, [f"{path.name}: the stack file is not valid UTF-8 (byte {e.start})"]
+        return None, [Issue(path.name, 0, 0, (), f"the stack file is not valid UTF-8 (byte {e.start})")]
     doc = marked_yaml.read(text, strict=False)
     issues = []
     for p in doc.problems:
         field = ".".join(str(x) for x in p.path[1:]) if p.path[:1] == ("config",) else ""
-        issues.append(f"{path.name}:{p.line}:{p.col}: " + (f"{field}: " if field else "") + p.message
-                      + (f" ({p.hint})" if p.hint else ""))
+        issues.append(Issue(path.name, p.line, p.col, p.path, p.message, p.hint, label=field))
     return (None if doc.data is None and issues else doc), issues
 
 
@@ -71,15 +75,16 @@ def _field_name(loc: tuple) -> str:
     return f"{NAMESPACE}:" + ".".join(str(p) for p in loc) if loc else NAMESPACE
 
 
-def _where(source: pathlib.Path | None, doc: marked_yaml.Document | None, loc: tuple) -> str:
-    """``Pulumi.<stack>.yaml:line:col`` of the setting at ``loc`` (or of its nearest ancestor in the file)."""
+def _issue(source: pathlib.Path | None, doc: marked_yaml.Document | None, loc: tuple, message: str,
+           hint: str | None = None) -> Issue:
+    """An issue about the setting at ``loc``, at ``Pulumi.<stack>.yaml:line:col`` (of its nearest
+    ancestor in the file when the setting is not written there)."""
     if source is None:
-        return "stack config"
-    if doc is None:
-        return source.name
-    full = ("config", f"{NAMESPACE}:{loc[0]}", *loc[1:]) if loc else ("config",)
-    line, col = doc.position(full)
-    return f"{source.name}:{line}:{col}"
+        return Issue("stack config", 0, 0, loc, message, hint, label=_field_name(loc))
+    line, col = 0, 0
+    if doc is not None:
+        line, col = doc.position(("config", f"{NAMESPACE}:{loc[0]}", *loc[1:]) if loc else ("config",))
+    return Issue(source.name, line, col, loc, message, hint, label=_field_name(loc))
 
 
 def _show(value: Any) -> str:
@@ -112,56 +117,49 @@ def _keys_of(model: type[pydantic.BaseModel] | None) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()] if model else []
 
 
+def _whole_hint(value: Any) -> str | None:
+    quoted = isinstance(value, str) and value.strip().lstrip("-").isdigit()
+    return "write the number without quotes" if quoted else None
+
+
+WORDING = marked_issues.Wording(
+    show=_show,
+    missing=("required key {name!r} is missing", "add `{name}:`"),
+    unknown=("unknown key {name!r}", "known keys: {names}"),
+    mapping=("expected a mapping of keys, got {value}", "indent the keys under this one"),
+    list=("expected a list, got {value}", "write a YAML list: one `- item` per line"),
+    bounds={"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}",
+            "greater_than": "more than {gt}", "less_than": "less than {lt}"},
+    whole_hint=_whole_hint,
+    string_hint=lambda value: "put the value in quotes",
+    special={"literal_error": lambda e, show: (f"{e['msg']}, got {show(e.get('input'))}", None)},
+)
+"""How the stack settings word pydantic's errors (in the admin's terms: no jargon, no URL)."""
+
+
 def _describe(err: Any) -> tuple[str, str | None]:
-    """Message and hint of one pydantic error, in the admin's terms (no pydantic jargon, no URL)."""
-    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    """Message and hint of one pydantic error."""
     loc = tuple(err["loc"])
-    if kind == ERROR_TYPE:
-        return err["msg"], ctx.get("hint")
-    if kind == "missing":
-        return f"required key {loc[-1]!r} is missing", f"add `{loc[-1]}:`"
-    if kind == "extra_forbidden":
-        known = _keys_of(_model_at(loc[:-1]))
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else (f"known keys: {', '.join(known)}" if known else None)
-        return f"unknown key {str(loc[-1])!r}", hint
-    if kind == "literal_error":
-        return f"{err['msg']}, got {_show(value)}", None
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        quoted = isinstance(value, str) and value.strip().lstrip("-").isdigit()
-        return f"expected a whole number, got {_show(value)}", "write the number without quotes" if quoted else None
-    if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {_show(value)}", None
-    if kind in ("string_type",):
-        return f"expected a string, got {_show(value)}", "put the value in quotes"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bound = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}",
-                 "greater_than": "more than {gt}", "less_than": "less than {lt}"}[kind].format(**ctx)
-        return f"must be {bound}, got {_show(value)}", None
-    if kind == "list_type":
-        return f"expected a list, got {_show(value)}", "write a YAML list: one `- item` per line"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a mapping of keys, got {_show(value)}", "indent the keys under this one"
-    message = re.sub(r"^(Value|Assertion) error, ", "", err["msg"])
-    return message, None
+    allowed = _keys_of(_model_at(loc[:-1])) if err["type"] == "extra_forbidden" else []
+    return marked_issues.describe(err, loc, loc[-1] if loc else None, allowed, WORDING)
 
 
-def _issues(e: pydantic.ValidationError, values: dict[str, Any], source, doc: marked_yaml.Document | None) -> list[str]:
+def _issues(e: pydantic.ValidationError, values: dict[str, Any], source, doc: marked_yaml.Document | None) -> list[Issue]:
     issues = []
     hosts = values.get("hosts")
     if isinstance(hosts, list):  # the model's own check does not run when a host is invalid
         dup = duplicate_host_names([h.get("name") for h in hosts if isinstance(h, dict)])
         if dup and not any("must be unique" in str(err["msg"]) for err in e.errors()):
-            issues.append(f"{_where(source, doc, ('hosts',))}: {NAMESPACE}:hosts: host names must be unique: "
-                          f"{', '.join(dup)} (each host once, under its own name)")
+            issues.append(_issue(source, doc, ("hosts",), f"host names must be unique: {', '.join(dup)}",
+                                 "each host once, under its own name"))
     for err in e.errors(include_url=False):
         loc = tuple(err["loc"])
         message, hint = _describe(err)
-        issues.append(f"{_where(source, doc, loc)}: {_field_name(loc)}: {message}" + (f" ({hint})" if hint else ""))
+        issues.append(_issue(source, doc, loc, message, hint))
     return issues
 
 
-def _unexpected(values: dict[str, Any], source, doc: marked_yaml.Document | None, context: dict[str, Any]) -> list[str]:
+def _unexpected(values: dict[str, Any], source, doc: marked_yaml.Document | None, context: dict[str, Any]) -> list[Issue]:
     """A check that failed in an unexpected way: validate key by key to name the setting, and say so
     in one line (never a traceback)."""
     issues = []
@@ -171,15 +169,15 @@ def _unexpected(values: dict[str, Any], source, doc: marked_yaml.Document | None
         except pydantic.ValidationError:
             continue  # reported with the others
         except Exception as e:  # noqa: BLE001  (whatever it is, the admin gets one line)
-            issues.append(f"{_where(source, doc, (key,))}: {_field_name((key,))}: this value cannot be checked "
-                          f"({type(e).__name__}); correct it or report it as a Keystone bug")
-    return issues or [f"{source.name if source else 'stack config'}: {NAMESPACE}: the settings cannot be checked; "
-                      "report it as a Keystone bug"]
+            issues.append(_issue(source, doc, (key,), f"this value cannot be checked ({type(e).__name__}); "
+                                 "correct it or report it as a Keystone bug"))
+    return issues or [Issue(source.name if source else "stack config", 0, 0, (),
+                            "the settings cannot be checked; report it as a Keystone bug", label=NAMESPACE)]
 
 
-def _file_problems(values: dict[str, Any], source: pathlib.Path, doc: marked_yaml.Document | None) -> list[str]:
+def _file_problems(values: dict[str, Any], source: pathlib.Path, doc: marked_yaml.Document | None) -> list[Issue]:
     """What only the file shows: plain-text secrets and ``keystone:`` keys the program does not read."""
-    issues: list[str] = []
+    issues: list[Issue] = []
     config = doc.data.get("config") if doc and isinstance(doc.data, dict) else None
     if doc is None or not isinstance(config, dict):
         return issues
@@ -189,22 +187,23 @@ def _file_problems(values: dict[str, Any], source: pathlib.Path, doc: marked_yam
             continue
         key = name.split(":", 1)[1]
         line, col = doc.position(("config", name), key=True)
-        where = f"{source.name}:{line}:{col}"
+        label = f"{NAMESPACE}:{key}"
         if key in SECRET_KEYS:
             secure = isinstance(v, dict) and list(v) == ["secure"]
             if not secure:  # never echo the value
-                issues.append(f"{where}: {NAMESPACE}:{key}: a secret in plain text in the stack file "
-                              f"(remove it and run `pulumi config set --secret {NAMESPACE}:{key} ...`)")
+                issues.append(Issue(source.name, line, col, (key,), "a secret in plain text in the stack file",
+                                    f"remove it and run `pulumi config set --secret {NAMESPACE}:{key} ...`",
+                                    label=label))
         elif key in PROVIDER_KEYS:
             if key not in values and not isinstance(v, (dict, list)):
                 problem = _provider_key_problem(key, v)
                 if problem:
-                    line, col = doc.position(("config", name))
-                    issues.append(f"{source.name}:{line}:{col}: {NAMESPACE}:{key}: {problem}")
+                    issues.append(_issue(source, doc, (key,), problem))
         elif key not in known and key not in values:
             close = difflib.get_close_matches(key, sorted(known), n=1)
-            issues.append(f"{where}: {NAMESPACE}:{key}: unknown key "
-                          f"({f'did you mean {close[0]!r}?' if close else 'known keys: ' + ', '.join(sorted(known))})")
+            issues.append(Issue(source.name, line, col, (key,), "unknown key",
+                                f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(sorted(known)),
+                                label=label))
     return issues
 
 
@@ -220,7 +219,7 @@ def settings_from_config(values: dict[str, Any], source: pathlib.Path | None = N
 
 
 def _settings(values: dict[str, Any], source: pathlib.Path | None, doc: marked_yaml.Document | None,
-              unreadable: list[str]) -> StackSettings:
+              unreadable: list[Issue]) -> StackSettings:
     """``settings_from_config`` with the stack file already read (``doc``; its problems in ``unreadable``)."""
     values = dict(values)
     stack = source.name[len("Pulumi."):-len(".yaml")] if source and re.fullmatch(r"Pulumi\..+\.yaml", source.name) else None
@@ -231,7 +230,7 @@ def _settings(values: dict[str, Any], source: pathlib.Path | None, doc: marked_y
         if key in values:
             problem = _provider_key_problem(key, values.pop(key))
             if problem:
-                issues.append(f"{_where(source, doc, (key,))}: {NAMESPACE}:{key}: {problem}")
+                issues.append(_issue(source, doc, (key,), problem))
     values = {k: v for k, v in values.items() if k not in SECRET_KEYS}
     settings = None
     try:
@@ -241,13 +240,9 @@ def _settings(values: dict[str, Any], source: pathlib.Path | None, doc: marked_y
     except Exception:  # noqa: BLE001
         issues += _unexpected(values, source, doc, context)
     if issues or settings is None:
-        raise SettingsError(sorted(dict.fromkeys(issues), key=_position))
+        unique = {str(i): i for i in issues}  # each line once, in the order found
+        raise SettingsError(sorted(unique.values(), key=lambda i: (i.line, i.col)))
     return settings
-
-
-def _position(issue: str) -> tuple[int, int]:
-    m = re.match(r"^[^:]*:(\d+):(\d+): ", issue)
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def load_settings(stack_file: str | pathlib.Path) -> StackSettings:
@@ -259,9 +254,9 @@ def load_settings(stack_file: str | pathlib.Path) -> StackSettings:
     data = doc.data or {}
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
-        raise SettingsError([f"{path.name}:1:1: the stack file needs a `config:` mapping"]
+        raise SettingsError([Issue(path.name, 1, 1, (), "the stack file needs a `config:` mapping")]
                             if config is None or not isinstance(data, dict) else
-                            [f"{path.name}: `config:` must be a mapping of keys"])
+                            [Issue(path.name, 0, 0, (), "`config:` must be a mapping of keys")])
     values = {str(k).split(":", 1)[1]: v for k, v in config.items() if str(k).startswith(NAMESPACE + ":")}
     values = {k: v for k, v in values.items() if not (isinstance(v, dict) and set(v) == {"secure"})}
     return _settings(values, path, doc, unreadable)  # the file read once
@@ -271,4 +266,5 @@ def setting_position(stack_file: pathlib.Path, loc: tuple) -> str:
     """``Pulumi.<stack>.yaml:line:col: keystone:<key path>`` of one setting, for messages made after
     the settings loaded (a host's answer about a value); the file's name alone when it cannot be read."""
     doc, _ = _read(stack_file) if stack_file.exists() else (None, [])
-    return f"{_where(stack_file, doc, loc)}: {_field_name(loc)}"
+    issue = _issue(stack_file, doc, loc, "")
+    return f"{issue.where}: {issue.label}"

@@ -31,11 +31,12 @@ from typing import Literal
 import pydantic
 from pydantic import Field, StrictBool, field_validator, model_validator
 
+import marked_issues
 import validators
 from providers.bird import models as bird
 from providers.zerotier import model as zt
 
-from .fields import SettingsModel, Whole, fail
+from .fields import SETTINGS_CONFIG, SettingsModel, Whole, fail, whole
 from .host import HostSettings
 
 
@@ -44,9 +45,7 @@ def _plain_errors(build):
     try:
         return build()
     except pydantic.ValidationError as e:
-        raise ValueError("; ".join(
-            (f"{'.'.join(map(str, err['loc']))}: " if err["loc"] else "") + err["msg"].removeprefix("Value error, ")
-            for err in e.errors())) from None
+        raise ValueError(marked_issues.one_line(e)) from None
 
 
 class ZeroTierSettings(SettingsModel):
@@ -122,21 +121,20 @@ class RpkiSettings(SettingsModel):
                                             for r in self.static_roas or []])
 
 
-class FilterPolicySettings(SettingsModel):
-    """Prefix-length bounds of the route servers' shared import filter (defaults: the usual IXP choice)."""
+class FilterPolicySettings(bird.FilterPolicy):
+    """Prefix-length bounds of the route servers' shared import filter (defaults: the usual IXP
+    choice): the provider's ``FilterPolicy`` — its fields, defaults, ranges, descriptions and checks —
+    read with camelCase keys, whole numbers only."""
 
-    max_length_v4: Whole = Field(24, ge=8, le=32)
-    min_length_v4: Whole = Field(8, ge=0, le=32)
-    max_length_v6: Whole = Field(48, ge=16, le=128)
-    min_length_v6: Whole = Field(16, ge=0, le=128)
-    max_path_length: Whole = Field(64, ge=1, le=255)
+    model_config = SETTINGS_CONFIG
 
-    @model_validator(mode="after")
-    def _check(self) -> FilterPolicySettings:
-        _plain_errors(self.policy)
-        return self
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole(cls, value: object) -> object:
+        return whole(value)
 
     def policy(self) -> bird.FilterPolicy:
+        """The provider's own ``FilterPolicy`` (no settings class in provider inputs)."""
         return bird.FilterPolicy(**self.model_dump(by_alias=False))
 
 

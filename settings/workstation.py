@@ -39,7 +39,7 @@ What the settings refuse so that no value can hurt a host:
 * paths in a home are relative, normalised, plain ASCII, never sshd's or the kubeconfig Keystone
   writes (``validators.files.home_file``), never one inside another; maps and seeded files are
   never group- or world-writable;
-* templates render in Jinja's sandbox, strictly (``settings/templates.py``);
+* templates render in Jinja's sandbox, strictly (``providers/workstation/templates.py``);
 * an environment defines neither ``PORT`` (Keystone writes it) nor what systemd or the dynamic
   loader set (``RESERVED_ENV``), and every line is ``KEY=value``;
 * the workspace's branch is a git ref, its repository a clone URL without credentials
@@ -56,8 +56,9 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 import validators
 from validators import files
+from providers.workstation import templates
 
-from . import kubeconfig, templates
+from . import kubeconfig
 from .fields import SettingsModel, Whole, checked, fail
 
 TIERS = ("admin", "power-user", "namespace-owner")
@@ -87,16 +88,6 @@ RESERVED_ENV = frozenset({
 service (a redefinition would point the person's service at root's home or confuse systemd)."""
 RESERVED_ENV_PREFIXES = ("LD_", "SYSTEMD_")
 """The dynamic loader's (``LD_PRELOAD`` …) and systemd's: never set by a template."""
-
-
-def render(template: str, **values: Any) -> str:
-    """A template of these settings rendered in the sandbox, strictly (``settings/templates.py``)."""
-    return templates.render(template, **values)
-
-
-def instance_environment(svc: ServiceSettings, **values: Any) -> str:
-    """An instance's environment file: Keystone's own variables, then the service's template."""
-    return f"PORT={values['port']}\n" + render(svc.environment, **values)
 
 
 def _check_template(v: str, variables: tuple[str, ...]) -> str:

@@ -31,35 +31,36 @@ from typing import Any
 import pulumi
 import pydantic
 from pulumi.dynamic import CreateResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
 
 from providers.base import resource_props
 from providers.bird import apply, parse, render, report
 from providers.bird.file_provider import BirdFileProvider
-from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
+from providers.bird.models import FilterPolicy, RouteServer, RpkiSource
 from providers.bird.peer_file import PeerFileInputs
 from providers.bird.plan import Change, Seed
 
 OUTPUTS = ("path", "sha256", "protocols", "routes")
 
 
-class SeedPeer(BaseModel):
-    """A ``bird:PeerFile``'s inputs, less the route server (it is this one's)."""
-
+class _Seed(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-    peer: PeerSpec
-    import_limit_v4: int | None = Field(default=None, ge=0)
-    import_limit_v6: int | None = Field(default=None, ge=0)
-    receive_limit_v4: int | None = Field(default=None, ge=0)
-    receive_limit_v6: int | None = Field(default=None, ge=0)
-    rpki: bool = True
 
     @classmethod
     def of(cls, peer_file: PeerFileInputs | dict[str, Any]) -> SeedPeer:
         """The seed standing for a ``bird:PeerFile``'s (checked) inputs."""
         data = peer_file.model_dump(mode="json") if isinstance(peer_file, BaseModel) else peer_file
         return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+
+
+_NOT_SEEDED = ("route_server", "base_config_id", "take_over_existing")
+"""What a ``bird:PeerFile`` says that a seed does not: the route server is the one seeding it."""
+
+SeedPeer = create_model(
+    "SeedPeer", __base__=_Seed, __module__=__name__,
+    **{name: (f.annotation, f) for name, f in PeerFileInputs.model_fields.items() if name not in _NOT_SEEDED})
+SeedPeer.__doc__ = """A ``bird:PeerFile``'s inputs, less the route server (it is this one's): its fields are
+``PeerFileInputs``'s own, so the two cannot drift apart."""
 
 
 #: Inputs that never make a change once the main config exists (see the module docstring).

@@ -33,7 +33,15 @@ from providers.hostfile.plan import WRITE, sha256
 from providers.host import Command, HostTarget
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.idle import busy_reason
-from providers.workstation.ports import env_path
+
+
+ENV_ROOT = "/etc/keystone/workstation"
+
+
+def env_path(unit: str, user: str) -> str:
+    """Where an instance's environment file lives: the template unit names it with
+    ``EnvironmentFile=/etc/keystone/workstation/<unit>/%i.env``."""
+    return f"{ENV_ROOT}/{unit}/{user}.env"
 
 
 class PortConflict(RuntimeError):

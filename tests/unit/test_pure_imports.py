@@ -1,5 +1,8 @@
-"""Plans, parsers and the types they share import nothing effectful: each is importable, in a fresh
-interpreter, without the transport, the read cache, ``subprocess`` or the Pulumi SDK in sight.
+"""The pure code imports nothing effectful: the providers' plans, parsers and the types they share,
+the port allocator and the template renderer, and every module of the domain values
+(``validators``), the YAML reader and its issues (``marked_yaml``, ``marked_issues``), the roster and
+the stack settings.  Each is importable, in a fresh interpreter, without the transport, the read
+cache, ``subprocess`` or the Pulumi SDK in sight.
 
 (``selectors`` and ``socket`` are not on the list: pydantic's field machinery imports ``email.utils``,
 which imports them; neither runs anything.)"""
@@ -23,6 +26,10 @@ PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers
         "engine.history", "providers.authentik.model"]
 PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
                for pattern in ("providers/*/plan.py", "providers/*/facts.py") for p in pathlib.Path(ROOT).glob(pattern))
+PURE += ["marked_yaml", "marked_issues", "program.ports", "providers.workstation.templates"]
+PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+               for package in ("roster", "settings", "validators") for p in pathlib.Path(ROOT, package).glob("*.py")
+               if p.stem != "__main__")  # a package's command line is not the package
 
 _PROBE = """
 import importlib, json, sys
@@ -39,6 +46,13 @@ def effectful_imports(module: str) -> list[str]:
 
 def test_every_plan_and_facts_module_is_on_the_list():
     assert {"providers.zfs.plan", "providers.zfs.facts", "providers.accounts.plan", "providers.bird.plan"} <= set(PURE)
+
+
+def test_the_pure_packages_are_on_the_list():
+    """What docs/design.md calls pure: the domain values, the YAML reader and its issues, the roster
+    and the stack settings, every module of each."""
+    assert {"validators", "validators.names", "marked_yaml", "marked_issues", "roster", "roster.loader",
+            "settings", "settings.loader", "settings.peering"} <= set(PURE)
 
 
 @pytest.mark.parametrize("module", PURE)

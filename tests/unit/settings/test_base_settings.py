@@ -1,11 +1,11 @@
-"""keystone:base's file templates go through the settings' one template renderer (settings/templates.py):
+"""keystone:base's file templates go through the settings' one template renderer (providers/workstation/templates.py):
 sandboxed and strict, every failure a settings error naming the file — as the workstation's templates."""
 from __future__ import annotations
 
 import pytest
 
 from settings import SettingsError, settings_from_config
-from settings.base import render
+from providers.workstation.templates import render
 
 
 def load(template: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from settings.templates import MAX_OUTPUT, TemplateProblem, render
+from providers.workstation.templates import MAX_OUTPUT, TemplateProblem, render
 
 WIDE = MAX_OUTPUT + 1
 

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 import yaml
 
-from providers.workstation.ports import Claimant, PortRangeExhausted, ServiceRange, allocate
+from program.ports import Claimant, PortRangeExhausted, ServiceRange, allocate
 
 CASES = pathlib.Path(__file__).parent / "cases"
 

@@ -1,7 +1,7 @@
 """Reading the last deployment's ports back from the stack's outputs; maps."""
 from __future__ import annotations
 
-from providers.workstation.ports import previous_allocation, render_map
+from program.ports import previous_allocation, render_map
 
 
 def test_previous_allocation_reads_outputs_as_protobuf_returns_them():

@@ -131,8 +131,7 @@ config:
 
 
 def test_a_value_that_would_render_as_none_is_an_error_naming_it():
-    from settings.templates import TemplateProblem
-    from settings.workstation import render
+    from providers.workstation.templates import TemplateProblem, render
 
     with pytest.raises(TemplateProblem, match=r"a value renders as None \(no value for: name\)"):
         render("hi {{ name }}", user="a", name=None)
@@ -140,9 +139,10 @@ def test_a_value_that_would_render_as_none_is_an_error_naming_it():
 
 
 def test_the_environment_file_starts_with_the_port_keystone_assigns(tmp_path):
-    from settings.workstation import ServiceSettings, instance_environment
+    from providers.workstation.templates import environment_file
+    from settings.workstation import ServiceSettings
 
     svc = ServiceSettings(name="web", unit="web", unit_file="u/web@.service", base_port=20000,
                           environment="LISTEN=127.0.0.1:{{ port }}\n")
-    assert instance_environment(svc, user="a", name="A", uid=1, home="/h", host="h", port=20001, service="web") == \
+    assert environment_file(svc.environment, user="a", name="A", uid=1, home="/h", host="h", port=20001, service="web") == \
         "PORT=20001\nLISTEN=127.0.0.1:20001\n"

@@ -1,4 +1,5 @@
-"""Sticky per-person ports and what is derived from them (pure).
+"""Sticky per-person ports and what is derived from them (pure): the program allocates them from the
+roster before it registers anything; the providers only lay down what it decided.
 
 An allocation is ``{host: {service: {user: port}}}``.  It lives in the stack's own outputs: each
 person's ``people`` summary carries ``workstation.ports`` (``{host: {service: port}}``), which the
@@ -17,6 +18,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Iterable, Mapping
+
+from roster import Roster
+from settings import StackSettings
 
 Allocation = dict[str, dict[str, dict[str, int]]]
 
@@ -79,10 +83,10 @@ def allocate(previous: Allocation, people: Iterable[Claimant], services: Iterabl
             taken: dict[int, str] = {}
             got: dict[str, int] = {}
             for user in wanting:  # keep what is held (first holder wins a duplicate)
-                port = before.get(user)
-                if port in svc and port not in taken:
-                    taken[port] = user
-                    got[user] = port
+                held = before.get(user)
+                if held is not None and held in svc and held not in taken:
+                    taken[held] = user
+                    got[user] = held
             free = (p for p in range(svc.base, svc.base + svc.size) if p not in taken)
             for user in wanting:
                 if user in got:
@@ -114,10 +118,14 @@ def render_map(fmt: str, entries: Mapping[str, int]) -> str:
     raise ValueError(f"unknown map format {fmt!r}")
 
 
-def env_path(unit: str, user: str) -> str:
-    """Where an instance's environment file lives: the template unit names it with
-    ``EnvironmentFile=/etc/keystone/workstation/<unit>/%i.env``."""
-    return f"{ENV_ROOT}/{unit}/{user}.env"
-
-
-ENV_ROOT = "/etc/keystone/workstation"
+def port_allocation(s: StackSettings, roster: Roster, deployed_people: Any) -> Allocation:
+    """The stack's allocation: every roster person (any state: a port is never given away while its
+    holder is in the roster) × the services of their tier × their hosts, kept from the ``people``
+    output of the last deployment."""
+    w = s.workstation
+    claimants = [Claimant(p.username, tuple(h.name for h in s.hosts if p.on_host(h.name)),
+                          tuple(svc.name for svc in w.services_for(p.tier.value)))
+                 for p in roster.people.values()]
+    return allocate(previous_allocation(deployed_people), claimants,
+                    [ServiceRange(svc.name, svc.base_port, svc.range) for svc in w.services],
+                    [h.name for h in s.hosts])

@@ -1,5 +1,7 @@
-"""The templates of the workstation settings (environment files, seeded files): Jinja in its
-**sandboxed** environment, strictly.
+"""The templates of the workstation and the host base (environment files, seeded files, base files):
+Jinja in its **sandboxed** environment, strictly.  The one renderer: the settings ``check`` each
+template when they load, the program and the components ``render`` them into the files the
+workstation's providers lay down.
 
 * ``StrictUndefined``: a name the template does not get is an error naming it; a value that would
   render as ``None`` (``finalize``) is an error naming the variables that are ``None``;
@@ -135,6 +137,11 @@ def render(template: str, **values: Any) -> str:
     if len(text) > MAX_OUTPUT:
         raise TemplateProblem(f"it renders {len(text)} characters, more than {MAX_OUTPUT}")
     return text
+
+
+def environment_file(template: str, **values: Any) -> str:
+    """An instance's environment file: Keystone's own variables, then the service's template."""
+    return f"PORT={values['port']}\n" + render(template, **values)
 
 
 def check(template: str, variables: dict[str, Any]) -> str:

@@ -8,8 +8,8 @@
   every home's snapshot age and backup lag read (warnings in the preview from the last reading: stale
   homes, a missing kubelogin; missing packages show as the resource's change after a refresh);
 
-and the checks made before anything is registered: a ``source`` missing from the repository, more
-active people on a host than ``budgets.maxActivePeople``.
+and the check made before anything is registered: more active people on a host than
+``budgets.maxActivePeople`` (a ``source`` missing from the repository is a settings error, at its line).
 
 The people's budgets are their own resources (``components/workstation_user.py``).
 """
@@ -36,10 +36,9 @@ def active_on(roster: Roster, host: str) -> list[str]:
     return sorted(p.username for p in roster.people.values() if p.is_active and p.on_host(host))
 
 
-def base_problems(s: StackSettings, roster: Roster, project_dir: pathlib.Path) -> list[str]:
+def base_problems(s: StackSettings, roster: Roster) -> list[str]:
     b = s.base
-    problems = [f"keystone:base.files.{i}: source {f.source} does not exist in the project"
-                for i, f in enumerate(b.files) if f.source is not None and not (project_dir / f.source).is_file()]
+    problems: list[str] = []
     limit = b.budgets.max_active_people if b.budgets else None
     if limit is not None:
         for host in s.hosts:

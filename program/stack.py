@@ -105,7 +105,7 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
                     + deletion_problems(roster, deployed_people, s.offboarding.allow_delete_without_offboarding)
                     + peering_gate_problems(inputs, deployed_peer_map)
                     + workstation_problems(s, roster, deployed_people)
-                    + base_problems(s, roster, pathlib.Path.cwd())
+                    + base_problems(s, roster)
                     + (authentik.problems(roster, found_users, inputs.roster_file) if found_users is not None else []))
         if problems:
             raise GateError(problems)

@@ -9,9 +9,9 @@ import re
 from typing import Annotated, Any, NoReturn
 from collections.abc import Callable
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 import validators
 
@@ -22,6 +22,20 @@ ERROR_TYPE = "setting"
 def fail(message: str, hint: str | None = None) -> NoReturn:
     """Raise a settings error (message and hint, reported at the value's line)."""
     raise PydanticCustomError(ERROR_TYPE, message, {"hint": hint} if hint else None)
+
+
+Problem = tuple[tuple[str | int, ...], str, "str | None"]
+"""One problem a model's own check found: where (the key path inside the model, in the stack file's
+names: ``("files", 0, "path")``), the message and the hint."""
+
+
+def fail_at(model: str, problems: list[Problem]) -> NoReturn:
+    """Raise every problem of a model's own check at once, each at its own key (the loader names the
+    line and column of that key, as it does for a field's own check); the roster does the same."""
+    raise ValidationError.from_exception_data(model, [
+        InitErrorDetails(type=PydanticCustomError(ERROR_TYPE, message, {"hint": hint} if hint else None),
+                         loc=loc, input=None)
+        for loc, message, hint in problems])
 
 
 def check_with(check: Callable[..., Any], *args: Any, optional: bool = False, **kw: Any) -> Callable[[Any], Any]:

@@ -24,7 +24,7 @@ from providers.hostbase.plan import BackupInputs, BaseInputs
 from providers.hostbase.resource import HostBase
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
-from program.workstation import path_slug
+from program.workstation import host_file_paths, path_slug
 from roster import Roster
 from settings import StackSettings
 from settings.base import BaseFileSettings, render
@@ -90,10 +90,15 @@ def register_base(s: StackSettings, roster: Roster, stack: str, project_dir: pat
             backup_inputs = BackupInputs(
                 home_parent=s.zfs.home_parent, backup_parent=k.backup_parent, max_age_hours=k.max_age_hours,
                 people=active_on(roster, host.name))
+        # every root-owned file Keystone keeps on the host but the budgets (a glob finds those): the
+        # host's refresh reads them in one gather with the base (providers/hostbase/declaration.py)
+        root_files = ([f.path for f in b.files] + (list(backup.PATHS) if b.backups else [])
+                      + host_file_paths(s))
         base = HostBase(f"{host.name}-base", BaseInputs(
             host=target, packages=list(b.packages), package_sources=sources, remove_dropped=b.remove_dropped,
             kubelogin=b.kubelogin, swap=b.budgets.swap if b.budgets else "reported",
-            timer=backup.TIMER if b.backups else None, backup=backup_inputs),
+            timer=backup.TIMER if b.backups else None, backup=backup_inputs,
+            home_parent=s.zfs.home_parent, files=root_files),
             pulumi.ResourceOptions(depends_on=timer_files))
         out[host.name] = base
         warn_host(host.name, b.backups.max_age_hours if b.backups else 0, b.kubelogin, base)

@@ -162,6 +162,7 @@ class HostState:
     base: BaseFacts | None = None  # the base gather's facts
     base_args: tuple[str, ...] | None = None  # the arguments they were gathered with
     declared_roots: set[str] = field(default_factory=set)  # the declared home tree, read with its delegations
+    declaration: declaration.Declaration | None = None  # the host's base declaration, when read
 
     def file_read(self, path: str) -> bool:
         """Whether this read answers ``path`` (absent when it is not in ``files``)."""
@@ -275,7 +276,7 @@ def parse_declared_read(text: str, glob: str, zfs_asked: bool, state: HostState,
     """``declared.sh``'s parts into ``state``: what the declaration named is recorded as read (so the
     resources it answers are served from it); a cut or garbled answer raises naming ``host``."""
     parts = declaration.split_parts(text, host)
-    decl = declaration.parse_declaration(parts["declaration"], host)
+    decl = state.declaration = declaration.parse_declaration(parts["declaration"], host)
     if decl is not None and decl.tree and zfs_asked:
         parse_zfs_read(parts["zfs"], state, host)
         state.declared_roots.add(decl.tree)

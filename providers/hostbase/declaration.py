@@ -77,7 +77,8 @@ def parse_declaration(text: str, host: str | None = None) -> Declaration | None:
     for line in lines:
         kind, sep, value = line.partition(" ")
         if kind not in KINDS or not sep or not value:
-            raise DeclarationError(f"unexpected line {quote(line)}", host)
+            raise DeclarationError(f"{PATH}: unexpected line {quote(line)} (Keystone writes this file: remove it; "
+                                   "the next refresh marks the base, and `pulumi up` writes it again)", host)
         if kind == "package":
             packages.append(value)
         elif kind == "file":

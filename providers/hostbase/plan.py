@@ -29,6 +29,7 @@ from validators import budget, dataset_name, files
 APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
 APT_UPDATE = script(__file__, "apt-update.sh")  # apt-get update, and Keystone's stamp of it
 MISSING = "(missing on the host)"
+STALE = "out of date on the host"
 
 
 # the settings' rules (``Invalid`` is a ``ValueError``: pydantic reports its message and hint)
@@ -65,6 +66,9 @@ class BaseInputs(BaseModel):
     home_parent: Dataset | None = Field(None, description="The homes' parent: its tree is read with the base.")
     files: list[HostPath] = Field(default_factory=list, description=(
         "The host's root-owned managed files but the budget drop-ins (a glob finds those): read with the base."))
+    declaration: str = Field("current", description=(
+        "The host's read declaration: a refresh that finds it missing or out of date records that here "
+        "(so the preview shows the change and `up` writes it)."))
 
     def where(self, package: str) -> str:
         at = self.package_sources.get(package)

@@ -8,8 +8,9 @@
   must read to answer every resource of the host) is written when it differs;
 * read (refresh), from the host's one gather (``providers.hostcache``): the inputs as the host shows
   them (packages not installed left out, kubelogin or the timer marked missing), so the next
-  preview shows what `up` would do; outputs: the snapshot ages and the backups' lag of every home,
-  the people whose newest snapshot is older than the bound;
+  preview shows what `up` would do — a declaration missing or out of date too (``declaration``);
+  outputs: the snapshot ages and the backups' lag of every home, the people whose newest snapshot is
+  older than the bound;
 * delete: the backup timer is stopped and disabled, the declaration removed; packages, snapshots and
   backups stay.
 """
@@ -25,8 +26,8 @@ from providers.host import Command, HostError
 from providers.hostbase.declaration import PATH as DECLARATION_PATH
 from providers.hostbase.facts import GATHER, BaseFacts, parse_gather
 from providers.hostbase.plan import (
-    BaseInputs, BaseRefused, as_found, observe, plan_base, plan_declaration, plan_delete, unknown_packages,
-    update_command,
+    STALE, BaseInputs, BaseRefused, as_found, declaration, observe, plan_base, plan_declaration, plan_delete,
+    unknown_packages, update_command,
 )
 from providers.hostcache import CACHE
 from providers.hostfile.plan import PathState, parse_read, root_read_command
@@ -117,14 +118,17 @@ class BaseProvider(PlannedProvider):
         # a refresh marks a missing kubelogin or timer in the inputs; the host is asked about the
         # declared ones (kept in the outputs), never about the marks
         desired = self.inputs({**props, **(props.get("declared") or {})})
-        args = gather_args(desired, list(props.get("installed") or []))
-        facts = CACHE.get(desired.host, base_scope(args)).base  # the host's one gather (declaration.py)
+        ours = list(props.get("installed") or [])
+        state = CACHE.get(desired.host, base_scope(gather_args(desired, ours)))  # the host's one gather
+        facts = state.base
         if facts is None:
             raise HostError(desired.host.name, f"host {desired.host.name}: the base gather gave no facts")
         installed = [p for p in props.get("installed") or [] if p in facts.installed]
         outs = {**props, **observe(desired, facts), "installed": installed,
                 "dropped": [p for p in installed if p not in desired.packages]}
         inputs = as_found(desired, facts)
+        if state.declaration != declaration(desired, ours):  # none yet, or another base's: `up` writes it
+            inputs["declaration"] = STALE
         outs.update(inputs)
         return ReadResult(id_, outs, inputs)
 

@@ -150,3 +150,20 @@ def _sha(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_refresh_marks_a_missing_or_stale_declaration_so_up_writes_it(monkeypatch, tmp_path):
+    from providers.hostbase import resource
+    from providers.hostbase.facts import parse_gather
+    from providers.hostbase.plan import declaration as declaration_of
+
+    desired = BaseInputs(host=HOST, packages=["git"], home_parent="rpool/crypt/home", files=["/etc/profile.d/k.sh"])
+    facts = parse_gather("@@now\n1\n@@swap\n0\n@@dpkg\ngit\tii\n@@policy\n@@lists\n1\t1\n@@kubelogin\n-\n@@timer\n"
+                         "@@snapshots\n")
+    props = {**desired.model_dump(mode="json"), "installed": []}
+    for found, marked in ((declaration_of(desired, []), False), (None, True),
+                          (declaration_of(desired.model_copy(update={"files": []}), []), True)):
+        served = HostState(base=facts, declaration=found)
+        monkeypatch.setattr(resource.CACHE, "get", lambda _host, _scope, served=served: served)
+        inputs = resource.BaseProvider().read("ws1", props).inputs
+        assert (inputs["declaration"] != "current") is marked, found

@@ -2,9 +2,10 @@
 
 ``read_commands(scope)`` builds the read, ``parse_host_state`` turns the captured output into a
 typed ``HostState``.  The scope is either narrow (one user / named datasets: what the slow paths of
-``create`` and ``update`` need) or whole (every account, and a home tree: what ``pulumi refresh``
-needs).  Running the read, and sharing it between the ``Read`` calls of a provider process, is
-``providers.hostcache``'s job.
+``create`` and ``update`` need) or whole (every account, a home tree, and what the host's base
+declaration names — its root-owned files, the budget drop-ins, the base gather: what ``pulumi
+refresh`` needs, ``providers/hostbase/declaration.py``).  Running the read, and sharing it between the
+``Read`` calls of a provider process, is ``providers.hostcache``'s job.
 
 The reads cost the host as few processes as they can, because under emulation a process is the
 unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``):
@@ -14,7 +15,10 @@ unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``
 * ZFS: one ``sh`` running one ``zfs get`` for named datasets and one ``zfs get -d 1`` for the trees
   (each tree is a parent and its children: a person's own datasets below their home are not read),
   mount points from ``/proc/self/mounts`` (builtins) and one ``stat`` for all of them, and one
-  ``zfs allow`` per dataset whose delegations are asked for (it takes one dataset per process).
+  ``zfs allow`` per dataset whose delegations are asked for (it takes one dataset per process);
+* declared reads: one ``sh`` reading the declaration with builtins, then the ZFS read of the home
+  tree (when no other command of the round trip reads ZFS), one file read (a ``stat`` and a
+  ``sha256sum`` per file) and the base gather.
 """
 from __future__ import annotations
 

@@ -34,8 +34,8 @@ def _read(desired: FileInputs):
 def _refresh_read(desired: FileInputs):
     """A refresh's read: a root-owned file is served from the host's one gather (``providers.hostcache``:
     every root file the host's base declares, the budget drop-ins, the accounts and the home tree); a
-    file in a home is read as its owner, on its own."""
-    if desired.as_owner:
+    file in a home is read as its owner, and a seeded one with its seed copy, on its own."""
+    if desired.as_owner or desired.seed:
         return _read(desired)
     return CACHE.get(desired.host, root_file_scope(desired.path)).files
 

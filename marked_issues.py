@@ -8,7 +8,7 @@ key; this module says what is wrong where).
 
       roster/roster.yaml:12:10: people.alice.uid: uid 0 is root (use a uid >= 1000)
 
-* ``fail``, ``check_with`` and ``checked`` — the one adapter from a ``validators`` check (which
+* ``fail``, ``fail_at``, ``check_with`` and ``checked`` — the one adapter from a ``validators`` check (which
   raises ``validators.Invalid``) to pydantic: a pydantic error of type ``ERROR_TYPE`` whose ``ctx``
   carries the hint;
 * ``describe`` — one pydantic error as a message and a hint, in a loader's ``Wording`` (the roster
@@ -101,6 +101,17 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
 def error_at(loc: tuple[Any, ...], message: str, hint: str | None = None) -> InitErrorDetails:
     """The same error at ``loc`` below the model that reports it (for model-level checks)."""
     return InitErrorDetails(type=custom_error(message, hint), loc=loc, input=None)
+
+
+Problem = tuple[tuple[PathElement, ...], str, "str | None"]
+"""One problem a model's own check found: where (the key path below the model, in the file's names:
+``("files", 0, "path")``), the message and the hint."""
+
+
+def fail_at(model: str, problems: list[Problem]) -> NoReturn:
+    """Raise every problem of a model's own check at once, each at its own key (the loader names the
+    line and column of that key, as it does for a field's own check)."""
+    raise ValidationError.from_exception_data(model, [error_at(loc, message, hint) for loc, message, hint in problems])
 
 
 def check_with(check: Callable[..., Any], *args: Any, optional: bool = False, **kw: Any) -> Callable[[Any], Any]:

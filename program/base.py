@@ -8,8 +8,9 @@
   every home's snapshot age and backup lag read (warnings in the preview from the last reading: stale
   homes, a missing kubelogin; missing packages show as the resource's change after a refresh);
 
-The checks made before anything is registered (a ``source`` missing from the repository, more
-active people on a host than ``budgets.maxActivePeople``) are the gate's (``program/gate.py``).
+The check made before anything is registered (more active people on a host than
+``budgets.maxActivePeople``) is the gate's (``program/gate.py``); a ``source`` missing from the
+repository is a settings error, at its line.
 
 The people's budgets are their own resources (``components/workstation_user.py``).
 """
@@ -25,7 +26,7 @@ from providers.hostbase.resource import HostBase
 from providers.hostfile.file import ManagedFile
 from providers.hostfile.plan import FileInputs
 from program.gate import active_on
-from program.workstation import path_slug
+from program.workstation import host_file_paths, path_slug
 from roster import Roster
 from settings import StackSettings
 from providers.workstation.templates import render
@@ -73,10 +74,15 @@ def register_base(s: StackSettings, roster: Roster, stack: str, project_dir: pat
             backup_inputs = BackupInputs(
                 home_parent=s.zfs.home_parent, backup_parent=k.backup_parent, max_age_hours=k.max_age_hours,
                 people=active_on(roster, host.name))
+        # every root-owned file Keystone keeps on the host but the budgets (a glob finds those): the
+        # host's refresh reads them in one gather with the base (providers/hostbase/declaration.py)
+        root_files = ([f.path for f in b.files] + (list(backup.PATHS) if b.backups else [])
+                      + host_file_paths(s))
         base = HostBase(f"{host.name}-base", BaseInputs(
             host=target, packages=list(b.packages), package_sources=sources, remove_dropped=b.remove_dropped,
             kubelogin=b.kubelogin, swap=b.budgets.swap if b.budgets else "reported",
-            timer=backup.TIMER if b.backups else None, backup=backup_inputs),
+            timer=backup.TIMER if b.backups else None, backup=backup_inputs,
+            home_parent=s.zfs.home_parent, files=root_files),
             pulumi.ResourceOptions(depends_on=timer_files))
         out[host.name] = base
         warn_host(host.name, b.backups.max_age_hours if b.backups else 0, b.kubelogin, base)

@@ -15,8 +15,9 @@ The checks, in the order their problems are listed:
 4. **peering** (``peering_problems``): peers in the roster need ``keystone:peering.zerotier``, and
    every active peer must be writable for BIRD on every route server of the stack;
 5. **port ranges** (``port_range_problems``): every person's sticky port fits its service's range;
-6. **host base** (``base_problems``): each ``keystone:base.files`` ``source`` exists in the project,
-   and no host has more active people than ``keystone:base.budgets.maxActivePeople``;
+6. **host base** (``base_problems``): no host has more active people than
+   ``keystone:base.budgets.maxActivePeople`` (a ``source`` missing from the project is a settings
+   error, at its line);
 7. **Authentik users** (``authentik_problems``, when Authentik is on): every active person's
    Authentik user exists, reported at the roster line that names it.
 
@@ -42,7 +43,7 @@ from settings.peering import PeeringSettings
 
 def check(s: StackSettings, roster: Roster, *, digest: str, previous_digest: str | None,
           deployed_people: Any, deployed_peers: Any, authentik_users: Mapping[str, int | None] | None,
-          roster_file: pathlib.Path | None, project_dir: pathlib.Path) -> list[str]:
+          roster_file: pathlib.Path | None) -> list[str]:
     """Every problem of every check above (``authentik_users``: each Authentik username's user pk,
     None when Authentik is off)."""
     problems = promotion_problems(s.promotion.after, previous_digest, digest)
@@ -51,7 +52,7 @@ def check(s: StackSettings, roster: Roster, *, digest: str, previous_digest: str
     if s.peering.enabled:
         problems += peering_problems(roster.peers, s.peering)[0]
     problems += port_range_problems(s, roster, deployed_people)
-    problems += base_problems(s, roster, project_dir)
+    problems += base_problems(s, roster)
     if authentik_users is not None:
         problems += authentik_problems(roster, authentik_users, roster_file)
     return problems
@@ -140,10 +141,9 @@ def active_on(roster: Roster, host: str) -> list[str]:
     return sorted(p.username for p in roster.people.values() if p.is_active and p.on_host(host))
 
 
-def base_problems(s: StackSettings, roster: Roster, project_dir: pathlib.Path) -> list[str]:
+def base_problems(s: StackSettings, roster: Roster) -> list[str]:
     b = s.base
-    problems = [f"keystone:base.files.{i}: source {f.source} does not exist in the project"
-                for i, f in enumerate(b.files) if f.source is not None and not (project_dir / f.source).is_file()]
+    problems: list[str] = []
     limit = b.budgets.max_active_people if b.budgets else None
     if limit is not None:
         for host in s.hosts:

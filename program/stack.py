@@ -105,7 +105,7 @@ def build(inputs: ProgramInputs) -> pulumi.Output[dict[str, Any]]:
         problems = gate.check(s, roster, digest=digest, previous_digest=previous_digest,
                               deployed_people=deployed_people, deployed_peers=deployed_peer_map,
                               authentik_users=found_users.users if found_users is not None else None,
-                              roster_file=inputs.roster_file, project_dir=pathlib.Path.cwd())
+                              roster_file=inputs.roster_file)
         if problems:
             raise GateError(problems)
         return register(inputs, found_users, deployed_people)

@@ -43,6 +43,11 @@ def register_host_files(s: StackSettings, roster: Roster, allocation: Allocation
     return units
 
 
+def host_file_paths(s: StackSettings) -> list[str]:
+    """The root-owned files ``register_host_files`` keeps on every host: template units and maps."""
+    return [f"{UNIT_DIR}/{svc.unit}@.service" for svc in s.workstation.services] + [m.path for m in s.workstation.maps]
+
+
 def _one_map(s: StackSettings, service: str) -> bool:
     return sum(1 for m in s.workstation.maps if m.service == service) == 1
 

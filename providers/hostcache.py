@@ -20,8 +20,9 @@ class HostStateCache(ReadCache[HostTarget, Scope, HostState]):
 
     The gather is the union of what the ``Read`` calls asked for (an account's ``Read`` asks for all
     accounts and the tree mounted on its home's parent directory, a dataset's or delegation's
-    ``Read`` for all accounts and its parent's tree), so a refresh reads each host once.  Any write
-    to the host drops it (``writing``).
+    ``Read`` for all accounts and its parent's tree, a root-owned file's for its path, the base's for
+    its gather; every one of them also for what the host's base declaration names), so a refresh
+    reads each host once.  Any write to the host drops it (``writing``).
     """
 
     TTL = 600.0  # a safety net for a long-lived process; a `pulumi refresh` takes far less

@@ -2,9 +2,10 @@
 
 ``read_commands(scope)`` builds the read, ``parse_host_state`` turns the captured output into a
 typed ``HostState``.  The scope is either narrow (one user / named datasets: what the slow paths of
-``create`` and ``update`` need) or whole (every account, and a home tree: what ``pulumi refresh``
-needs).  Running the read, and sharing it between the ``Read`` calls of a provider process, is
-``providers.hostcache``'s job.
+``create`` and ``update`` need) or whole (every account, a home tree, and what the host's base
+declaration names — its root-owned files, the budget drop-ins, the base gather: what ``pulumi
+refresh`` needs, ``providers/hostbase/declaration.py``).  Running the read, and sharing it between the
+``Read`` calls of a provider process, is ``providers.hostcache``'s job.
 
 The reads cost the host as few processes as they can, because under emulation a process is the
 unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``):
@@ -14,7 +15,10 @@ unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``
 * ZFS: one ``sh`` running one ``zfs get`` for named datasets and one ``zfs get -d 1`` for the trees
   (each tree is a parent and its children: a person's own datasets below their home are not read),
   mount points from ``/proc/self/mounts`` (builtins) and one ``stat`` for all of them, and one
-  ``zfs allow`` per dataset whose delegations are asked for (it takes one dataset per process).
+  ``zfs allow`` per dataset whose delegations are asked for (it takes one dataset per process);
+* declared reads: one ``sh`` reading the declaration with builtins, then the ZFS read of the home
+  tree (when no other command of the round trip reads ZFS), one file read (a ``stat`` and a
+  ``sha256sum`` per file) and the base gather.
 """
 from __future__ import annotations
 
@@ -32,6 +36,10 @@ from providers.accounts.facts import (
     parse_shadow,
 )
 from providers.accounts.facts import ParseError as AccountsParseError
+from providers.hostbase import declaration
+from providers.hostbase.facts import GATHER as BASE_GATHER, BaseFacts
+from providers.hostbase.facts import parse_gather as parse_base_gather
+from providers.hostfile.plan import READ as FILE_READ, PathState, parse_read, root_read_command
 from providers.output import quote
 from providers.scripts import script
 from providers.host import Command, Result
@@ -66,7 +74,13 @@ class Scope:
       account's ``Read`` can ask for its home's tree without knowing the dataset's name);
     * ``allows``: ``zfs allow`` of named datasets; ``tree_allows``: of every child of the trees;
     * ``workstation``: the workstation facts (login sessions, service instances, their environment
-      files, listening sockets: ``providers/workstation/gather.sh``).
+      files, listening sockets: ``providers/workstation/gather.sh``);
+    * ``root_files``: root-owned files (``providers/hostfile/read.sh`` as root);
+    * ``base``: the base gather's arguments (``providers/hostbase/gather.sh``; None: not read);
+    * ``declared``: what the host's base declaration names (``providers/hostbase/declaration.py``):
+      the home tree with its delegations, every root-owned managed file of the host, the budget
+      drop-ins by their glob and the base gather — so whichever ``Read`` of a refresh comes first, its
+      gather answers the others.
     """
 
     users: tuple[str, ...] | None = ()
@@ -76,10 +90,14 @@ class Scope:
     allows: tuple[str, ...] = ()
     tree_allows: bool = False
     workstation: bool = False
+    root_files: tuple[str, ...] = ()
+    base: tuple[str, ...] | None = None
+    declared: bool = False
 
     def covers(self, other: Scope, state: HostState) -> bool:
         """Whether what this scope read (into ``state``) answers ``other``."""
-        have_roots = set(self.zfs_roots) | {state.roots[d] for d in self.mount_dirs if d in state.roots}
+        have_roots = (set(self.zfs_roots) | {state.roots[d] for d in self.mount_dirs if d in state.roots}
+                      | state.declared_roots)
         have_named = set(self.datasets)
         if other.users is None:
             if self.users is not None:
@@ -93,9 +111,15 @@ class Scope:
             return False
         if not all(d in have_named or posixpath.dirname(d) in have_roots or d in have_roots for d in other.datasets):
             return False
-        if other.tree_allows and not self.tree_allows:
+        if other.tree_allows and not (self.tree_allows or state.declared_roots):
             return False
         if other.workstation and not self.workstation:
+            return False
+        if other.declared and not self.declared:
+            return False
+        if not all(state.file_read(p) for p in other.root_files):
+            return False
+        if other.base is not None and not _base_covers(state.base_args, other.base):
             return False
         return all(a in self.allows or (self.tree_allows and posixpath.dirname(a) in have_roots) for a in other.allows)
 
@@ -106,7 +130,21 @@ class Scope:
         users = None if self.users is None or other.users is None else merge(self.users, other.users)
         return Scope(users, merge(self.datasets, other.datasets), merge(self.zfs_roots, other.zfs_roots),
                      merge(self.mount_dirs, other.mount_dirs), merge(self.allows, other.allows),
-                     self.tree_allows or other.tree_allows, self.workstation or other.workstation)
+                     self.tree_allows or other.tree_allows, self.workstation or other.workstation,
+                     merge(self.root_files, other.root_files), _merge_base(self.base, other.base),
+                     self.declared or other.declared)
+
+
+def _base_covers(have: tuple[str, ...] | None, want: tuple[str, ...]) -> bool:
+    """A base gather read with ``have`` answers one asked with ``want``: the same kubelogin, timer and
+    parents, and every package asked for looked at."""
+    return have is not None and have[:4] == want[:4] and set(want[4:]) <= set(have[4:])
+
+
+def _merge_base(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if a is None or b is None or a[:4] != b[:4]:
+        return b if b is not None else a  # one base per host: the newer want
+    return a[:4] + tuple(dict.fromkeys(a[4:] + b[4:]))
 
 
 @dataclass
@@ -122,6 +160,17 @@ class HostState:
     roots: dict[str, str] = field(default_factory=dict)  # mount dir -> dataset mounted there (mount_dirs)
     mountpoints: dict[str, str] = field(default_factory=dict)  # dataset -> where it is mounted
     workstation: WorkstationFacts | None = None  # read when the scope asks for it
+    files: dict[str, PathState] = field(default_factory=dict)  # root-owned files read, by path
+    files_read: set[str] = field(default_factory=set)  # the paths asked for (absent ones included)
+    globs_read: set[str] = field(default_factory=set)  # patterns whose every match was read
+    base: BaseFacts | None = None  # the base gather's facts
+    base_args: tuple[str, ...] | None = None  # the arguments they were gathered with
+    declared_roots: set[str] = field(default_factory=set)  # the declared home tree, read with its delegations
+    declaration: declaration.Declaration | None = None  # the host's base declaration, when read
+
+    def file_read(self, path: str) -> bool:
+        """Whether this read answers ``path`` (absent when it is not in ``files``)."""
+        return path in self.files_read or any(declaration.glob_matches(g, path) for g in self.globs_read)
 
     def groups_of(self, user: str) -> set[str]:
         return {g.name for g in self.groups.values() if user in g.members}
@@ -129,6 +178,13 @@ class HostState:
 
 def read_commands(scope: Scope) -> list[Command]:
     cmds: list[Command] = []
+    if scope.declared:  # the declared home tree is read here unless the scope reads ZFS itself
+        reads_zfs = bool(scope.datasets or scope.zfs_roots or scope.mount_dirs or scope.allows or scope.tree_allows)
+        cmds.append(declaration.declared_command(None if reads_zfs else _ZFS, FILE_READ, BASE_GATHER))
+    if scope.root_files:
+        cmds.append(root_read_command(scope.root_files))
+    if scope.base is not None:
+        cmds.append(Command.of("sh", "-c", BASE_GATHER, "keystone-base", *scope.base, check=False))
     if scope.workstation:
         cmds.append(Command.of("sh", "-c", GATHER, "keystone-workstation", check=False))
     if scope.users is None or scope.users:
@@ -220,12 +276,40 @@ def parse_accounts_read(text: str, state: HostState, host: str | None = None) ->
     state.keys = parse_authorized_keys_dump(part("@@keys"))
 
 
+def parse_declared_read(text: str, glob: str, zfs_asked: bool, state: HostState, host: str | None = None) -> None:
+    """``declared.sh``'s parts into ``state``: what the declaration named is recorded as read (so the
+    resources it answers are served from it); a cut or garbled answer raises naming ``host``."""
+    parts = declaration.split_parts(text, host)
+    decl = state.declaration = declaration.parse_declaration(parts["declaration"], host)
+    if decl is not None and decl.tree and zfs_asked:
+        parse_zfs_read(parts["zfs"], state, host)
+        state.declared_roots.add(decl.tree)
+    elif parts["zfs"]:
+        raise declaration.DeclarationError(f"a ZFS read nobody asked for: {quote(parts['zfs'])}", host)
+    paths = decl.files if decl is not None else ()
+    state.files.update(parse_read(parts["files"], paths, host))
+    state.files_read.update(paths)
+    state.globs_read.add(glob)
+    if decl is not None:
+        state.base, state.base_args = parse_base_gather(parts["base"], host), decl.gather_args()
+    elif parts["base"]:
+        raise declaration.DeclarationError(f"a base gather without a declaration: {quote(parts['base'])}", host)
+
+
 def parse_host_state(results: list[Result], host: str | None = None) -> HostState:
-    """The reads' outputs into one ``HostState``; unexpected output raises the parser's error naming ``host``."""
+    """The reads' outputs into one ``HostState``; unexpected output raises the parser's error naming ``host``.
+    What was asked by name (root files, the base gather) overrides what the declaration gave."""
     state = HostState()
-    for r in results:
+    for r in sorted(results, key=lambda r: r.command.argv[:3] != ("sh", "-c", declaration.DECLARED)):
         argv = r.command.argv
-        if argv[:3] == ("sh", "-c", GATHER):
+        if argv[:3] == ("sh", "-c", declaration.DECLARED):
+            parse_declared_read(r.stdout, argv[5], argv[6] != "-", state, host)
+        elif argv[:4] == ("sh", "-c", FILE_READ, "keystone-read"):
+            state.files.update(parse_read(r.stdout, argv[4:], host))
+            state.files_read.update(argv[4:])
+        elif argv[:4] == ("sh", "-c", BASE_GATHER, "keystone-base"):
+            state.base, state.base_args = parse_base_gather(r.stdout, host), tuple(argv[4:])
+        elif argv[:3] == ("sh", "-c", GATHER):
             state.workstation = parse_gather(r.stdout)
         elif argv[:3] == ("sh", "-c", _ACCOUNTS):
             parse_accounts_read(r.stdout, state, host)
@@ -238,6 +322,17 @@ def parse_host_state(results: list[Result], host: str | None = None) -> HostStat
 
 
 def gather_scope(users: bool = True, roots: tuple[str, ...] = (), mount_dirs: tuple[str, ...] = ()) -> Scope:
-    """What a ``Read`` asks the cache for: every account and whole home trees with their delegations."""
-    return Scope(users=None if users else (), zfs_roots=roots, mount_dirs=mount_dirs, tree_allows=True)
+    """What a ``Read`` asks the cache for: every account and whole home trees with their delegations,
+    and what the host's base declares (so a refresh's first read answers every resource of the host)."""
+    return Scope(users=None if users else (), zfs_roots=roots, mount_dirs=mount_dirs, tree_allows=True, declared=True)
+
+
+def root_file_scope(path: str) -> Scope:
+    """A root-owned managed file's ``Read``: the file, every account and what the base declares."""
+    return Scope(users=None, root_files=(path,), declared=True)
+
+
+def base_scope(args: tuple[str, ...]) -> Scope:
+    """``host:Base``'s ``Read``: its gather (``args``), every account and what the base declares."""
+    return Scope(users=None, base=args, declared=True)
 

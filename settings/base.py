@@ -29,16 +29,17 @@ Every field error names ``Pulumi.<stack>.yaml:line:col`` and the field (``settin
 """
 from __future__ import annotations
 
+import pathlib
 import posixpath
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, model_validator
 
 from validators import budget
 from validators.files import file_mode, host_file_path
 from providers.workstation import templates
 
-from .fields import HomeParent, SettingsModel, Whole, checked, fail
+from .fields import HomeParent, Problem, SettingsModel, Whole, checked, fail_at
 
 TEMPLATE_VARS = ("stack", "host")
 
@@ -87,17 +88,24 @@ class BaseFileSettings(SettingsModel):
     group: Whole = Field(0, ge=0, le=2**31 - 1, description="Group gid.")
 
     @model_validator(mode="after")
-    def _content(self) -> BaseFileSettings:
-        if (self.source is None) == (self.template is None):
-            fail("give exactly one of source and template", "source: a file of this repository; template: the text")
+    def _content(self, info: ValidationInfo) -> BaseFileSettings:
+        if (self.source is None) == (self.template is None):  # named at the second one given, or at path
+            fail_at("file", [(("source",) if self.source is not None else ("path",),
+                              "give exactly one of source and template",
+                              "source: a file of this repository; template: the text")])
         if self.source is not None and (self.source.startswith("/") or ".." in self.source.split("/")
                                         or posixpath.normpath(self.source) != self.source):
-            fail(f"source {self.source!r} is not a path in this repository", "relative, normalised, no '..'")
+            fail_at("file", [(("source",), f"source {self.source!r} is not a path in this repository",
+                              "relative, normalised, no '..'")])
+        project = (info.context or {}).get("project")
+        if self.source is not None and project is not None and not (pathlib.Path(project) / self.source).is_file():
+            fail_at("file", [(("source",), f"source {self.source} does not exist in the project",
+                              "a file of this repository, relative to the stack file's directory")])
         if self.template is not None:
             try:
                 templates.render(self.template, stack="dev", host="ws1")
             except templates.TemplateProblem as e:
-                fail(f"template error: {e}", f"variables: {', '.join(TEMPLATE_VARS)}")
+                fail_at("file", [(("template",), f"template error: {e}", f"variables: {', '.join(TEMPLATE_VARS)}")])
         return self
 
 
@@ -122,20 +130,21 @@ class BaseSettings(SettingsModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> BaseSettings:
-        problems = []
-        dup = sorted({p for p in self.packages if self.packages.count(p) > 1})
-        if dup:
-            problems.append(f"packages listed twice: {', '.join(dup)}")
-        for d in self.file_dirs:
+        """Each problem at the key it is about (the second of a pair listed twice)."""
+        problems: list[Problem] = []
+        for i, p in enumerate(self.packages):
+            if p in self.packages[:i]:
+                problems.append((("packages", i), f"package {p} listed twice", "list each package once"))
+        for i, d in enumerate(self.file_dirs):
             if d.count("/") < 2:  # "/", "/etc", "/usr": a managed file could then be anything
-                problems.append(f"fileDirs: {d} is too wide (name the directory the files live in, e.g. /etc/profile.d)")
+                problems.append((("fileDirs", i), f"{d} is too wide",
+                                 "name the directory the files live in, e.g. /etc/profile.d"))
         for i, f in enumerate(self.files):
             if not any(f.path.startswith(d + "/") for d in self.file_dirs):
-                problems.append(f"files.{i}: {f.path} is not under any of fileDirs ({', '.join(self.file_dirs) or 'none'})")
-        paths = [f.path for f in self.files]
-        dup = sorted({p for p in paths if paths.count(p) > 1})
-        if dup:
-            problems.append(f"file paths listed twice: {', '.join(dup)}")
+                problems.append((("files", i, "path"), f"{f.path} is not under any of fileDirs "
+                                 f"({', '.join(self.file_dirs) or 'none'})", None))
+            elif f.path in [g.path for g in self.files[:i]]:
+                problems.append((("files", i, "path"), f"file path {f.path} listed twice", "one entry per file"))
         if problems:
-            fail("; ".join(problems))
+            fail_at("base", problems)
         return self

@@ -18,6 +18,9 @@ import validators
 
 fail = marked_issues.fail
 """Raise a settings error (message and hint, reported at the value's line)."""
+fail_at = marked_issues.fail_at
+"""Raise every problem of a model's own check, each at its own key."""
+Problem = marked_issues.Problem
 check_with = marked_issues.check_with
 checked = marked_issues.checked
 """The one adapter from ``validators`` checks to pydantic, shared with the roster."""

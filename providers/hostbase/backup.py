@@ -15,6 +15,7 @@ UNIT = "keystone-backup"
 SERVICE_PATH = f"/etc/systemd/system/{UNIT}.service"
 TIMER_PATH = f"/etc/systemd/system/{UNIT}.timer"
 TIMER = f"{UNIT}.timer"
+PATHS = (SCRIPT_PATH, SERVICE_PATH, TIMER_PATH)
 
 
 def service(home_parent: str, backup_parent: str, keep: int) -> str:

@@ -20,18 +20,22 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from providers.host import Command, HostTarget
+from providers.hostbase.declaration import PATH as DECLARATION_PATH, Declaration
 from providers.hostbase.facts import BaseFacts
+from providers.hostfile.plan import FileInputs, PathState, plan_file
 from providers.scripts import script
-from validators import budget, dataset_name
+from validators import budget, dataset_name, files
 
 APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
 APT_UPDATE = script(__file__, "apt-update.sh")  # apt-get update, and Keystone's stamp of it
 MISSING = "(missing on the host)"
+STALE = "out of date on the host"
 
 
 # the settings' rules (``Invalid`` is a ``ValueError``: pydantic reports its message and hint)
 Package = Annotated[str, BeforeValidator(budget.debian_package)]
 Dataset = Annotated[str, BeforeValidator(dataset_name)]
+HostPath = Annotated[str, BeforeValidator(files.host_file_path)]
 
 
 class BaseRefused(RuntimeError):
@@ -59,6 +63,12 @@ class BaseInputs(BaseModel):
     swap: Literal["required", "reported"] = "reported"
     timer: str | None = Field(None, description="The backup timer unit to keep enabled and started.")
     backup: BackupInputs | None = None
+    home_parent: Dataset | None = Field(None, description="The homes' parent: its tree is read with the base.")
+    files: list[HostPath] = Field(default_factory=list, description=(
+        "The host's root-owned managed files but the budget drop-ins (a glob finds those): read with the base."))
+    declaration: str = Field("current", description=(
+        "The host's read declaration: a refresh that finds it missing or out of date records that here "
+        "(so the preview shows the change and `up` writes it)."))
 
     def where(self, package: str) -> str:
         at = self.package_sources.get(package)
@@ -115,6 +125,25 @@ def plan_delete(desired: BaseInputs, facts: BaseFacts) -> list[Command]:
     if desired.timer and (facts.timer_active not in ("inactive", "") or facts.timer_enabled == "enabled"):
         return [Command.of("systemctl", "disable", "--now", desired.timer)]
     return []
+
+
+def declaration(desired: BaseInputs, installed: list[str]) -> Declaration:
+    """What one gather of the host must read (``providers/hostbase/declaration.py``): the base gather's
+    arguments with the packages Keystone installed (``installed``), the home tree, the root files."""
+    b = desired.backup
+    return Declaration(kubelogin=desired.kubelogin, timer=desired.timer,
+                       backup=(b.home_parent, b.backup_parent) if b else None, tree=desired.home_parent,
+                       packages=tuple(dict.fromkeys([*desired.packages, *installed])), files=tuple(desired.files))
+
+
+def declaration_file(desired: BaseInputs, installed: list[str]) -> FileInputs:
+    return FileInputs(host=desired.host, path=DECLARATION_PATH, content=declaration(desired, installed).render())
+
+
+def plan_declaration(desired: BaseInputs, installed: list[str], state: dict[str, PathState],
+                     ensure: str = "present") -> list[Command]:
+    """The declaration written when it differs (removed with the base): ``plan_file`` of it."""
+    return plan_file(declaration_file(desired, installed), state, ensure)
 
 
 def home_ages(desired: BaseInputs, facts: BaseFacts) -> dict[str, dict[str, int | None]]:

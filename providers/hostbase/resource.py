@@ -4,11 +4,15 @@
   apt does not know although its lists are current fails the preview, naming the host and where the
   package is declared (an unchanged list is not read: such a preview touches no host);
 * create/update: gather, plan, run and gather again (the second gather shares the commands' round
-  trip), refuse what did not converge;
-* read (refresh): the inputs as the host shows them (packages not installed left out, kubelogin or the
-  timer marked missing), so the next preview shows what `up` would do; outputs: the snapshot ages and
-  the backups' lag of every home, the people whose newest snapshot is older than the bound;
-* delete: the backup timer is stopped and disabled; packages, snapshots and backups stay.
+  trip), refuse what did not converge; the host's declaration (``declaration.py``: what one gather
+  must read to answer every resource of the host) is written when it differs;
+* read (refresh), from the host's one gather (``providers.hostcache``): the inputs as the host shows
+  them (packages not installed left out, kubelogin or the timer marked missing), so the next
+  preview shows what `up` would do — a declaration missing or out of date too (``declaration``);
+  outputs: the snapshot ages and the backups' lag of every home, the people whose newest snapshot is
+  older than the bound;
+* delete: the backup timer is stopped and disabled, the declaration removed; packages, snapshots and
+  backups stay.
 """
 from __future__ import annotations
 
@@ -19,32 +23,44 @@ from pulumi.dynamic import CheckFailure, CheckResult, ReadResult, Resource, Upda
 
 from providers.base import PlannedProvider, resource_props, unknown_keys
 from providers.host import Command, HostError
+from providers.hostbase.declaration import PATH as DECLARATION_PATH
 from providers.hostbase.facts import GATHER, BaseFacts, parse_gather
 from providers.hostbase.plan import (
-    BaseInputs, BaseRefused, as_found, observe, plan_base, plan_delete, unknown_packages, update_command,
+    STALE, BaseInputs, BaseRefused, as_found, declaration, observe, plan_base, plan_declaration, plan_delete,
+    unknown_packages, update_command,
 )
 from providers.hostcache import CACHE
+from providers.hostfile.plan import PathState, parse_read, root_read_command
+from providers.hoststate import base_scope
 from providers.transport import for_host
 
 OUTPUTS = ("declared", "installed", "dropped", "missing", "swap_kib", "kubelogin_present", "timer_running", "homes", "stale")
 
 
-def gather_command(desired: BaseInputs, ours: list[str] | None = None) -> Command:
-    """The gather of the listed packages and of those Keystone installed before (``ours``)."""
+def gather_args(desired: BaseInputs, ours: list[str] | None = None) -> tuple[str, ...]:
+    """The base gather's arguments: the listed packages and those Keystone installed before (``ours``)."""
     b = desired.backup
     packages = list(dict.fromkeys([*desired.packages, *(ours or [])]))
-    return Command.of("sh", "-c", GATHER, "keystone-base", desired.kubelogin or "-", desired.timer or "-",
-                      b.home_parent if b else "-", b.backup_parent if b else "-", *packages, check=False)
+    return (desired.kubelogin or "-", desired.timer or "-", b.home_parent if b else "-", b.backup_parent if b else "-",
+            *packages)
 
 
-def _gather(desired: BaseInputs, commands: list[Command] | None = None, ours: list[str] | None = None) -> BaseFacts:
+def gather_command(desired: BaseInputs, ours: list[str] | None = None) -> Command:
+    return Command.of("sh", "-c", GATHER, "keystone-base", *gather_args(desired, ours), check=False)
+
+
+def _gather(desired: BaseInputs, commands: list[Command] | None = None,
+            ours: list[str] | None = None) -> tuple[BaseFacts, dict[str, PathState]]:
+    """The base's facts and the state of its declaration (after ``commands``, in their round trip)."""
     transport = for_host(desired.host)
+    reads = [gather_command(desired, ours), root_read_command([DECLARATION_PATH])]
     if commands:
         with CACHE.writing(desired.host):
-            _, reads = transport.exchange(commands, [gather_command(desired, ours)])
+            _, results = transport.exchange(commands, reads)
     else:
-        _, reads = transport.exchange([], [gather_command(desired, ours)])
-    return parse_gather(reads[0].stdout, desired.host.name)
+        _, results = transport.exchange([], reads)
+    return (parse_gather(results[0].stdout, desired.host.name),
+            parse_read(results[1].stdout, [DECLARATION_PATH], desired.host.name))
 
 
 def declared(desired: BaseInputs) -> dict[str, Any]:
@@ -68,7 +84,7 @@ class BaseProvider(PlannedProvider):
         if not added:  # a preview of an unchanged list touches no host
             return result
         try:
-            unknown = [p for p in unknown_packages(desired, _gather(desired)) if p in added]
+            unknown = [p for p in unknown_packages(desired, _gather(desired)[0]) if p in added]
         except HostError as e:
             return CheckResult(result.inputs, [CheckFailure("host", str(e))])
         if unknown:
@@ -78,15 +94,17 @@ class BaseProvider(PlannedProvider):
         return result
 
     def _apply(self, desired: BaseInputs, installed_before: list[str] | None = None) -> dict[str, Any]:
-        facts = _gather(desired, ours=installed_before)
+        facts, files = _gather(desired, ours=installed_before)
         try:
             planned = plan_base(desired, facts, installed_before or [])
         except BaseRefused as e:
             raise HostError(desired.host.name, str(e)) from None
-        if planned.commands:
-            facts = _gather(desired, planned.commands, installed_before)
+        commands = planned.commands + plan_declaration(desired, planned.installed, files)
+        if commands:
+            facts, files = _gather(desired, commands, installed_before)
             again = plan_base(desired, facts, planned.installed)
             left = [c for c in again.commands if c != update_command()]
+            left += plan_declaration(desired, planned.installed, files)
             if left:
                 raise HostError(desired.host.name, f"host {desired.host.name}: the base did not converge; still to do: "
                                 f"{'; '.join(c.display() for c in left)}")
@@ -100,17 +118,24 @@ class BaseProvider(PlannedProvider):
         # a refresh marks a missing kubelogin or timer in the inputs; the host is asked about the
         # declared ones (kept in the outputs), never about the marks
         desired = self.inputs({**props, **(props.get("declared") or {})})
-        facts = _gather(desired, ours=list(props.get("installed") or []))
+        ours = list(props.get("installed") or [])
+        state = CACHE.get(desired.host, base_scope(gather_args(desired, ours)))  # the host's one gather
+        facts = state.base
+        if facts is None:
+            raise HostError(desired.host.name, f"host {desired.host.name}: the base gather gave no facts")
         installed = [p for p in props.get("installed") or [] if p in facts.installed]
         outs = {**props, **observe(desired, facts), "installed": installed,
                 "dropped": [p for p in installed if p not in desired.packages]}
         inputs = as_found(desired, facts)
+        if state.declaration != declaration(desired, ours):  # none yet, or another base's: `up` writes it
+            inputs["declaration"] = STALE
         outs.update(inputs)
         return ReadResult(id_, outs, inputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         desired = self.inputs(props)
-        commands = plan_delete(desired, _gather(desired))
+        facts, files = _gather(desired)
+        commands = plan_delete(desired, facts) + plan_declaration(desired, [], files, ensure="absent")
         if commands:
             _gather(desired, commands)
 

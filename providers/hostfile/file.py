@@ -3,7 +3,8 @@
 * create/update: read what is at the path (as the owner for files in a home), plan, write, read back
   — the read-back shares the round trip with the write;
 * read (refresh): the file as it is: a changed content or mode shows as drift (a seeded file is
-  never drift: the person may change it; its outputs say ``diverged``);
+  never drift: the person may change it; its outputs say ``diverged``); a root-owned file is read in
+  the host's one gather (``providers.hostcache``), a file in a home as its owner;
 * delete: a plain file is removed (``systemctl daemon-reload`` after a unit file); a seeded file
   stays — it belongs to the person.
 """
@@ -15,8 +16,9 @@ import pulumi
 from pulumi.dynamic import ReadResult, Resource
 
 from providers.base import PlannedProvider, resource_props
-from providers.hostfile.plan import FileInputs, observed, parse_read, plan_file, read_command
+from providers.hostfile.plan import FileInputs, observed, parse_read, plan_file, read_command, read_paths
 from providers.hostcache import CACHE
+from providers.hoststate import root_file_scope
 from providers.transport import HostError, for_host
 
 
@@ -26,7 +28,16 @@ def file_id(inputs: FileInputs) -> str:
 
 def _read(desired: FileInputs):
     _, reads = for_host(desired.host).exchange([], [read_command(desired)])
-    return parse_read(reads[0].stdout)
+    return parse_read(reads[0].stdout, read_paths(desired), desired.host.name)
+
+
+def _refresh_read(desired: FileInputs):
+    """A refresh's read: a root-owned file is served from the host's one gather (``providers.hostcache``:
+    every root file the host's base declares, the budget drop-ins, the accounts and the home tree); a
+    file in a home is read as its owner, and a seeded one with its seed copy, on its own."""
+    if desired.as_owner or desired.seed:
+        return _read(desired)
+    return CACHE.get(desired.host, root_file_scope(desired.path)).files
 
 
 class ManagedFileProvider(PlannedProvider):
@@ -40,7 +51,7 @@ class ManagedFileProvider(PlannedProvider):
         if commands:
             with CACHE.writing(desired.host):
                 _, reads = for_host(desired.host).exchange(commands, [read_command(desired)])
-            after = parse_read(reads[0].stdout)
+            after = parse_read(reads[0].stdout, read_paths(desired), desired.host.name)
             remaining = plan_file(desired, after, ensure)
             if remaining:
                 raise HostError(desired.host.name, f"host {desired.host.name}: {desired.path} did not converge; "
@@ -52,7 +63,7 @@ class ManagedFileProvider(PlannedProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         desired = self.inputs(props)
-        state = _read(desired)
+        state = _refresh_read(desired)
         outs = {**desired.model_dump(mode="json"), **observed(desired, state)}
         inputs = {k: v for k, v in outs.items() if k in FileInputs.model_fields}
         st = state.get(desired.path)

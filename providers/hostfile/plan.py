@@ -11,13 +11,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from providers.scripts import script
 from providers.host import Command, HostTarget
+from providers.output import quote
+from providers.scripts import script
 from validators import files
 
 WRITE = script(__file__, "write.sh")
@@ -83,20 +86,48 @@ class PathState:
         return self.kind != "absent"
 
 
-def parse_read(text: str) -> dict[str, PathState]:
+class ReadError(RuntimeError):
+    """The host's answer to a file read is not what ``read.sh`` prints (never taken as "no file")."""
+
+    def __init__(self, message: str, host: str | None = None):
+        super().__init__(f"host {host}: file read: {message}" if host else f"file read: {message}")
+
+
+_OWNER = re.compile(r"[0-9]{1,10}:[0-9]{1,10}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def parse_read(text: str, paths: Iterable[str] = (), host: str | None = None) -> dict[str, PathState]:
+    """``read.sh``'s lines, each path's state; ``ReadError`` naming ``host`` on a line it does not
+    print or when one of ``paths`` (those asked) has no line."""
     out: dict[str, PathState] = {}
-    for line in text.splitlines():
+    lines = text.split("\n")  # not splitlines(): a path may hold \x1c, \x85 or U+2028
+    if lines[-1] == "":
+        lines.pop()
+    for line in lines:
         kind, _, rest = line.partition(" ")
-        if kind in ("absent", "link", "other"):
+        if kind in ("absent", "link", "other") and rest.startswith("/"):
             out[rest] = PathState(kind)
-        elif kind == "file":
-            parts = rest.split(" ", 3)
-            if len(parts) == 4:
-                digest, mode, owner, path = parts
-                uid, _, gid = owner.partition(":")
-                out[path] = PathState("file", digest, mode, int(uid) if uid.isdigit() else -1,
-                                      int(gid) if gid.isdigit() else -1)
+            continue
+        parts = rest.split(" ", 3)
+        if kind != "file" or len(parts) != 4 or not parts[3].startswith("/"):
+            raise ReadError(f"unexpected line {quote(line)}", host)
+        digest, mode, owner, path = parts
+        if not (digest == "-" or _DIGEST.fullmatch(digest)) or not (mode == "-" or re.fullmatch(r"[0-7]{1,4}", mode)) \
+                or not (owner == "-" or _OWNER.fullmatch(owner)):
+            raise ReadError(f"unexpected line {quote(line)}", host)
+        uid, _, gid = owner.partition(":")
+        out[path] = PathState("file", digest, "" if mode == "-" else mode, int(uid) if uid.isdigit() else -1,
+                              int(gid) if gid.isdigit() else -1)
+    missing = [p for p in paths if p not in out]
+    if missing:
+        raise ReadError(f"no answer for {', '.join(missing)} in {quote(text)}", host)
     return out
+
+
+def read_paths(desired: FileInputs) -> list[str]:
+    """The paths a file's read asks about: its own, and a seeded file's copy."""
+    return [desired.path] + ([desired.backup] if desired.seed else [])
 
 
 def _as(desired: FileInputs, *argv: str, stdin: str | None = None, check: bool = True) -> Command:
@@ -106,8 +137,12 @@ def _as(desired: FileInputs, *argv: str, stdin: str | None = None, check: bool =
 
 
 def read_command(desired: FileInputs) -> Command:
-    paths = [desired.path] + ([desired.backup] if desired.seed else [])
-    return _as(desired, "sh", "-c", READ, "keystone-read", *paths, check=False)
+    return _as(desired, "sh", "-c", READ, "keystone-read", *read_paths(desired), check=False)
+
+
+def root_read_command(paths: Iterable[str]) -> Command:
+    """``read.sh`` as root of several paths (root-owned files: the host state's read, ``providers.hoststate``)."""
+    return Command.of("sh", "-c", READ, "keystone-read", *paths, check=False)
 
 
 def write_command(desired: FileInputs, path: str, content: str, new_only: bool = False) -> Command:

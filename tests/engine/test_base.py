@@ -1,9 +1,11 @@
 """The whole host base through `pulumi up` on the real guest: the preview lists what will change
 (packages, files, budgets, the backup timer), up applies it, a second preview changes nothing; drift
 made by hand (a file edited, a budget loosened, a package purged) is reported by refresh and
-corrected by up; homes without a recent snapshot are a warning in the preview until the backup ran."""
+corrected by up; homes without a recent snapshot are a warning in the preview until the backup ran; a
+no-op refresh reads the host once, base and all."""
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -76,6 +78,17 @@ def test_the_host_base_through_the_real_engine(guest, workspace, keys, tmp_path)
     quiet = ws.preview(stack)
     assert quiet.changed(DYNAMIC) == {}
     assert any("no snapshot newer than 1 h of the home of ana, ben" in w for w in warnings(quiet)), warnings(quiet)
+
+    # a no-op refresh reads the guest in one round trip, the base included (without the base it is one
+    # too: the accounts, datasets and delegations share one gather): the transport's log, every process
+    log = tmp_path / "round-trips.jsonl"
+    ws.environ["KEYSTONE_TRANSPORT_LOG"] = str(log)
+    try:
+        ws.refresh(stack)
+    finally:
+        ws.environ.pop("KEYSTONE_TRANSPORT_LOG")
+    trips = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [t["host"] for t in trips] == ["guest"], trips
 
     # drift by hand: a file edited, a budget loosened, the package purged
     guest.ssh("echo 'umask 000' >> /etc/profile.d/keystone.sh && "

@@ -71,3 +71,63 @@ def test_refresh_reads_a_host_once_and_preview_not_at_all(guest, guest_target, p
         _, _, read_inputs = r.read(id_, outs)
         assert read_inputs["properties"]["quota"] == "2G"
         assert trips(log, refresh.pid) == before + 1
+
+
+def test_refresh_with_the_base_reads_a_host_once_whichever_read_comes_first(guest, guest_target, tmp_path):
+    """The base (``host:Base``, its machine-wide file, the people's budget drop-ins) joins the host's one
+    gather: ``host:Base`` declares what it reads (``providers/hostbase/declaration.py``), so the first
+    Read of a refresh — an account, a budget, a file or the base — reads what all the others need."""
+    from providers.hostbase import budget
+    from providers.hostbase.resource import BaseProvider
+    from providers.hostfile.file import ManagedFileProvider
+
+    log = tmp_path / "round-trips.jsonl"
+    env = {"KEYSTONE_TRANSPORT_LOG": str(log)}
+    host = guest_target.model_dump()
+    people = (("rtd", 25104), ("rte", 25105))
+    profile = "/etc/profile.d/keystone-rt.sh"
+    state: dict[str, tuple] = {}
+    try:
+        with DynamicProviderHost(env=env) as up:
+            specs: dict[str, tuple] = {}
+            for user, uid in people:
+                for kind, spec in inputs(guest_target, user, uid).items():
+                    specs[f"{user}-{kind}"] = spec
+                specs[f"{user}-budget"] = (ManagedFileProvider, {
+                    "host": host, "path": budget.dropin_path(uid), "reload": "systemd",
+                    "content": budget.render_dropin(user, uid, "1G", 100, "512")})
+            specs["file"] = (ManagedFileProvider, {"host": host, "path": profile, "content": "export RT=1\n"})
+            specs["base"] = (BaseProvider, {"host": host, "packages": ["procps"], "home_parent": HOME,
+                                            "files": [profile]})
+            for name, (provider, news) in specs.items():
+                r = up.resource(provider())
+                checked, failures = r.check(news)
+                assert failures == [], (name, failures)
+                state[name] = (provider, checked, *r.create(checked))
+        assert guest.ssh("cat /var/lib/keystone/base.read").stdout == (
+            f"tree {HOME}\npackage procps\nfile {profile}\n")
+
+        names = list(state)
+        for first in ("base", "file", "rtd-budget", "rtd-account", "rte-dataset"):
+            with DynamicProviderHost(env=env) as refresh:  # `pulumi refresh`: every Read from one gather
+                for name in [first] + [n for n in names if n != first]:
+                    provider, _checked, id_, outs = state[name]
+                    read_id, _, read_inputs = refresh.resource(provider()).read(id_, outs)
+                    assert read_id == id_, name
+                    assert refresh.resource(provider()).diff(id_, outs, read_inputs).changes is False, name
+                assert trips(log, refresh.pid) == 1, f"first Read: {first}"
+
+        # drift by hand is still seen through the shared gather
+        guest.ssh(f"echo 'export RT=2' > {profile}")
+        with DynamicProviderHost(env=env) as refresh:
+            provider, _checked, id_, outs = state["file"]
+            _, _, read_inputs = refresh.resource(provider()).read(id_, outs)
+            assert read_inputs["content"].startswith("(changed on the host")
+            assert trips(log, refresh.pid) == 1
+    finally:
+        with DynamicProviderHost() as down:
+            for name in ("base", "file", "rtd-budget", "rte-budget"):
+                if name in state:
+                    provider, _checked, id_, outs = state[name]
+                    down.resource(provider()).delete(id_, outs)
+        assert guest.ssh("test -e /var/lib/keystone/base.read", check=False).returncode != 0

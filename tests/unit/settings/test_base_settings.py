@@ -30,5 +30,5 @@ def test_a_template_the_sandbox_refuses_is_a_settings_error(template, why):
     with pytest.raises(SettingsError) as e:
         load(template)
     [issue] = e.value.issues
-    assert issue.startswith("stack config: keystone:base.files.0: template error: ") and why in issue
+    assert issue.startswith("stack config: keystone:base.files.0.template: template error: ") and why in issue
     assert issue.endswith("(variables: stack, host)")

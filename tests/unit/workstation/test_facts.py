@@ -41,7 +41,7 @@ def test_the_workstation_read_joins_the_host_gather():
     account_read = gather_scope(mount_dirs=("/home",))
     joined = account_read.union(Scope(workstation=True))
     cmds = read_commands(joined)
-    assert [c.argv[2] for c in cmds if c.argv[:2] == ("sh", "-c")].count(GATHER) == 1 and len(cmds) == 3
+    assert [c.argv[2] for c in cmds if c.argv[:2] == ("sh", "-c")].count(GATHER) == 1 and len(cmds) == 4  # + declared
     assert joined.covers(Scope(workstation=True), HostState()) and joined.covers(account_read, HostState())
     assert not account_read.covers(Scope(workstation=True), HostState())
 

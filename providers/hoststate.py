@@ -241,3 +241,55 @@ def gather_scope(users: bool = True, roots: tuple[str, ...] = (), mount_dirs: tu
     """What a ``Read`` asks the cache for: every account and whole home trees with their delegations."""
     return Scope(users=None if users else (), zfs_roots=roots, mount_dirs=mount_dirs, tree_allows=True)
 
+
+
+def patched(base: HostState, after: HostState, scope: Scope) -> HostState:
+    """``base`` with the parts ``scope`` read replaced by ``after`` (a write's read-back of ``scope``):
+    what a provider process knows of a host after writing part of it, without reading the rest again.
+
+    Named users: their passwd, shadow and keys entries (every account when ``users`` is None); the
+    group database whenever accounts were read (the script reads it whole).  Named datasets and trees:
+    their properties, mount points, owners and existence (a tree: its root and children).  Named
+    delegations: those datasets' ``zfs allow``.  The workstation facts when they were read."""
+    out = HostState(dict(base.passwd), dict(base.groups), dict(base.shadow), dict(base.keys), dict(base.datasets),
+                    dict(base.owners), AllowState(dict(base.allows.datasets)), set(base.existing), dict(base.roots),
+                    dict(base.mountpoints), base.workstation)
+    if scope.users is None:
+        out.passwd, out.groups, out.shadow, out.keys = (dict(after.passwd), dict(after.groups), dict(after.shadow),
+                                                        dict(after.keys))
+    elif scope.users:
+        named = set(scope.users)
+        out.passwd = {u: v for u, v in out.passwd.items() if u not in named}
+        out.passwd.update({u: v for u, v in after.passwd.items() if u in named})
+        out.shadow = {u: v for u, v in out.shadow.items() if u not in named}
+        out.shadow.update({u: v for u, v in after.shadow.items() if u in named})
+        out.keys = {u: v for u, v in out.keys.items() if u not in named}
+        out.keys.update({u: v for u, v in after.keys.items() if u in named})
+        # a user named by uid (the create path asks for the uid too) is found under its name
+        for u, v in after.passwd.items():
+            if str(v.uid) in scope.users:
+                out.passwd[u] = v
+        out.groups = dict(after.groups)
+    roots = set(scope.zfs_roots) | {after.roots[d] for d in scope.mount_dirs if d in after.roots}
+    out.roots.update(after.roots)
+
+    def read_here(name: str) -> bool:
+        return name in scope.datasets or name in roots or posixpath.dirname(name) in roots
+
+    for name in [n for n in out.existing | set(out.datasets) | set(out.mountpoints) if read_here(n)]:
+        out.existing.discard(name)
+        out.datasets.pop(name, None)
+        out.mountpoints.pop(name, None)
+        out.owners.pop(name, None)
+    out.existing |= {n for n in after.existing if read_here(n)}
+    out.datasets.update({n: v for n, v in after.datasets.items() if read_here(n)})
+    out.mountpoints.update({n: v for n, v in after.mountpoints.items() if read_here(n)})
+    out.owners.update({n: v for n, v in after.owners.items() if read_here(n)})
+    allowed = set(scope.allows) | ({n for n in after.existing if posixpath.dirname(n) in roots}
+                                   if scope.tree_allows else set())
+    for name in allowed:
+        out.allows.datasets.pop(name, None)
+    out.allows.datasets.update({n: v for n, v in after.allows.datasets.items() if n in allowed})
+    if scope.workstation:
+        out.workstation = after.workstation
+    return out

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from bench import floor, state
-from bench.people import Person, bigger, people as make_people
+from bench.people import Person, bigger, joined, people as make_people
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     n = args.people
     roster = make_people(n)
     changed = [bigger(p) for p in roster]
+    grouped = [joined(p) for p in changed]
     work = pathlib.Path(tempfile.mkdtemp(prefix="keystone-bench-"))
     rows: list[dict] = []
     dumps: dict[str, list[str]] = {}
@@ -205,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
                 ph = e.change(changed)
             row("keystone (pulumi)", "change", ph.seconds, n, ph.round_trips, c.used, changed=len(ph.outcome.changed()))
             dumps["keystone (pulumi)/change"] = g.dump(changed)
+            g.ssh(floor.add_team())
+            with Cpu(g) as c:
+                ph = e.change(grouped)
+            row("keystone (pulumi)", "groups", ph.seconds, n, ph.round_trips, c.used, changed=len(ph.outcome.changed()))
+            dumps["keystone (pulumi)/groups"] = g.dump(grouped)
 
     # --- the floor ---------------------------------------------------------------------------------
     def floor_part():
@@ -237,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
                         secs, trips = floor.timed(lambda: how(ssh, changed, floor.change_commands))
                     row(name, "change", secs, n, trips, c.used)
                     dumps[f"floor-{key}/change"] = g.dump(changed)
+                    ssh.run(floor.add_team())
+                    with Cpu(g) as c:
+                        secs, trips = floor.timed(lambda: how(ssh, grouped, floor.group_change_commands))
+                    row(name, "groups", secs, n, trips, c.used)
+                    dumps[f"floor-{key}/groups"] = g.dump(grouped)
             finally:
                 ssh.close()
 
@@ -273,8 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     checks = []
     reference = dumps.get("keystone") or next((v for k, v in dumps.items() if "/" not in k), None)
     for name, d in sorted(dumps.items()):
-        if "/" in name:
-            ref = dumps.get("keystone/change")
+        if name.endswith("/groups"):
+            ref = dumps.get("keystone (pulumi)/groups")
+        elif "/" in name:
+            ref = dumps.get("keystone/change") or dumps.get("keystone (pulumi)/change")
         else:
             ref = reference
         if ref is None:
@@ -336,6 +349,13 @@ def render(rows: list[dict], extra: dict, n: int) -> str:
         f = _get(rows, key, "change")
         if ks_change and f:
             ratios.append(f"change  Keystone/{key:<26} {ks_change['per_person'] / f['per_person']:.2f}")
+    for phase in ("change", "groups"):
+        en = _get(rows, "keystone (pulumi)", phase)
+        for key in ("floor (b) per person", "floor (c) one script"):
+            f = _get(rows, key, phase)
+            if en and f:
+                ratios.append(f"{phase:<7} pulumi up/{key:<25} {en['per_person'] / f['per_person']:.2f}"
+                              f"  ({en['round_trips']} vs {f['round_trips']} round trips)")
     cpu_ratios = []
     for label, key in (("Ansible", "ansible"), ("floor (b) per person", "floor (b) per person"),
                        ("floor (c) one script", "floor (c) one script")):
@@ -398,6 +418,13 @@ def render(rows: list[dict], extra: dict, n: int) -> str:
             x = r["per_person"] / fc_read["per_person"]
             goal(x <= 2, f"{label} of {n}: ≤2× the batched-read floor — {x:.2f}× ({r['seconds']:.1f} s,"
                          f" {r['round_trips']} round trip(s), {r.get('changed')} changed)")
+    for phase, label in (("change", "quota change"), ("groups", "group change")):
+        en, fc = _get(rows, "keystone (pulumi)", phase), _get(rows, "floor (c) one script", phase)
+        if en and fc:
+            x = en["per_person"] / fc["per_person"]
+            goal(x <= 1.5, f"pulumi up, {label} of {n}: ≤1.5× the one-script-for-everyone floor — {x:.2f}× "
+                           f"({en['seconds']:.1f} s vs {fc['seconds']:.1f} s; {en['round_trips']} round trips vs "
+                           f"{fc['round_trips']}; {en.get('changed')} changed)")
     ep = extra.get("engine_preview")
     if ep:
         small, big = ep[0], ep[-1]

@@ -37,6 +37,7 @@ def roster_yaml(people: list[Person]) -> str:
     for p in people:
         lines += [f"  {p.username}:", f"    name: {p.comment}", f"    uid: {p.uid}", "    tier: power-user",
                   f"    shell: {p.shell}",
+                  *([f"    groups: [{', '.join(p.groups)}]"] if p.groups else []),
                   f"    zfs: {{quota: {p.quota}, compression: {p.compression}, recordsize: {p.recordsize},"
                   f" atime: {p.atime}}}"]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,8 @@ create: (a) one round trip per command, (b) one script per person, (c) one scrip
 read:   every fact Keystone reads for these people, (a) one round trip per command, (b) one script per
         person, (c) one script for the whole host (whole-host reads: ``getent`` once, ``zfs get`` of the
         home tree once, one ``stat``, and ``zfs allow`` once per home — it takes one dataset per process);
-change: ``zfs set quota`` per person, (b) one script per person, (c) one script for everyone.
+change: ``zfs set quota`` per person, (b) one script per person, (c) one script for everyone;
+group change: ``usermod -a -G`` per person, the same ways (the group created before, untimed).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import shlex
 import subprocess
 import time
 
-from bench.people import DESCENDENT_PERMISSIONS, HOME_PARENT, PERMISSIONS, Person
+from bench.people import DESCENDENT_PERMISSIONS, HOME_PARENT, PERMISSIONS, TEAM, TEAM_GID, Person
 
 READ_PROPS = "type,mountpoint,readonly,encryption,quota,compression,recordsize,atime"
 
@@ -88,6 +89,15 @@ def read_all_script(people: list[Person]) -> str:
 
 def change_commands(p: Person) -> list[str]:
     return [q("zfs", "set", f"quota={p.quota}", p.dataset)]
+
+
+def group_change_commands(p: Person) -> list[str]:
+    return [q("usermod", "-a", "-G", ",".join(p.groups), "--", p.username)]
+
+
+def add_team() -> str:
+    """What every contender's host gets before the group change (untimed): the group."""
+    return q("groupadd", "-f", "-g", str(TEAM_GID), TEAM) + "\n"
 
 
 def script(lines: list[str]) -> str:

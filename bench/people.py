@@ -10,6 +10,8 @@ UID_BASE = 40000
 PERMISSIONS = ("atime", "bookmark", "compression", "create", "diff", "hold", "mount", "quota", "readonly",
                "receive", "recordsize", "refquota", "release", "rollback", "send", "snapshot", "userprop")
 DESCENDENT_PERMISSIONS = ("destroy",)
+TEAM = "benchteam"  # the group the group-change step adds everyone to (created on the host first)
+TEAM_GID = 39999
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Person:
     recordsize: str = "128K"
     atime: str = "off"
     shell: str = "/bin/bash"
+    groups: tuple[str, ...] = ()
 
     @property
     def gid(self) -> int:
@@ -39,7 +42,12 @@ class Person:
         return f"{HOME_DIR}/{self.username}"
 
     def with_quota(self, quota: str) -> Person:
-        return Person(self.username, self.uid, quota, self.compression, self.recordsize, self.atime, self.shell)
+        return Person(self.username, self.uid, quota, self.compression, self.recordsize, self.atime, self.shell,
+                      self.groups)
+
+    def with_groups(self, *groups: str) -> Person:
+        return Person(self.username, self.uid, self.quota, self.compression, self.recordsize, self.atime, self.shell,
+                      tuple(groups))
 
     def properties(self) -> dict[str, str]:
         return {"quota": self.quota, "compression": self.compression, "recordsize": self.recordsize,
@@ -52,7 +60,7 @@ class Person:
 
     def account_inputs(self, host: dict) -> dict:
         return {"host": host, "username": self.username, "uid": self.uid, "shell": self.shell, "home": self.home,
-                "comment": self.comment, "locked": False}
+                "comment": self.comment, "locked": False, "groups": list(self.groups)}
 
     def delegation_inputs(self, host: dict) -> dict:
         return {"host": host, "dataset": self.dataset, "user": self.username,
@@ -66,3 +74,8 @@ def people(n: int) -> list[Person]:
 def bigger(p: Person) -> Person:
     """The change step: every person's quota doubles."""
     return p.with_quota(f"{2 * int(p.quota[:-1])}G")
+
+
+def joined(p: Person) -> Person:
+    """The group-change step: everyone joins ``TEAM``."""
+    return p.with_groups(*p.groups, TEAM)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from bench.people import Person
+from bench.people import TEAM, Person
 
 _PROPS = "quota,compression,recordsize,atime"
 
@@ -15,7 +15,7 @@ def dump_script(people: list[Person]) -> str:
     homes = " ".join(p.home for p in people)
     return "\n".join([
         f"echo @@passwd; getent passwd {users}",
-        f"echo @@group; getent group {users}",
+        f"echo @@group; getent group {users} {TEAM}",
         f"echo @@shadow; getent shadow {users}",
         f"echo @@zfs; zfs get -H -o name,property,value,source {_PROPS} {datasets}",
         f"echo @@stat; stat -c '%n %U %G %a' {homes}",
@@ -49,6 +49,10 @@ def canonical(raw: str) -> list[str]:
                 kind, _, rest = line.strip().partition(" ")
                 name, _, perms = rest.rpartition(" ")
                 out.append(f"allow {dataset} {scope} {kind} {name} {','.join(sorted(perms.split(',')))}")
+        elif section == "group":  # members in a canonical order (the order they were added in varies)
+            f = line.split(":")
+            f[-1] = ",".join(sorted(m for m in f[-1].split(",") if m))
+            out.append("group " + ":".join(f))
         else:
             out.append(f"{section} {line}")
     return sorted(out)

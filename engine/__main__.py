@@ -2,9 +2,10 @@
 
 ``preview``, ``up``, ``refresh`` and ``destroy`` run with the program hosted in this process (see
 ``engine/__init__.py``); every other command (``stack init``, ``config set``, ``stack export`` …) is
-passed to the CLI as it is.  Before ``up``, ``refresh`` and ``destroy``, ``KEYSTONE_STACK`` is set to
-the stack and ``KEYSTONE_UPDATE`` to the number the stack's history will give the update (for the
-hosts' journal: providers/journal.py).
+passed to the CLI as it is.  Program commands run ``--parallel=32`` unless they say otherwise
+(``with_parallel``: changes to one host that arrive together share round trips).  Before ``up``,
+``refresh`` and ``destroy``, ``KEYSTONE_STACK`` is set to the stack and ``KEYSTONE_UPDATE`` to the
+number the stack's history will give the update (for the hosts' journal: providers/journal.py).
 The exit code is the CLI's.  One command, one fresh process, as
 ``pulumi`` itself: nothing is carried over between commands.
 """
@@ -21,6 +22,18 @@ from engine import history, host, paths
 PROGRAM_COMMANDS = {"preview", "pre", "up", "update", "refresh", "destroy", "down"}
 UPDATE_COMMANDS = PROGRAM_COMMANDS - {"preview", "pre"}  # the ones that add an entry to the stack's history
 _TARGET_FLAGS = {"--stack": "--stack", "-s": "--stack", "--cwd": "--cwd", "-C": "--cwd"}
+PARALLEL = 32  # steps at once unless the command says (the CLI's default is 8)
+
+
+def with_parallel(argv: list[str]) -> list[str]:
+    """A program command with ``--parallel=PARALLEL`` unless it gives ``-p``/``--parallel`` itself:
+    Keystone batches the changes to a host that arrive together (providers/hostcache.py), and the
+    CLI's default of 8 steps at once would cap a batch at 8."""
+    if argv[:1] and argv[0] in PROGRAM_COMMANDS and not any(
+            a in ("-p", "--parallel") or a.startswith(("--parallel=", "-p=")) or (a.startswith("-p") and a[2:].isdigit())
+            for a in argv[1:]):
+        return [*argv, f"--parallel={PARALLEL}"]
+    return argv
 
 
 def target_flags(argv: list[str]) -> list[str]:
@@ -99,7 +112,7 @@ def main(argv: list[str]) -> int:
             env["KEYSTONE_STACK"] = stack
     if argv[0] in PROGRAM_COMMANDS:
         server, address = host.serve(cwd)
-        argv = [*argv, f"--client={address}"]
+        argv = [*with_parallel(argv), f"--client={address}"]
     child = subprocess.Popen([str(cli), *argv], cwd=cwd, env=env)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda s, _f: child.send_signal(s))

@@ -22,6 +22,7 @@ unit of cost (≈30–60 ms for ``getent``/``stat``, ≈120–150 ms for ``zfs``
 """
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -336,3 +337,66 @@ def base_scope(args: tuple[str, ...]) -> Scope:
     """``host:Base``'s ``Read``: its gather (``args``), every account and what the base declares."""
     return Scope(users=None, base=args, declared=True)
 
+
+
+def patched(base: HostState, after: HostState, scope: Scope) -> HostState:
+    """``base`` with the parts ``scope`` read replaced by ``after`` (a write's read-back of ``scope``):
+    what a provider process knows of a host after writing part of it, without reading the rest again.
+
+    Named users: their passwd, shadow and keys entries (every account when ``users`` is None); the
+    group database whenever accounts were read (the script reads it whole).  Named datasets and trees:
+    their properties, mount points, owners and existence (a tree: its root and children).  Named
+    delegations: those datasets' ``zfs allow``.  The workstation facts when they were read.  Root
+    files (by path or by a declared glob), the base gather and the declaration with its home tree:
+    the read-back's where it read them, the base's elsewhere (every field of ``HostState`` is carried)."""
+    out = dataclasses.replace(
+        base, passwd=dict(base.passwd), groups=dict(base.groups), shadow=dict(base.shadow), keys=dict(base.keys),
+        datasets=dict(base.datasets), owners=dict(base.owners), allows=AllowState(dict(base.allows.datasets)),
+        existing=set(base.existing), roots=dict(base.roots), mountpoints=dict(base.mountpoints),
+        files={p: v for p, v in base.files.items() if not after.file_read(p)} | after.files,
+        files_read=base.files_read | after.files_read, globs_read=base.globs_read | after.globs_read,
+        declared_roots=base.declared_roots | after.declared_roots)
+    if after.base is not None:
+        out.base, out.base_args = after.base, after.base_args
+    if scope.declared:
+        out.declaration = after.declaration
+    if scope.users is None:
+        out.passwd, out.groups, out.shadow, out.keys = (dict(after.passwd), dict(after.groups), dict(after.shadow),
+                                                        dict(after.keys))
+    elif scope.users:
+        named = set(scope.users)
+        out.passwd = {u: v for u, v in out.passwd.items() if u not in named}
+        out.passwd.update({u: v for u, v in after.passwd.items() if u in named})
+        out.shadow = {u: v for u, v in out.shadow.items() if u not in named}
+        out.shadow.update({u: v for u, v in after.shadow.items() if u in named})
+        out.keys = {u: v for u, v in out.keys.items() if u not in named}
+        out.keys.update({u: v for u, v in after.keys.items() if u in named})
+        # a user named by uid (the create path asks for the uid too) is found under its name
+        for u, v in after.passwd.items():
+            if str(v.uid) in scope.users:
+                out.passwd[u] = v
+        out.groups = dict(after.groups)
+    roots = (set(scope.zfs_roots) | {after.roots[d] for d in scope.mount_dirs if d in after.roots}
+             | after.declared_roots)
+    out.roots.update(after.roots)
+
+    def read_here(name: str) -> bool:
+        return name in scope.datasets or name in roots or posixpath.dirname(name) in roots
+
+    for name in [n for n in out.existing | set(out.datasets) | set(out.mountpoints) if read_here(n)]:
+        out.existing.discard(name)
+        out.datasets.pop(name, None)
+        out.mountpoints.pop(name, None)
+        out.owners.pop(name, None)
+    out.existing |= {n for n in after.existing if read_here(n)}
+    out.datasets.update({n: v for n, v in after.datasets.items() if read_here(n)})
+    out.mountpoints.update({n: v for n, v in after.mountpoints.items() if read_here(n)})
+    out.owners.update({n: v for n, v in after.owners.items() if read_here(n)})
+    allowed = set(scope.allows) | ({n for n in after.existing if posixpath.dirname(n) in roots}
+                                   if scope.tree_allows else set())
+    for name in allowed:
+        out.allows.datasets.pop(name, None)
+    out.allows.datasets.update({n: v for n, v in after.allows.datasets.items() if n in allowed})
+    if scope.workstation:
+        out.workstation = after.workstation
+    return out

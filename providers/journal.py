@@ -24,7 +24,9 @@ history's.
 ``providers.base.KeystoneProvider`` opens an ``Entry`` around every create/update/delete
 (``journaled``); ``providers.transport.base.Transport`` adds ``command_for`` to the first batch of
 the operation's own commands (``run``, ``run_batch``, ``exchange``'s commands) to each host while
-one is open.
+one is open.  ``providers.hostcache.write_and_read`` sends several changes to a host in one round
+trip: it takes each change's line in the change's own thread and sends them as one ``logger``
+(``one_command``), first.
 """
 from __future__ import annotations
 
@@ -94,6 +96,17 @@ def command_for(host: str) -> Command | None:
             return None
         e.written.add(host)
     return Command.of("logger", "-t", TAG, "--", e.message(), check=False)
+
+
+def one_command(lines: list[Command]) -> Command | None:
+    """Several changes' lines (each from ``command_for``) as one ``logger`` reading them from stdin,
+    one journal entry a line: what a round trip carrying several changes sends first."""
+    messages = [c.argv[-1] for c in lines]
+    if not messages:
+        return None
+    if len(messages) == 1:
+        return lines[0]
+    return Command.of("logger", "-t", TAG, stdin="".join(m + "\n" for m in messages), check=False)
 
 
 def current_update() -> str | None:

@@ -16,7 +16,9 @@ trip and shared by every call of the provider process that asks, until a write t
   meanwhile: a read that overlapped a write is never kept;
 * **one read per key at a time**: callers asking at once wait for the one read (the key's own lock,
   or the caller's when it already serializes that key, as BIRD's per-daemon lock does);
-* ``peek(key)``: the fresh entry or ``None``, never a round trip.
+* ``peek(key)``: the fresh entry or ``None``, never a round trip;
+* ``patch(key, fn)``: a write whose read-back is known keeps the entry, with the part it wrote
+  replaced (``providers.hostcache.write_and_read``), so the next caller plans without a read.
 
 The TTLs differ by what moves on its own: host state only changes when someone writes (600 s, a
 safety net for a long-lived process); a BIRD daemon's protocol states and route counts change by
@@ -99,6 +101,21 @@ class ReadCache(Generic[K, W, V]):
         with self._lock:
             self._generation[key] = self._generation.get(key, 0) + 1
             self._entries.pop(key, None)
+
+    def patch(self, key: K, fn: Callable[[V], V], scope: W | None = None) -> None:
+        """After a write to ``key`` whose read-back is known: the fresh entry becomes ``fn(entry)``
+        (read for the union of what it was read for and ``scope``) instead of being dropped, so the
+        callers after it are served without a read.  Like ``invalidate``, it moves the generation:
+        a read that overlapped the write is not kept."""
+        with self._lock:
+            hit = self._fresh(key)
+            gen = self._generation.get(key, 0) + 1
+            self._generation[key] = gen
+            if hit is None:
+                self._entries.pop(key, None)
+                return
+            wanted = hit[2] if scope is None else self._union(hit[2], scope)
+            self._entries[key] = (gen, hit[1], wanted, fn(hit[3]))
 
     @contextlib.contextmanager
     def writing(self, key: K):

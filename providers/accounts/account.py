@@ -5,7 +5,9 @@
   case (nothing there yet) takes one round trip: a guard checks on the host that nothing exists,
   then the commands and the read-back run; anything found sends it down the read-then-plan path;
 * read (refresh): the account as it is, returned as inputs too so drift shows in the next preview;
-* update: usermod / chpasswd -e / authorized_keys, only what differs;
+* update: usermod / chpasswd -e / authorized_keys, only what differs, planned from the host's one
+  gather of accounts and written with the other changes to the host arriving meanwhile
+  (``providers.hostcache``); an account that already matches gets nothing written;
 * delete: lock and expire (never userdel: the account's files stay); ``ensure: absent`` deletes it.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from providers.accounts.plan import AccountConflict, AccountInputs, observed, pl
 from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
-from providers.hostcache import CACHE, read_host_state, write_and_read
+from providers.hostcache import CACHE, write_and_read
 from providers.transport import Command, CommandError, HostError, for_host
 
 GUARD_MISS = 100  # the guard's exit when something of the account already exists
@@ -41,8 +43,8 @@ class OsAccountProvider(PlannedProvider):
 
     def _apply(self, desired: AccountInputs, before: HostState | None = None) -> dict[str, Any]:
         """Read (unless ``before`` is given), plan, write and read back (one round trip)."""
-        if before is None:  # the uid as a key too: an account holding it under another name is a conflict
-            before = read_host_state(for_host(desired.host), Scope(users=(desired.username, str(desired.uid))))
+        if before is None:  # every account (one gather for every change to the host): the uid's holder too
+            before = CACHE.get(desired.host, Scope(users=None))
         commands = plan(desired, before, desired.host.name)
         if commands:
             _, after = write_and_read(desired.host, commands, Scope(users=(desired.username,)))

@@ -69,6 +69,30 @@ class Transport:
         results, read_results = self._journaled_round_trip(list(commands), True, tuple(reads))
         return self._checked(commands, results, True), read_results
 
+    def exchange_groups(self, groups: Sequence[Sequence[Command]],
+                        reads: Sequence[Command]) -> tuple[list[list[Result]], list[Result]]:
+        """Several independent command groups — each stopping at its own first failed checked
+        command, the others going on — then ``reads`` (read-only, unchecked), in one round trip.
+        Adds no journal line (the caller puts each change's in) and checks nothing: each group's
+        results are its caller's to check (``providers.hostcache.write_and_read``)."""
+        if any(r.check or r.stdin is not None for r in reads):
+            raise ValueError("shared reads must be unchecked and take no stdin")
+        everything = [list(g) for g in groups] + ([list(reads)] if reads else [])
+        if not any(everything):
+            return [[] for _ in groups], []
+        per_group = self._groups_round_trip(everything)
+        return per_group[:len(groups)], (per_group[len(groups)] if reads else [])
+
+    def _groups_round_trip(self, groups: list[list[Command]]) -> list[list[Result]]:
+        """One round trip of several groups (here: each group in turn; ``ssh`` sends one script)."""
+        n = sum(len(g) for g in groups)
+        self.stats.count(n)
+        started = time.monotonic()
+        try:
+            return [self._execute(g, True) if g else [] for g in groups]
+        finally:
+            log_round_trip(self.target.name, n, len(groups), time.monotonic() - started)
+
     def _journaled_round_trip(self, commands: list[Command], stop_on_error: bool,
                               reads: tuple[Command, ...]) -> tuple[list[Result], list[Result]]:
         """The round trip, with the open change's journal line first when this batch carries

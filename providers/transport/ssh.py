@@ -302,6 +302,22 @@ class SshTransport(Transport):
             raise _BatchFailed(False, code, stderr)
         return per_group
 
+    def _groups_round_trip(self, groups):
+        """One script of several groups, counted among the host's round trips in flight."""
+        with self._cond:
+            while self._in_flight >= self.MAX_IN_FLIGHT:
+                self._cond.wait()
+            self._in_flight += 1
+        try:
+            return self._execute_groups([Group(tuple(g), stop_on_error=True) for g in groups])
+        except _BatchFailed as f:
+            everything = [c for g in groups for c in g]
+            raise self._transport_error(everything, f, [s for c in everything for s in c.secrets]) from None
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
     def _execute(self, commands, stop_on_error):
         try:
             return self._execute_groups([Group(tuple(commands), stop_on_error)])[0]

@@ -1,8 +1,10 @@
 """``workstation:ServiceInstance`` — one person's instance of one service on one host.
 Resource id: ``<host>/<unit>@<user>``.
 
-* create/update: the host's workstation facts (read fresh: sessions and listeners change), plan
-  (``plan.py``), write, and read back in the same round trip;
+* create/update: the host's workstation facts (read fresh: sessions and listeners change; instances
+  changed at once share the read), plan (``plan.py``), write, and read back in the same round trip —
+  shared with the other instances changed on the host meanwhile, their ``systemctl`` calls joined
+  into one per verb (``providers.hostcache.write_and_read``);
 * read (refresh): the instance as it is; a stopped or disabled instance of an active person, or an
   environment file changed on the host, shows as drift;
 * diff: a restart deferred by the last run (``pending_restart``, why in ``pending_reason``) is a
@@ -22,7 +24,7 @@ from providers.hoststate import HostState, Scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
 from providers.transport import HostError, for_host
 from providers.workstation.facts import UnitState, WorkstationFacts
-from providers.workstation.plan import InstanceInputs, plan_instance
+from providers.workstation.plan import InstanceInputs, is_joined, plan_instance
 
 SCOPE = Scope(workstation=True)
 
@@ -51,17 +53,23 @@ class ServiceInstanceProvider(PlannedProvider):
     def _apply(self, desired: InstanceInputs, pending: bool = False, ensure: str | None = None) -> dict[str, Any]:
         if ensure:
             desired = desired.model_copy(update={"ensure": ensure})
-        # a fresh read, never the cache: sessions and listeners are what they are now
+        # a fresh read, never the cache: sessions and listeners are what they are now (the same read
+        # asked by instances changed at once runs once: the transport shares it)
         before = _facts(read_host_state(for_host(desired.host), SCOPE))
         step = plan_instance(desired, before, pending)
         after = before
         if step.commands:
-            _, state = write_and_read(desired.host, step.commands, SCOPE)
+            own = [c for c in step.commands if not is_joined(c)]
+            joined = [c for c in step.commands if is_joined(c)]
+            results, state = write_and_read(desired.host, own, SCOPE, joined)
             after = _facts(state)
             again = plan_instance(desired, after, step.pending_restart)
             if again.commands:
+                failed = "; ".join(f"`{r.command.display()}` exited {r.exit_code}: {r.stderr.strip()[:500]}"
+                                   for r in results[len(own):] if not r.ok)
                 raise HostError(desired.host.name, f"host {desired.host.name}: {desired.instance} did not converge; "
-                                f"still to do: {'; '.join(c.display() for c in again.commands)}")
+                                f"still to do: {'; '.join(c.display() for c in again.commands)}"
+                                + (f" (systemd: {failed})" if failed else ""))
         return {**desired.model_dump(mode="json"), **observed(desired, after, step.pending_restart, step.reason)}
 
     def resource_id(self, inputs: InstanceInputs) -> str:

@@ -97,6 +97,12 @@ class InstancePlan:
     """Why a restart is pending (None when none is)."""
 
 
+def is_joined(c: Command) -> bool:
+    """A ``systemctl`` call on one unit, which the host batch joins with the other instances' calls of
+    the same verb into one (``providers.hostcache.write_and_read``): its last argument is the unit."""
+    return c.argv[:1] == ("systemctl",) and c.argv[-1].endswith(".service") and c.stdin is None
+
+
 def write_env(desired: InstanceInputs) -> Command:
     return Command.of("sh", "-c", WRITE, "keystone-write", desired.env_path, "0640", "replace",
                       f"0:{desired.uid}", stdin=desired.environment)

@@ -5,7 +5,9 @@
   refused otherwise.  The common case takes one round trip: ``zfs create`` itself is the check (it
   writes nothing when the dataset exists or the parent is missing; then read, plan, and adopt or
   refuse as above);
-* update: ``zfs set`` only for values that differ (inherited values that already hold stay inherited);
+* update: ``zfs set`` only for values that differ (inherited values that already hold stay inherited),
+  planned from the host's one gather and written with the other changes to the host that arrive
+  meanwhile (``providers.hostcache``): nothing is written for a dataset that already matches;
 * ``ensure: archived`` (a purge): snapshot, rename under the archive parent, readonly;
   ``ensure: destroyed`` only where the stack allows it;
 * delete: nothing — removing a person never destroys data (the component also sets retain_on_delete).
@@ -34,6 +36,12 @@ def _scope(d: DatasetInputs) -> Scope:
     return Scope(users=(), datasets=(d.pool, d.parent, d.dataset))
 
 
+def _plan_scope(d: DatasetInputs) -> Scope:
+    """What planning a present dataset reads, from the host's gather (``CACHE``) shared by every
+    change to the host in the process: the pool and the tree of homes (one ``zfs get`` for all)."""
+    return Scope(users=(), datasets=(d.pool,), zfs_roots=(d.parent,))
+
+
 def _after(d: DatasetInputs) -> Scope:
     """What the read-back after a write needs: the dataset itself."""
     return Scope(users=(), datasets=(d.dataset,))
@@ -47,7 +55,12 @@ class ZfsDatasetProvider(PlannedProvider):
         return dataset_id(inputs)
 
     def _apply(self, d: DatasetInputs) -> dict[str, Any]:
-        before = read_host_state(for_host(d.host), _scope(d))
+        """Plan from the host's gather (a present dataset; one read for every change to the host, each
+        write's read-back kept in it), a fresh read for a purge; write and read back (batched)."""
+        if d.ensure == "present":
+            before = CACHE.get(d.host, _plan_scope(d))
+        else:
+            before = read_host_state(for_host(d.host), _scope(d))
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         commands = plan_dataset(d, before, d.host.name, stamp)
         archived_as = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from providers.accounts.account import OsAccountProvider
-from tests.harness.provider_host import ProviderError
+from tests.harness.provider_host import DynamicProviderHost, ProviderError
 
 pytestmark = pytest.mark.guest
 
@@ -46,25 +46,28 @@ def test_lifecycle(guest, guest_target, provider_host):
     assert getent(guest, "shadow", "carol").split(":")[1] == HASH
     assert guest.ssh("cat /home/carol/.ssh/authorized_keys").stdout.strip() == ""
 
-    # out-of-band drift shows in refresh
+    # out-of-band drift shows in refresh (the next command: its own provider process, as every
+    # `pulumi` command starts one — a process plans from what it read and wrote itself)
     guest.ssh("usermod -s /bin/dash carol")
-    _, _, drifted = r.read(id_, outs)
-    assert drifted["shell"] == "/bin/dash"
-    assert r.diff(id_, drifted, changed).changes is True
+    with DynamicProviderHost() as later:
+        r = later.resource(OsAccountProvider())
+        _, _, drifted = r.read(id_, outs)
+        assert drifted["shell"] == "/bin/dash"
+        assert r.diff(id_, drifted, changed).changes is True
 
-    # offboarding: locked and expired, the account stays
-    off, _ = r.check(inputs(guest_target, password_hash=HASH, locked=True, expired=True))
-    outs = r.update(id_, outs, off)
-    shadow = getent(guest, "shadow", "carol").split(":")
-    assert shadow[1] == "!" + HASH and shadow[7] == "1"
+        # offboarding: locked and expired, the account stays
+        off, _ = r.check(inputs(guest_target, password_hash=HASH, locked=True, expired=True))
+        outs = r.update(id_, outs, off)
+        shadow = getent(guest, "shadow", "carol").split(":")
+        assert shadow[1] == "!" + HASH and shadow[7] == "1"
 
-    # deleting the resource locks the account but never removes it
-    r.delete(id_, outs)
-    assert getent(guest, "passwd", "carol")
+        # deleting the resource locks the account but never removes it
+        r.delete(id_, outs)
+        assert getent(guest, "passwd", "carol")
 
-    # a purge (ensure: absent) removes it
-    gone, _ = r.check(inputs(guest_target, ensure="absent", expired=True))
-    r.update(id_, outs, gone)
+        # a purge (ensure: absent) removes it
+        gone, _ = r.check(inputs(guest_target, ensure="absent", expired=True))
+        r.update(id_, outs, gone)
     assert getent(guest, "passwd", "carol") == ""
 
 

@@ -19,7 +19,7 @@ from providers.workstation.instance import ServiceInstanceProvider
 from providers.workstation.workspace import WorkspaceProvider
 from tests.harness.gitcrypt import MAGIC, README, encrypted_repository, tarball_b64
 from tests.harness.logind import idle_since, logged_in, set_last_input, terminal_session, terminals
-from tests.harness.provider_host import ProviderError
+from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.harness.wait import wait_for
 
 pytestmark = pytest.mark.guest
@@ -125,11 +125,14 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
     outs = r.update(id_, outs, changed)
     assert outs["running"] and answer(guest, 20100) == f"{USER} 20100 two"
 
-    # drift: stopped out of band shows in refresh
+    # drift: stopped out of band shows in refresh (the next command: its own provider process, as
+    # every `pulumi` command starts one; a process keeps what it read and wrote itself)
     guest.ssh(f"systemctl stop {u}")
-    _, _, drifted = r.read(id_, outs)
-    assert drifted["enabled"] is False and r.diff(id_, drifted, changed).changes is True
-    outs = r.update(id_, drifted, changed)
+    with DynamicProviderHost() as later:
+        r2 = later.resource(ServiceInstanceProvider())
+        _, _, drifted = r2.read(id_, outs)
+        assert drifted["enabled"] is False and r2.diff(id_, drifted, changed).changes is True
+        outs = r2.update(id_, drifted, changed)
     assert answer(guest, 20100) == f"{USER} 20100 two"
 
     # delete (purge): stopped, disabled, environment file removed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi.runtime.proto import language_pb2
 
-from engine.__main__ import target_flags
+from engine.__main__ import PARALLEL, target_flags, with_parallel
 from engine.host import program_location
 
 
@@ -44,3 +44,11 @@ def test_a_diy_backend_s_next_update_counts_the_whole_history(monkeypatch):
     monkeypatch.setattr(engine_main.subprocess, "run", fake_run)
     assert engine_main.next_update("pulumi", ["up", "--stack", "dev"], "/p", {}) == "13"
     assert [a[a.index("--page-size") + 1] for a in asked] == ["1", "0"]
+
+
+def test_program_commands_run_many_steps_at_once_unless_told():
+    assert with_parallel(["up", "--yes"]) == ["up", "--yes", f"--parallel={PARALLEL}"]
+    assert with_parallel(["refresh"])[-1] == f"--parallel={PARALLEL}"
+    for given in (["-p", "1"], ["--parallel", "4"], ["--parallel=4"], ["-p4"]):
+        assert with_parallel(["up", *given]) == ["up", *given]
+    assert with_parallel(["stack", "export"]) == ["stack", "export"]

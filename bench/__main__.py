@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-program", action="store_true", help="skip the program evaluation under mocks")
     ap.add_argument("--program-sizes", default="250,500,1000")
     ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview", "kube",
-                                       "backends"],
+                                       "backends", "hostbase"],
                     action="append", help="kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest); "
+                    "hostbase: a no-op `pulumi refresh` without and with the host base (bench/hostbase.py, --people); "
                     "backends: `pulumi up` on the file and the PostgreSQL backend beside the engine's floor "
                     "(bench/backends.py; --people, and --asns for its peering graph)")
     ap.add_argument("--asns", type=int, default=20, help="ASNs for --only backends (default %(default)s)")
@@ -76,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
 
         rc = backends.main(["--people", str(args.people), "--asns", str(args.asns)])
         only.discard("backends")
+        if rc or not only:
+            return rc
+    if "hostbase" in only:  # its own guests and stacks: run apart, first
+        from bench import hostbase
+
+        rc = hostbase.main(["--people", str(args.people)])
+        only.discard("hostbase")
         if rc or not only:
             return rc
     if "kube" in only:  # its own control plane, no guest: run apart, first

@@ -7,14 +7,16 @@ model (camelCase keys, unknown keys refused).  Imported by ``model``, ``host``, 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from collections.abc import Callable
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 import marked_issues
 import validators
+
+M = TypeVar("M", bound=BaseModel)
 
 fail = marked_issues.fail
 """Raise a settings error (message and hint, reported at the value's line)."""
@@ -75,3 +77,21 @@ SETTINGS_CONFIG = ConfigDict(extra="forbid", frozen=True, alias_generator=to_cam
 
 class SettingsModel(BaseModel):
     model_config = SETTINGS_CONFIG
+
+
+class ProviderSettings(BaseModel):
+    """A provider's own model read from the stack file (one copy of its fields, defaults, ranges and
+    checks): list it before the provider's model, ``class RtrServerSettings(ProviderSettings,
+    bird.RtrServer)``, and set ``model_config = SETTINGS_CONFIG``.  It adds the settings' reading:
+    camelCase keys, and a whole number never written as true/false."""
+
+    model_config = SETTINGS_CONFIG
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole(cls, value: Any, info: ValidationInfo) -> Any:
+        return whole(value) if cls.model_fields[info.field_name or ""].annotation is int else value
+
+    def provider(self, model: type[M]) -> M:
+        """The provider's own model of these values (no settings class in provider inputs)."""
+        return model.model_validate(self.model_dump(include=set(model.model_fields)))

@@ -157,6 +157,7 @@ config:
 """
 
 STATIC_ROAS = "      staticRoas:\n        - {prefix: 203.0.113.0/24, maxLength: 24, asn: 64500}"
+RTR = "      rtr:\n        - host: rtr1.example.net\n          port: 3323"
 
 
 H0, H1, RS = "keystone:hosts.0", "keystone:hosts.1", "keystone:peering.routeServers.0"
@@ -395,13 +396,28 @@ CASES = [
     case("zerotier-mode", "      mode: self_hosted", "      mode: hosted", "keystone:peering.zerotier.mode",
          "'central' or 'self_hosted'"),
     case("zerotier-url-credentials", "      url: http://10.0.0.1:9993", "      url: http://u:hunter2@10.0.0.1:9993",
-         "keystone:peering.zerotier", "must not contain credentials", "      mode:"),
+         "keystone:peering.zerotier.url", "ZeroTier API URL must not contain credentials", col="value"),
+    case("zerotier-url-scheme", "      url: http://10.0.0.1:9993", "      url: ftp://10.0.0.1",
+         "keystone:peering.zerotier.url", "is not an http(s) URL", col="value"),
     case("zerotier-network-short", "      networkId: 8056c2e21c000001", "      networkId: 8056c2e21c",
          "keystone:peering.zerotier.networkId", "16 hex digits"),
     case("zerotier-network-number", "      networkId: 8056c2e21c000001", "      networkId: 1234567890123456",
          "keystone:peering.zerotier.networkId", "expected a string"),
     case("rtr-host-metachar", "        - host: rtr1.example.net", '        - host: "rtr1;reboot"',
-         "keystone:peering.rpki.rtr.0", "rtr1;reboot", "        - host:"),
+         "keystone:peering.rpki.rtr.0.host", "invalid RTR host 'rtr1;reboot'", col="value"),
+    case("rtr-host-partial-ipv4", "        - host: rtr1.example.net", "        - host: 10.1.2",
+         "keystone:peering.rpki.rtr.0.host", "is not a valid IP address", col="value"),
+    case("rtr-host-zone-index", "        - host: rtr1.example.net", '        - host: "fe80::1%eth0"',
+         "keystone:peering.rpki.rtr.0.host", "has a zone index", col="value"),
+    case("rtr-host-number", "        - host: rtr1.example.net", "        - host: 5",
+         "keystone:peering.rpki.rtr.0.host", "expected a string", col="value"),
+    case("roa-prefix-number", RTR, "      staticRoas:\n        - prefix: 5\n          maxLength: 32\n          asn: 64500",
+         "keystone:peering.rpki.staticRoas.0.prefix", "ROA prefix must be a string", "        - prefix:", col="value"),
+    case("roa-prefix-host-bits", RTR, STATIC_ROAS.replace("203.0.113.0/24", "203.0.113.1/24"),
+         "keystone:peering.rpki.staticRoas.0.prefix", "has host bits set (did you mean 203.0.113.0/24?)",
+         "        - {prefix:"),
+    case("roa-max-length-short", RTR, STATIC_ROAS.replace("maxLength: 24", "maxLength: 20"),
+         "keystone:peering.rpki.staticRoas.0", "maxLength 20 must be within 24..32", "        - {prefix:"),
     case("rtr-port-high", "          port: 3323", "          port: 70000", "keystone:peering.rpki.rtr.0.port",
          "at most 65535"),
     case("rpki-both-sources", "          port: 3323", "          port: 3323\n" + STATIC_ROAS, "keystone:peering.rpki",
@@ -555,9 +571,9 @@ def test_the_corpus_covers_every_settings_field():
 
 
 OUT_OF_CORPUS = {
-    # (booleans of the peering block, each a StrictBool like the ones above; static ROAs and the
-    # route server's group share the checks of their rtr/birdUser siblings)
-    "allowPrivateAsns", "deleteOnRemove", "allowEmptyPeerSet", "staticRoas", "prefix", "maxLength", "birdGroup",
+    # (booleans of the peering block, each a StrictBool like the ones above; the route server's
+    # group shares the check of its birdUser sibling)
+    "allowPrivateAsns", "deleteOnRemove", "allowEmptyPeerSet", "birdGroup",
     "minLengthV4", "maxLengthV6", "minLengthV6", "insecure",
 }
 

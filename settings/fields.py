@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 
 import marked_issues
 import validators
+from validators import files
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,7 +47,6 @@ KUBE_CONTEXT = r"[A-Za-z0-9_](?:[A-Za-z0-9_.@:/+-]{0,252})"
 OIDC_PREFIX = r"[A-Za-z0-9_.@:+-]{0,63}"
 STACK_NAME = r"[A-Za-z0-9_.-]{1,100}"
 ORGANIZATION = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}"
-ROSTER_FILE = r"(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]*/)*[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.ya?ml"
 
 
 def pattern_check(pattern: str, what: str, hint: str) -> Callable[[Any], str]:
@@ -59,15 +59,16 @@ def pattern_check(pattern: str, what: str, hint: str) -> Callable[[Any], str]:
 
 
 def roster_path(value: Any) -> str:
-    """A ``.yaml`` file: relative to the project (no ``..``), or an absolute normalised path."""
+    """A ``.yaml`` file: below the project (``validators.files.relative_path``), or an absolute path
+    (``validators.absolute_path``)."""
     v = validators.text(value, "roster path")
-    hint = "a .yaml file relative to the project, without '..', e.g. roster/roster.yaml (or an absolute path)"
     if v.startswith("/"):
         validators.absolute_path(v, "roster path")
-        if not re.fullmatch(r".*\.ya?ml", v):
-            raise validators.Invalid(f"roster path {validators.show(v)} is not a .yaml file", hint)
-    elif not re.fullmatch(ROSTER_FILE, v):
-        raise validators.Invalid(f"invalid roster path {validators.show(v)}", hint)
+    else:
+        files.relative_path(v, "roster path", inside="the project", example="roster/roster.yaml")
+    if not re.fullmatch(r".*[^/]\.ya?ml", v):
+        raise validators.Invalid(f"roster path {validators.show(v)} is not a .yaml file",
+                                 "e.g. roster/roster.yaml (relative to the project) or an absolute path")
     return v
 
 

@@ -193,6 +193,23 @@ def ssh_address(value: Any, what: str = "SSH address", *, allow_local: bool = Tr
     return network_host(v, what, hint=hint, brackets=True)
 
 
+GECOS_MAX = 64
+"""The longest GECOS (comment) field Keystone writes: a person's full name."""
+
+
+def gecos(value: Any, what: str = "GECOS field") -> str:
+    """An account's GECOS (comment) field as ``useradd -c``/``usermod -c`` write it: at most
+    ``GECOS_MAX`` characters, no ``:`` (the passwd separator), ``,`` or ``=`` (``chfn``'s field and
+    option separators), no control character.  The roster's full name is one, of letters only."""
+    v = text(value, what)
+    if len(v) > GECOS_MAX:
+        raise Invalid(f"{what} is {len(v)} characters long", f"at most {GECOS_MAX}")
+    bad = next((c for c in v if c in ":,=" or ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise Invalid(f"{what} {show(v)} contains {show(bad)}", "no ':', ',', '=' or control characters")
+    return v
+
+
 AUTHENTIK_GROUP = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9 _.@+-]{0,148}[A-Za-z0-9_.@+-])?")
 APPLICATION_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 

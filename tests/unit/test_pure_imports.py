@@ -20,7 +20,7 @@ from engine.paths import ROOT
 EFFECTFUL = ("subprocess", "providers.transport", "providers.hostcache", "pulumi", "grpc", "urllib.request",
              "http.client", "providers.zerotier.client", "providers.authentik.client", "authentik_client")
 
-PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers.output", "providers.names",
+PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers.output",
         "providers.scripts", "providers.bird.parse", "providers.bird.render", "providers.bird.report",
         "providers.bird.models", "providers.bird.communities", "providers.journal", "ops.people", "engine.events",
         "engine.history", "providers.authentik.model"]

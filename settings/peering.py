@@ -26,6 +26,7 @@ Every field error names ``Pulumi.<stack>.yaml:line:col`` and the field (``settin
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated
 
 import pydantic
 from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
@@ -35,9 +36,13 @@ import marked_issues
 import validators
 from providers.bird import models as bird
 from providers.zerotier import model as zt
+from validators import peering
 
-from .fields import SETTINGS_CONFIG, ProviderSettings, SettingsModel, check_with, fail
+from .fields import SETTINGS_CONFIG, ProviderSettings, SettingsModel, check_with, checked
 from .host import HostSettings
+
+
+PeeringLan = Annotated[str, checked(peering.peering_lan)]
 
 
 def _plain_errors(build):
@@ -136,7 +141,7 @@ class PeeringSettings(SettingsModel):
     """``keystone:peering``: the ZeroTier network, the peering LANs and the route servers."""
 
     zerotier: ZeroTierSettings | None = Field(None, description="The ZeroTier network peers join (required with peers).")
-    lans: list[str] | None = Field(
+    lans: list[PeeringLan] | None = Field(
         None, description="Peering LANs (CIDR), at most one IPv4 and one IPv6: every peer address must lie in one. "
         "null: not checked.")
     allow_private_asns: StrictBool = Field(False, description="Accept private and documentation ASNs (lab stacks).")
@@ -144,30 +149,13 @@ class PeeringSettings(SettingsModel):
     filter_policy: FilterPolicySettings = Field(default_factory=FilterPolicySettings)
     route_servers: list[RouteServerSettings] = Field(default_factory=list, description="The BIRD route servers.")
 
-    @field_validator("lans", mode="before")
+    @field_validator("lans")
     @classmethod
-    def _lans(cls, v: object) -> list[str] | None:
-        if v is None:
-            return None
-        if not isinstance(v, list):
-            fail(f"expected a list of networks, got {validators.show(v)}", 'e.g. [10.99.0.0/16, "fd00:99::/64"]')
-        nets = []
-        for text in v:
-            if not isinstance(text, str):  # ipaddress would read 10 as 0.0.0.10/32
-                fail(f"a peering LAN is a network written as a string, got {validators.show(text)}",
-                     "CIDR form, e.g. 10.99.0.0/16")
-            try:
-                net = ipaddress.ip_network(text, strict=True)
-            except ValueError as e:
-                fail(f"{validators.show(text)} is not a network in CIDR form without host bits ({e})",
-                     "e.g. 10.99.0.0/16 or fd00:99::/64")
-            if net.prefixlen < (8 if net.version == 4 else 16):
-                fail(f"peering LAN {net} is too large", "a peering LAN is the ZeroTier network's range, e.g. a /16")
-            nets.append(net)
+    def _one_per_version(cls, v: list[str] | None) -> list[str] | None:
         for version in (4, 6):
-            if len([n for n in nets if n.version == version]) > 1:
+            if len([n for n in v or [] if ipaddress.ip_network(n).version == version]) > 1:
                 raise ValueError(f"at most one IPv{version} peering LAN (the ZeroTier network's range)")
-        return [str(n) for n in nets]
+        return v
 
     @model_validator(mode="after")
     def _servers(self) -> PeeringSettings:

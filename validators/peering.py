@@ -102,6 +102,15 @@ def network(value: Any, what: str = "prefix") -> ipaddress.IPv4Network | ipaddre
     return net
 
 
+def peering_lan(value: Any, what: str = "peering LAN") -> str:
+    """A peering LAN (the ZeroTier network's range, where peer addresses lie): a ``network`` of at
+    least /8 (IPv4) or /16 (IPv6), in its canonical form."""
+    net = network(value, what)
+    if net.prefixlen < (8 if net.version == 4 else 16):
+        raise Invalid(f"{what} {net} is too large", "a peering LAN is the ZeroTier network's range, e.g. a /16")
+    return str(net)
+
+
 def prefix(value: Any) -> str:
     """A prefix a peer may announce: a ``network`` other than the default route, at most /24 (IPv4)
     or /48 (IPv6)."""

@@ -18,8 +18,9 @@ import validators
 from validators import peering
 
 # --- strict patterns (shared with render.py, which re-checks every value it prints) ------------
-#: Route server names: they start resource ids (``<route-server>/<asn>``).
-ROUTE_SERVER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?")
+#: Route server names: a stack host's name (``validators.host_name``, one DNS label); they start
+#: resource ids (``<route-server>/<asn>``).
+ROUTE_SERVER_NAME = validators.HOST_NAME
 #: Peer names as the roster spells them (used in comments and descriptions, never as symbols).
 PEER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62})")
 #: Free-text descriptions: no quotes, backslashes, braces, semicolons, hashes or control characters.
@@ -130,7 +131,7 @@ class RouteServer(BirdDaemon):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _match(ROUTE_SERVER_NAME, v, "route server name")
+        return validators.host_name(v, "route server name")
 
     # --- derived paths -------------------------------------------------------------------------
     @property

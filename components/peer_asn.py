@@ -112,7 +112,7 @@ class PeerAsn(pulumi.ComponentResource):
         p, zt = args.peer, args.zerotier
         active = p.state == PeerState.ACTIVE
         self.member = ZeroTierMember(f"{name}-zt", ZeroTierMemberArgs(
-            network_id=zt.network_id, member_id=p.zerotier_member, api_mode=zt.mode, api_url=zt.api_url,
+            network_id=zt.network_id, member_id=p.zerotier_member, api_mode=zt.api_mode, api_url=zt.api_url,
             authorized=active, ip_assignments=list(p.addresses), name=f"AS{p.asn} {p.name}", asn=p.asn,
             peer_state=p.state.value, delete_on_remove=zt.delete_on_remove,
         ), pulumi.ResourceOptions(parent=self))

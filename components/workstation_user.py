@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -69,7 +70,7 @@ class KubernetesRbac:
     power_user_role: str
     """Name of the project-owned read-only ClusterRole bound to power users."""
     oidc_prefix: str = "oidc:"
-    namespaces: list[pulumi.Resource] = field(default_factory=list)
+    namespaces: Sequence[pulumi.Resource] = field(default_factory=list)
     """Reads of the namespaces owners are bound in: every binding waits for them (a missing one fails)."""
 
 
@@ -246,7 +247,7 @@ class WorkstationUser(pulumi.ComponentResource):
         # change is a new object; the old one is deleted first (never a moment with both grants).
         binding = f"keystone-{p.username}-{p.tier.value}"
         opts = pulumi.ResourceOptions(parent=self, provider=kube.provider, replace_on_changes=["roleRef"],
-                                      delete_before_replace=True, depends_on=kube.namespaces)
+                                      delete_before_replace=True, depends_on=list(kube.namespaces))
         if p.tier == Tier.NAMESPACE_OWNER:
             return [
                 k8s.rbac.v1.RoleBinding(

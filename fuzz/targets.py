@@ -113,7 +113,7 @@ def stack_settings(data: bytes) -> None:
             raise AssertionError(f"unclean issue: {e.issues!r}") from None
     for check in (validators.posix_name, validators.person_name, validators.absolute_path, validators.dataset_name,
                   validators.ssh_address, validators.http_url, validators.https_url, validators.directory_for_homes,
-                  validators.git_ref, validators.git_repository):
+                  validators.git_ref, validators.git_repository, validators.network_host, validators.gecos):
         try:
             check(_text(data))
         except validators.Invalid:

@@ -27,15 +27,6 @@ def _peers_report(args: argparse.Namespace) -> int:
     return run(args.stack_file, args.asn)
 
 
-def add_peers_report(commands: argparse._SubParsersAction) -> None:
-    """The ``peers-report`` subcommand (also offered by ``python -m roster``, its first home)."""
-    peers = commands.add_parser(
-        "peers-report", help="per peer ASN and route server: sessions and filtered prefixes with their causes")
-    peers.add_argument("stack_file", metavar="STACK_FILE", help="the stack's Pulumi.<stack>.yaml")
-    peers.add_argument("--asn", type=int, action="append", metavar="N", help="only this ASN (repeatable)")
-    peers.set_defaults(run=_peers_report)
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description="Keystone operator reports.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -45,7 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     people.add_argument("--no-hosts", action="store_true",
                         help="do not read each home's used space on the hosts (state only)")
     people.set_defaults(run=_people_report)
-    add_peers_report(commands)
+    peers = commands.add_parser(
+        "peers-report", help="per peer ASN and route server: sessions and filtered prefixes with their causes")
+    peers.add_argument("stack_file", metavar="STACK_FILE", help="the stack's Pulumi.<stack>.yaml")
+    peers.add_argument("--asn", type=int, action="append", metavar="N", help="only this ASN (repeatable)")
+    peers.set_defaults(run=_peers_report)
     return parser
 
 

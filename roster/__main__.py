@@ -1,4 +1,4 @@
-"""Command line: ``python -m roster validate|schema|diff|peers-report``.
+"""Command line: ``python -m roster validate|schema|diff``.
 
     python -m roster validate [FILE] [--min-uid N] [--hosts a,b] [--peering-lan P ...] [--allow-private-asns]
         Every problem on stderr as FILE:LINE:COL: path: message (hint), exit 1;
@@ -7,9 +7,8 @@
         The JSON schema (the content of roster/roster.schema.json).
     python -m roster diff OLD NEW
         Markdown describing what changes from OLD to NEW (for a pull-request comment).
-    python -m roster peers-report STACK_FILE [--asn N ...]
-        The same as ``python -m ops peers-report`` (its home now: ops/peers_report.py; kept here for
-        the scripts that call it by its first name).
+
+The operator reports that read live systems are ``python -m ops`` (``peers-report``, ``people-report``).
 
 Exit codes: 0 success, 1 invalid roster, 2 usage error.
 """
@@ -95,8 +94,6 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", help="roster after the change")
     diff.set_defaults(run=_diff)
 
-    from ops.__main__ import add_peers_report  # the command lives in ops (it reads the route servers)
-    add_peers_report(commands)
     return parser
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from validators import peering
+
 MAX_UID = 60000
 """Highest uid the roster accepts: Debian's ``UID_MAX`` (login.defs).  Above it live 65534
 (nobody) and the 16-bit boundary that old tools and NFS still mishandle."""
@@ -36,7 +38,7 @@ class RosterContext(BaseModel):
     def _networks(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        return [str(ipaddress.ip_network(v, strict=True)) for v in value]
+        return [peering.peering_lan(v) for v in value]
 
     @property
     def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -30,7 +30,8 @@ from .context import MAX_UID, context_of
 # Limits and allow-lists (documented in the JSON schema and the README).
 # --------------------------------------------------------------------------------------------
 
-MAX_FULL_NAME = 64
+MAX_FULL_NAME = names.GECOS_MAX
+"""A full name becomes the account's GECOS field (`validators.gecos`)."""
 MAX_PEER_NAME = 64
 MAX_SSH_KEY = ssh_key.MAX_KEY_LINE
 

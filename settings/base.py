@@ -30,13 +30,12 @@ Every field error names ``Pulumi.<stack>.yaml:line:col`` and the field (``settin
 from __future__ import annotations
 
 import pathlib
-import posixpath
 from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, ValidationInfo, model_validator
 
 from validators import budget
-from validators.files import file_mode, host_file_path
+from validators.files import file_mode, host_file_path, relative_path
 from providers.workstation import templates
 
 from .fields import HomeParent, Problem, SettingsModel, Whole, checked, fail_at
@@ -49,6 +48,9 @@ TasksMax = Annotated[str | None, checked(budget.tasks_max, optional=True)]
 Package = Annotated[str, checked(budget.debian_package)]
 HostPath = Annotated[str, checked(host_file_path)]
 Mode = Annotated[str, checked(file_mode)]
+ProjectFile = Annotated[str | None, checked(relative_path, "source", inside="the project",
+                                            example="workstation/base/profile.sh", optional=True)]
+"""A file of this repository: ``validators.files.relative_path`` below the project."""
 
 
 class BudgetValues(SettingsModel):
@@ -81,7 +83,7 @@ class BaseFileSettings(SettingsModel):
     """A machine-wide file every person inherits: authoritative, rewritten when it drifts."""
 
     path: HostPath = Field(description="Absolute path, under one of fileDirs.")
-    source: str | None = Field(None, description="A file of this repository (relative path, no '..').")
+    source: ProjectFile = Field(None, description="A file of this repository (relative path, no '..').")
     template: str | None = Field(None, description="The content (jinja: stack, host).")
     mode: Mode = Field("0644")
     owner: Whole = Field(0, ge=0, le=2**31 - 1, description="Owner uid.")
@@ -93,10 +95,6 @@ class BaseFileSettings(SettingsModel):
             fail_at("file", [(("source",) if self.source is not None else ("path",),
                               "give exactly one of source and template",
                               "source: a file of this repository; template: the text")])
-        if self.source is not None and (self.source.startswith("/") or ".." in self.source.split("/")
-                                        or posixpath.normpath(self.source) != self.source):
-            fail_at("file", [(("source",), f"source {self.source!r} is not a path in this repository",
-                              "relative, normalised, no '..'")])
         project = (info.context or {}).get("project")
         if self.source is not None and project is not None and not (pathlib.Path(project) / self.source).is_file():
             fail_at("file", [(("source",), f"source {self.source} does not exist in the project",

@@ -7,14 +7,17 @@ model (camelCase keys, unknown keys refused).  Imported by ``model``, ``host``, 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from collections.abc import Callable
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 import marked_issues
 import validators
+from validators import files
+
+M = TypeVar("M", bound=BaseModel)
 
 fail = marked_issues.fail
 """Raise a settings error (message and hint, reported at the value's line)."""
@@ -44,7 +47,6 @@ KUBE_CONTEXT = r"[A-Za-z0-9_](?:[A-Za-z0-9_.@:/+-]{0,252})"
 OIDC_PREFIX = r"[A-Za-z0-9_.@:+-]{0,63}"
 STACK_NAME = r"[A-Za-z0-9_.-]{1,100}"
 ORGANIZATION = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}"
-ROSTER_FILE = r"(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]*/)*[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.ya?ml"
 
 
 def pattern_check(pattern: str, what: str, hint: str) -> Callable[[Any], str]:
@@ -57,15 +59,16 @@ def pattern_check(pattern: str, what: str, hint: str) -> Callable[[Any], str]:
 
 
 def roster_path(value: Any) -> str:
-    """A ``.yaml`` file: relative to the project (no ``..``), or an absolute normalised path."""
+    """A ``.yaml`` file: below the project (``validators.files.relative_path``), or an absolute path
+    (``validators.absolute_path``)."""
     v = validators.text(value, "roster path")
-    hint = "a .yaml file relative to the project, without '..', e.g. roster/roster.yaml (or an absolute path)"
     if v.startswith("/"):
         validators.absolute_path(v, "roster path")
-        if not re.fullmatch(r".*\.ya?ml", v):
-            raise validators.Invalid(f"roster path {validators.show(v)} is not a .yaml file", hint)
-    elif not re.fullmatch(ROSTER_FILE, v):
-        raise validators.Invalid(f"invalid roster path {validators.show(v)}", hint)
+    else:
+        files.relative_path(v, "roster path", inside="the project", example="roster/roster.yaml")
+    if not re.fullmatch(r".*[^/]\.ya?ml", v):
+        raise validators.Invalid(f"roster path {validators.show(v)} is not a .yaml file",
+                                 "e.g. roster/roster.yaml (relative to the project) or an absolute path")
     return v
 
 
@@ -75,3 +78,21 @@ SETTINGS_CONFIG = ConfigDict(extra="forbid", frozen=True, alias_generator=to_cam
 
 class SettingsModel(BaseModel):
     model_config = SETTINGS_CONFIG
+
+
+class ProviderSettings(BaseModel):
+    """A provider's own model read from the stack file (one copy of its fields, defaults, ranges and
+    checks): list it before the provider's model, ``class RtrServerSettings(ProviderSettings,
+    bird.RtrServer)``, and set ``model_config = SETTINGS_CONFIG``.  It adds the settings' reading:
+    camelCase keys, and a whole number never written as true/false."""
+
+    model_config = SETTINGS_CONFIG
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole(cls, value: Any, info: ValidationInfo) -> Any:
+        return whole(value) if cls.model_fields[info.field_name or ""].annotation is int else value
+
+    def provider(self, model: type[M]) -> M:
+        """The provider's own model of these values (no settings class in provider inputs)."""
+        return model.model_validate(self.model_dump(include=set(model.model_fields)))

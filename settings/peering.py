@@ -26,18 +26,23 @@ Every field error names ``Pulumi.<stack>.yaml:line:col`` and the field (``settin
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated
 
 import pydantic
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 import marked_issues
 import validators
 from providers.bird import models as bird
 from providers.zerotier import model as zt
+from validators import peering
 
-from .fields import SETTINGS_CONFIG, SettingsModel, Whole, fail, whole
+from .fields import SETTINGS_CONFIG, ProviderSettings, SettingsModel, check_with, checked
 from .host import HostSettings
+
+
+PeeringLan = Annotated[str, checked(peering.peering_lan)]
 
 
 def _plain_errors(build):
@@ -48,56 +53,29 @@ def _plain_errors(build):
         raise ValueError(marked_issues.one_line(e)) from None
 
 
-class ZeroTierSettings(SettingsModel):
-    """The ZeroTier network the peers join, and how Keystone reaches its controller."""
-
-    mode: Literal["central", "self_hosted"] = Field(
-        description='"central" (ZeroTier Central API v1) or "self_hosted" (a ZeroTierOne controller\'s /controller API).')
-    url: str | None = Field(
-        None, description="central: the API URL (default https://api.zerotier.com); self_hosted: the controller URL "
-        "(default http://127.0.0.1:9993).  No credentials: the token is keystone:zerotierToken.")
-    network_id: str = Field(description="The peering network's id, 16 hex digits.")
-    delete_on_remove: StrictBool = Field(
-        False, description="When a peer's member resource is deleted, DELETE the member record after deauthorizing it.")
-
-    @field_validator("network_id")
-    @classmethod
-    def _network(cls, v: str) -> str:
-        return zt.normalize_network_id(v)
-
-    @model_validator(mode="after")
-    def _url(self) -> ZeroTierSettings:
-        zt.normalize_api_url(self.mode, self.url)  # raises with a clear message
-        return self
-
-    @property
-    def api_url(self) -> str:
-        return zt.normalize_api_url(self.mode, self.url)
+def _zerotier_key(name: str) -> str:
+    """The settings' key of a ``ZeroTierNetwork`` field: ``mode`` and ``url`` for the API's, camelCase otherwise."""
+    return {"api_mode": "mode", "api_url": "url"}.get(name) or to_camel(name)
 
 
-class RtrServerSettings(SettingsModel):
-    """An RPKI-to-router cache (RFC 8210)."""
+class ZeroTierSettings(ProviderSettings, zt.ZeroTierNetwork):
+    """The ZeroTier network the peers join, and how Keystone reaches its controller: the provider's
+    ``ZeroTierNetwork`` (the part of every member's inputs the stack sets) with the keys ``mode``,
+    ``url``, ``networkId`` and ``deleteOnRemove``."""
 
-    host: str = Field(description="Host name or IP address of the RTR cache.")
-    port: Whole = Field(323, ge=1, le=65535)
-
-    @model_validator(mode="after")
-    def _check(self) -> RtrServerSettings:
-        _plain_errors(lambda: bird.RtrServer(host=self.host, port=self.port))
-        return self
+    model_config = ConfigDict(**{**SETTINGS_CONFIG, "alias_generator": _zerotier_key})
 
 
-class RoaSettings(SettingsModel):
-    """One static ROA entry (labs and tests)."""
+class RtrServerSettings(ProviderSettings, bird.RtrServer):
+    """An RPKI-to-router cache (RFC 8210): the provider's ``RtrServer``."""
 
-    prefix: str = Field(description="Prefix in CIDR form.")
-    max_length: Whole = Field(description="Longest prefix length the ROA covers.")
-    asn: Whole = Field(ge=0, le=4294967295, description="Authorized origin AS (0: an AS0 ROA, always invalid).")
+    model_config = SETTINGS_CONFIG
 
-    @model_validator(mode="after")
-    def _check(self) -> RoaSettings:
-        _plain_errors(lambda: bird.RoaEntry(prefix=self.prefix, max_length=self.max_length, asn=self.asn))
-        return self
+
+class RoaSettings(ProviderSettings, bird.RoaEntry):
+    """One static ROA entry (labs and tests): the provider's ``RoaEntry``."""
+
+    model_config = SETTINGS_CONFIG
 
 
 class RpkiSettings(SettingsModel):
@@ -116,90 +94,37 @@ class RpkiSettings(SettingsModel):
 
     def source(self) -> bird.RpkiSource:
         if self.rtr is not None:
-            return bird.RpkiSource(rtr=[bird.RtrServer(host=s.host, port=s.port) for s in self.rtr])
-        return bird.RpkiSource(static_roas=[bird.RoaEntry(prefix=r.prefix, max_length=r.max_length, asn=r.asn)
-                                            for r in self.static_roas or []])
+            return bird.RpkiSource(rtr=[s.provider(bird.RtrServer) for s in self.rtr])
+        return bird.RpkiSource(static_roas=[r.provider(bird.RoaEntry) for r in self.static_roas or []])
 
 
-class FilterPolicySettings(bird.FilterPolicy):
+class FilterPolicySettings(ProviderSettings, bird.FilterPolicy):
     """Prefix-length bounds of the route servers' shared import filter (defaults: the usual IXP
-    choice): the provider's ``FilterPolicy`` — its fields, defaults, ranges, descriptions and checks —
-    read with camelCase keys, whole numbers only."""
+    choice): the provider's ``FilterPolicy``."""
 
     model_config = SETTINGS_CONFIG
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _whole(cls, value: object) -> object:
-        return whole(value)
-
     def policy(self) -> bird.FilterPolicy:
-        """The provider's own ``FilterPolicy`` (no settings class in provider inputs)."""
-        return bird.FilterPolicy(**self.model_dump(by_alias=False))
+        return self.provider(bird.FilterPolicy)
 
 
-class RouteServerSettings(HostSettings):
-    """A BIRD 2 route server: how to reach it (the SSH fields of ``keystone:hosts``, or ``address: local``)
-    and where its daemon keeps its files."""
+class RouteServerSettings(HostSettings, ProviderSettings, bird.BirdDaemon):
+    """A BIRD 2 route server: how to reach it (the SSH fields of ``keystone:hosts``, or ``address:
+    local``) and how its daemon runs (the provider's ``BirdDaemon``: configDir, peersDir,
+    controlSocket, asn, routerId, birdUser, birdGroup, confirmTimeout, limitAction, allowEmptyPeerSet)."""
 
-    config_dir: str = Field("/etc/bird", description="Directory of the main config bird.conf.")
-    peers_dir: str = Field("/etc/bird/peers.d", description="Directory of the per-peer files (included as *.conf).")
-    control_socket: str = Field("/run/bird/bird.ctl", description="BIRD control socket (birdc -s).")
-    asn: Whole = Field(description="The route server's own ASN.")
-    router_id: str = Field(description="BGP router id (an IPv4 address).")
-    bird_user: str = Field("bird", description="User the daemon runs as (Debian: bird); files are checked readable by it.")
-    bird_group: str | None = Field(None, description="Group owning the files (default: birdUser).")
-    confirm_timeout: Whole = Field(30, ge=2, le=600, description="Seconds BIRD waits for the confirmation before it "
-                                 "undoes an apply by itself (configure timeout N).")
-    limit_action: bird.LimitAction = Field("restart", description="What BIRD does when a peer exceeds a limit.")
-    allow_empty_peer_set: StrictBool = Field(False, description="Allow removing the last peer file (every session drops).")
+    model_config = SETTINGS_CONFIG
+
     take_over_existing: StrictBool = Field(
         False, description="Replace a main config Keystone does not manage (e.g. Debian's default); the original "
         "is kept as bird.conf.keystone-orig.")
 
-    @field_validator("config_dir", "peers_dir", "control_socket", mode="before")
+    @field_validator("bird_user", mode="before")
     @classmethod
-    def _path(cls, v: object, info) -> str:
-        if isinstance(v, str) and len(v) > 1:
-            v = v.rstrip("/")  # a directory may be written with its trailing slash
-        try:
-            return bird.check_path(validators.absolute_path(v, "path"), "an absolute path")
-        except validators.Invalid as e:
-            fail(e.message, e.hint)
-
-    @field_validator("asn")
-    @classmethod
-    def _asn(cls, v: int) -> int:
-        return bird.check_asn(v, "the route server's ASN")
-
-    @field_validator("router_id", mode="before")
-    @classmethod
-    def _router_id(cls, v: object) -> str:
-        if not isinstance(v, str):
-            fail(f"a router id is an IPv4 address written as a string, got {validators.show(v)}", "e.g. 10.99.0.1")
-        try:
-            return str(ipaddress.IPv4Address(v))
-        except ValueError:
-            fail(f"a router id is an IPv4 address, got {validators.show(v)}", "e.g. 10.99.0.1")
-
-    @field_validator("bird_user", "bird_group", mode="before")
-    @classmethod
-    def _unix(cls, v: object, info) -> str | None:
+    def _not_root(cls, v: object) -> object:
         # (a daemon running as root is not offered: the provider's `bird_user: None` does not survive
         # the Pulumi wire, which drops nested nulls, and would turn back into the default `bird`)
-        if v is None and info.field_name == "bird_group":
-            return None
-        try:
-            return validators.posix_name(v, "user name" if info.field_name == "bird_user" else "group name")
-        except validators.Invalid as e:
-            fail(e.message, e.hint)
-
-    @model_validator(mode="after")
-    def _route_server(self) -> RouteServerSettings:
-        if self.peers_dir == self.config_dir:
-            raise ValueError("peersDir must differ from configDir (the main config would match *.conf)")
-        _plain_errors(self.route_server)  # anything else the provider's own model refuses
-        return self
+        return check_with(validators.posix_name, "user name")(v)
 
     def route_server(self, lans: list[str] | None = None) -> bird.RouteServer:
         """The provider's ``RouteServer`` (neighbors checked against the stack's peering LANs)."""
@@ -207,10 +132,7 @@ class RouteServerSettings(HostSettings):
         v4 = [n for n in nets if n.version == 4]
         v6 = [n for n in nets if n.version == 6]
         return bird.RouteServer(
-            name=self.name, target=self.target(), config_dir=self.config_dir, peers_dir=self.peers_dir,
-            control_socket=self.control_socket, asn=self.asn, router_id=self.router_id, bird_user=self.bird_user,
-            bird_group=self.bird_group, confirm_timeout=self.confirm_timeout, limit_action=self.limit_action,
-            allow_empty_peer_set=self.allow_empty_peer_set,
+            name=self.name, target=self.target(), **{k: getattr(self, k) for k in bird.BirdDaemon.model_fields},
             peering_lan_v4=v4[0] if len(v4) == 1 else None, peering_lan_v6=v6[0] if len(v6) == 1 else None,
         )
 
@@ -219,7 +141,7 @@ class PeeringSettings(SettingsModel):
     """``keystone:peering``: the ZeroTier network, the peering LANs and the route servers."""
 
     zerotier: ZeroTierSettings | None = Field(None, description="The ZeroTier network peers join (required with peers).")
-    lans: list[str] | None = Field(
+    lans: list[PeeringLan] | None = Field(
         None, description="Peering LANs (CIDR), at most one IPv4 and one IPv6: every peer address must lie in one. "
         "null: not checked.")
     allow_private_asns: StrictBool = Field(False, description="Accept private and documentation ASNs (lab stacks).")
@@ -227,30 +149,13 @@ class PeeringSettings(SettingsModel):
     filter_policy: FilterPolicySettings = Field(default_factory=FilterPolicySettings)
     route_servers: list[RouteServerSettings] = Field(default_factory=list, description="The BIRD route servers.")
 
-    @field_validator("lans", mode="before")
+    @field_validator("lans")
     @classmethod
-    def _lans(cls, v: object) -> list[str] | None:
-        if v is None:
-            return None
-        if not isinstance(v, list):
-            fail(f"expected a list of networks, got {validators.show(v)}", 'e.g. [10.99.0.0/16, "fd00:99::/64"]')
-        nets = []
-        for text in v:
-            if not isinstance(text, str):  # ipaddress would read 10 as 0.0.0.10/32
-                fail(f"a peering LAN is a network written as a string, got {validators.show(text)}",
-                     "CIDR form, e.g. 10.99.0.0/16")
-            try:
-                net = ipaddress.ip_network(text, strict=True)
-            except ValueError as e:
-                fail(f"{validators.show(text)} is not a network in CIDR form without host bits ({e})",
-                     "e.g. 10.99.0.0/16 or fd00:99::/64")
-            if net.prefixlen < (8 if net.version == 4 else 16):
-                fail(f"peering LAN {net} is too large", "a peering LAN is the ZeroTier network's range, e.g. a /16")
-            nets.append(net)
+    def _one_per_version(cls, v: list[str] | None) -> list[str] | None:
         for version in (4, 6):
-            if len([n for n in nets if n.version == version]) > 1:
+            if len([n for n in v or [] if ipaddress.ip_network(n).version == version]) > 1:
                 raise ValueError(f"at most one IPv{version} peering LAN (the ZeroTier network's range)")
-        return [str(n) for n in nets]
+        return v
 
     @model_validator(mode="after")
     def _servers(self) -> PeeringSettings:

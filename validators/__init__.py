@@ -6,7 +6,8 @@ where said) or raises ``Invalid`` with a message that quotes the value safely (`
 hint that says what would be accepted.  Messages never echo a URL that carries credentials.
 
 * ``core``: ``Invalid``, ``show``, ``text``.
-* ``names``: user and group names (``person_name``: not one the system keeps), paths, dataset names, host names, SSH addresses.
+* ``names``: user and group names (``person_name``: not one the system keeps), an account's GECOS
+  field, paths, dataset names, host names, network hosts (a DNS name or an IP address), SSH addresses.
 * ``urls``: URLs (one parse; the host and port rules; ``https_url`` where a token travels).
 * ``git``: branch names (``git check-ref-format``) and clone URLs without credentials.
 * ``files``: file modes, a host file's absolute path, files root writes for a setting, paths under a home.
@@ -23,6 +24,7 @@ from .core import Invalid, show, text
 from .names import (
     DATASET_COMPONENT,
     DNS_NAME,
+    GECOS_MAX,
     HOST_NAME,
     MAX_DATASET,
     MAX_PATH,
@@ -36,7 +38,9 @@ from .names import (
     authentik_group,
     dataset_name,
     directory_for_homes,
+    gecos,
     host_name,
+    network_host,
     person_name,
     posix_name,
     ssh_address,
@@ -45,8 +49,8 @@ from .urls import http_url, https_url, url_host
 from .git import git_ref, git_repository
 
 __all__ = [
-    "DATASET_COMPONENT", "DNS_NAME", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
+    "DATASET_COMPONENT", "DNS_NAME", "GECOS_MAX", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
     "RESERVED_NAMES", "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "application_slug",
-    "authentik_group", "dataset_name", "directory_for_homes", "git_ref", "git_repository", "host_name", "http_url",
-    "https_url", "person_name", "posix_name", "show", "ssh_address", "text", "url_host",
+    "authentik_group", "dataset_name", "directory_for_homes", "gecos", "git_ref", "git_repository", "host_name", "http_url",
+    "https_url", "network_host", "person_name", "posix_name", "show", "ssh_address", "text", "url_host",
 ]

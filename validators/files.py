@@ -13,7 +13,7 @@ Paths, by who writes them:
   (``RESERVED_HOME_PATHS``, sshd's keys, and the paths the caller reserves, such as Keystone's own
   kubeconfig).
 
-Modes: ``file_mode`` (an octal mode), ``safe_mode`` (one that is neither group- nor world-writable),
+Modes: ``file_mode`` (an octal mode, spelt ``four_digits``), ``safe_mode`` (one that is neither group- nor world-writable),
 ``is_private`` (one with no bit for others).
 """
 from __future__ import annotations
@@ -38,12 +38,18 @@ RESERVED_HOME_PATHS = (".ssh/authorized_keys", ".ssh/authorized_keys2", ".ssh/rc
 ``authorized_keys`` itself, and none of them is ever a seeded file."""
 
 
+def four_digits(mode: str) -> str:
+    """A mode's one spelling, four octal digits (``"644"`` -> ``"0644"``): what ``file_mode`` returns
+    and how a mode a host's ``stat`` printed is held (``providers.hostfile.plan.PathState``)."""
+    return mode.zfill(4)
+
+
 def file_mode(value: Any, what: str = "mode") -> str:
     """An octal mode (``"644"``, ``"0600"``) -> four digits (``"0644"``)."""
     v = text(value, what)
     if not MODE.fullmatch(v):
         raise Invalid(f"{what} {show(v)} is not an octal mode like \"0644\"", "three octal digits, quoted in YAML")
-    return v.zfill(4)
+    return four_digits(v)
 
 
 def safe_mode(value: Any, what: str = "mode") -> str:

@@ -19,7 +19,8 @@ DATASET_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 """Keystone's own name of a host (one DNS label, lower case): resource ids start with it."""
 DNS_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?")  # noqa: E501
-"""A DNS name or an ``~/.ssh/config`` alias (underscores allowed: aliases are not DNS)."""
+"""A DNS name, an ``/etc/hosts`` name or an ``~/.ssh/config`` alias (underscores allowed: those are not
+DNS), with an optional trailing dot."""
 MAX_PATH = 4095
 MAX_DATASET = 255
 """ZFS_MAX_DATASET_NAME_LEN - 1."""
@@ -157,26 +158,55 @@ def host_name(value: Any, what: str = "host name") -> str:
     return v
 
 
+def network_host(value: Any, what: str = "host", *, hint: str = "a host name or an IP address",
+                 brackets: bool = False) -> str:
+    """A host on the network as a resolver takes it: a DNS name (``DNS_NAME``) or an IP address
+    without a zone index (``[...]`` around one with ``brackets``), returned as given.  Text made of
+    digits and dots is an IPv4 address or nothing (``1.2.3`` is refused: resolvers read it as
+    1.2.0.3)."""
+    v = text(value, what)
+    if not v:
+        raise Invalid(f"{what} is empty", hint)
+    if re.fullmatch(r"[0-9.]+", v) or ":" in v or (brackets and v.startswith("[")):
+        try:
+            ip = ipaddress.ip_address(v[1:-1] if brackets and v.startswith("[") and v.endswith("]") else v)
+        except ValueError:
+            raise Invalid(f"{what} {show(v)} is not a valid IP address", hint) from None
+        if ip.version == 6 and ip.scope_id:
+            raise Invalid(f"{what} {show(v)} has a zone index", "use a global address" + (
+                " or an ~/.ssh/config alias" if brackets else ""))
+        return v
+    if not DNS_NAME.fullmatch(v):
+        raise Invalid(f"invalid {what} {show(v)}", hint)
+    return v
+
+
 def ssh_address(value: Any, what: str = "SSH address", *, allow_local: bool = True) -> str:
-    """A host name, an IP address or an ``~/.ssh/config`` alias (``local``: this machine)."""
+    """A host name, an IP address or an ``~/.ssh/config`` alias (``local``: this machine):
+    ``network_host`` with brackets, and never a leading ``-``."""
     v = text(value, what)
     hint = "a host name, an IP address or an ~/.ssh/config alias" + (', or "local"' if allow_local else "")
     if allow_local and v == "local":
         return v
-    if not v:
-        raise Invalid(f"{what} is empty", hint)
     if v.startswith("-"):
         raise Invalid(f"{what} {show(v)} starts with '-'", "ssh would read it as an option: " + hint)
-    if re.fullmatch(r"[0-9.]+", v) or ":" in v or v.startswith("["):
-        try:
-            ip = ipaddress.ip_address(v[1:-1] if v.startswith("[") and v.endswith("]") else v)
-        except ValueError:
-            raise Invalid(f"{what} {show(v)} is not a valid IP address", hint) from None
-        if ip.version == 6 and ip.scope_id:
-            raise Invalid(f"{what} {show(v)} has a zone index", "use a global address or an ~/.ssh/config alias")
-        return v
-    if not DNS_NAME.fullmatch(v):
-        raise Invalid(f"invalid {what} {show(v)}", hint)
+    return network_host(v, what, hint=hint, brackets=True)
+
+
+GECOS_MAX = 64
+"""The longest GECOS (comment) field Keystone writes: a person's full name."""
+
+
+def gecos(value: Any, what: str = "GECOS field") -> str:
+    """An account's GECOS (comment) field as ``useradd -c``/``usermod -c`` write it: at most
+    ``GECOS_MAX`` characters, no ``:`` (the passwd separator), ``,`` or ``=`` (``chfn``'s field and
+    option separators), no control character.  The roster's full name is one, of letters only."""
+    v = text(value, what)
+    if len(v) > GECOS_MAX:
+        raise Invalid(f"{what} is {len(v)} characters long", f"at most {GECOS_MAX}")
+    bad = next((c for c in v if c in ":,=" or ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise Invalid(f"{what} {show(v)} contains {show(bad)}", "no ':', ',', '=' or control characters")
     return v
 
 

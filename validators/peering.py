@@ -87,18 +87,34 @@ def as_set(value: Any) -> str:
     return upper
 
 
-def prefix(value: Any) -> str:
-    """A prefix a peer may announce, in CIDR form without host bits, no default route, at most /24 (IPv4)
-    or /48 (IPv6)."""
-    v = text(value, "a prefix")
+def network(value: Any, what: str = "prefix") -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A network written as a string in CIDR form (``/`` and its length), without host bits: never a
+    bare number (``ipaddress`` reads ``5`` as 0.0.0.5/32) nor an address."""
+    v = text(value, what)
     try:
         if "/" not in v:
             raise ValueError
         net = ipaddress.ip_network(v, strict=False)
     except ValueError:
-        raise Invalid(f"invalid prefix {show(v)}", "CIDR notation, e.g. 203.0.113.0/24") from None
+        raise Invalid(f"invalid {what} {show(v)}", "CIDR notation, e.g. 203.0.113.0/24") from None
     if net.network_address != ipaddress.ip_interface(v).ip:
-        raise Invalid(f"prefix {v!r} has host bits set", f"did you mean {net}?")
+        raise Invalid(f"{what} {v!r} has host bits set", f"did you mean {net}?")
+    return net
+
+
+def peering_lan(value: Any, what: str = "peering LAN") -> str:
+    """A peering LAN (the ZeroTier network's range, where peer addresses lie): a ``network`` of at
+    least /8 (IPv4) or /16 (IPv6), in its canonical form."""
+    net = network(value, what)
+    if net.prefixlen < (8 if net.version == 4 else 16):
+        raise Invalid(f"{what} {net} is too large", "a peering LAN is the ZeroTier network's range, e.g. a /16")
+    return str(net)
+
+
+def prefix(value: Any) -> str:
+    """A prefix a peer may announce: a ``network`` other than the default route, at most /24 (IPv4)
+    or /48 (IPv6)."""
+    net = network(text(value, "a prefix"))
     if net.prefixlen == 0:
         raise Invalid("a default route is not a prefix a peer may announce", "list the peer's own prefixes")
     longest = LONGEST_PREFIX[net.version]

@@ -5,7 +5,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from providers import names
 from providers.scripts import script
 from providers.hoststate import HostState
 from providers.host import Command, HostTarget
@@ -58,7 +57,7 @@ class AccountInputs(BaseModel):
     @field_validator("comment")
     @classmethod
     def _gecos(cls, v: str) -> str:
-        return names.check(names.GECOS, v, "comment")
+        return validators.gecos(v, "comment")
 
     @field_validator("password_hash")
     @classmethod

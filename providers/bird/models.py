@@ -11,23 +11,22 @@ import posixpath
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from providers.host import HostTarget
 import validators
 from validators import peering
 
 # --- strict patterns (shared with render.py, which re-checks every value it prints) ------------
-#: Route server names: they start resource ids (``<route-server>/<asn>``).
-ROUTE_SERVER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?")
+#: Route server names: a stack host's name (``validators.host_name``, one DNS label); they start
+#: resource ids (``<route-server>/<asn>``).
+ROUTE_SERVER_NAME = validators.HOST_NAME
 #: Peer names as the roster spells them (used in comments and descriptions, never as symbols).
 PEER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62})")
 #: Free-text descriptions: no quotes, backslashes, braces, semicolons, hashes or control characters.
 DESCRIPTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.,:()/@&+'-]{0,78}[A-Za-z0-9_.)'-])?")
 #: RPSL AS-SET names (``AS-FOO``, ``AS64500:AS-CUSTOMERS``).
 AS_SET = re.compile(r"(?:AS[0-9]{1,10}:)?AS-[A-Za-z0-9_-]{1,60}(?::AS-[A-Za-z0-9_-]{1,60})*|AS[0-9]{1,10}")
-#: RTR server host names (an IP address is accepted separately).
-HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")  # noqa: E501
 
 #: ASNs BIRD must never see as a peer: 0 (RFC 7607), AS_TRANS (RFC 6793), last 16/32-bit (RFC 7300).
 RESERVED_ASNS = frozenset(peering.ASN_NEVER)
@@ -58,16 +57,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RouteServer(_Strict):
-    """One BIRD route server: where its files live and how to reach its daemon."""
+class BirdDaemon(_Strict):
+    """How a route server's BIRD runs: where its files live, its own ASN and router id, who reads
+    its files, how an apply is confirmed.  ``RouteServer`` adds its name, where its commands run and
+    the peering LANs; the stack settings' ``routeServers`` entry is this model read with camelCase
+    keys beside the host target (``settings/peering.py``)."""
 
-    name: str = Field(description="Route server name; the first part of every resource id (`<name>/<asn>`).")
-    target: HostTarget = Field(description='Where its commands run (`address: "local"` for this machine).')
     config_dir: str = Field(default="/etc/bird", description="Directory of the main config `bird.conf`.")
     peers_dir: str = Field(default="/etc/bird/peers.d", description="Directory of the per-peer files, included as `*.conf`.")
     control_socket: str = Field(default="/run/bird/bird.ctl", description="BIRD control socket (`birdc -s`).")
     asn: int = Field(description="The route server's own ASN (`local as`).")
-    router_id: ipaddress.IPv4Address = Field(description="BGP router id.")
+    router_id: ipaddress.IPv4Address = Field(description="BGP router id (an IPv4 address).")
     bird_user: str | None = Field(
         default="bird", description="User the daemon runs as (Debian: `bird`); files are checked readable by it. None: root."
     )
@@ -79,37 +79,59 @@ class RouteServer(_Strict):
     limit_action: LimitAction = Field(
         default="restart", description="What BIRD does when a peer exceeds its import/receive limit."
     )
-    allow_empty_peer_set: bool = Field(
+    allow_empty_peer_set: StrictBool = Field(
         default=False, description="Allow removing the last peer file (a config with zero peers drops every session)."
     )
+
+    @field_validator("config_dir", "peers_dir", "control_socket", mode="before")
+    @classmethod
+    def _paths(cls, v: object) -> str:
+        if isinstance(v, str) and len(v) > 1:
+            v = v.rstrip("/")  # a directory may be written with its trailing slash
+        return check_path(v, "path")
+
+    @field_validator("asn")
+    @classmethod
+    def _asn(cls, v: int) -> int:
+        return check_asn(v, "the route server's ASN")
+
+    @field_validator("router_id", mode="before")
+    @classmethod
+    def _router_id(cls, v: object) -> object:
+        if isinstance(v, ipaddress.IPv4Address):
+            return v
+        if not isinstance(v, str):  # ipaddress would read 5 as 0.0.0.5
+            raise validators.Invalid(f"a router id is an IPv4 address written as a string, got {validators.show(v)}",
+                                     "e.g. 10.99.0.1")
+        try:
+            return ipaddress.IPv4Address(v)
+        except ValueError:
+            raise validators.Invalid(f"a router id is an IPv4 address, got {validators.show(v)}", "e.g. 10.99.0.1") from None
+
+    @field_validator("bird_user", "bird_group")
+    @classmethod
+    def _unix(cls, v: str | None, info) -> str | None:
+        return None if v is None else validators.posix_name(v, "user name" if info.field_name == "bird_user" else "group name")
+
+    @model_validator(mode="after")
+    def _dirs(self) -> BirdDaemon:
+        if self.peers_dir == self.config_dir:
+            raise ValueError("peersDir must differ from configDir (the main config would match *.conf)")
+        return self
+
+
+class RouteServer(BirdDaemon):
+    """One BIRD route server: where its files live and how to reach its daemon."""
+
+    name: str = Field(description="Route server name; the first part of every resource id (`<name>/<asn>`).")
+    target: HostTarget = Field(description='Where its commands run (`address: "local"` for this machine).')
     peering_lan_v4: ipaddress.IPv4Network | None = Field(default=None, description="If set, IPv4 neighbors must be in it.")
     peering_lan_v6: ipaddress.IPv6Network | None = Field(default=None, description="If set, IPv6 neighbors must be in it.")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _match(ROUTE_SERVER_NAME, v, "route server name")
-
-    @field_validator("config_dir", "peers_dir", "control_socket")
-    @classmethod
-    def _paths(cls, v: str, info) -> str:
-        return check_path(v.rstrip("/") if len(v) > 1 else v, info.field_name)
-
-    @field_validator("asn")
-    @classmethod
-    def _asn(cls, v: int) -> int:
-        return check_asn(v, "route server ASN")
-
-    @field_validator("bird_user", "bird_group")
-    @classmethod
-    def _unix(cls, v: str | None, info) -> str | None:
-        return None if v is None else validators.posix_name(v, info.field_name)
-
-    @model_validator(mode="after")
-    def _dirs(self) -> RouteServer:
-        if self.peers_dir == self.config_dir:
-            raise ValueError("peers_dir must differ from config_dir (the main config would match `*.conf`)")
-        return self
+        return validators.host_name(v, "route server name")
 
     # --- derived paths -------------------------------------------------------------------------
     @property
@@ -201,28 +223,40 @@ class PeerSpec(_Strict):
 
 
 class RoaEntry(_Strict):
-    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network
-    max_length: int = Field(ge=0, le=128)
-    asn: int = Field(ge=0, le=4294967295, description="Origin AS (0: AS0 ROA, always invalid).")
+    """One static ROA (labs and tests); the stack settings' ``staticRoas`` entry, camelCase keys."""
+
+    prefix: ipaddress.IPv4Network | ipaddress.IPv6Network = Field(description="Prefix in CIDR form.")
+    max_length: int = Field(ge=0, le=128, description="Longest prefix length the ROA covers.")
+    asn: int = Field(ge=0, le=4294967295, description="Authorized origin AS (0: an AS0 ROA, always invalid).")
+
+    @field_validator("prefix", mode="before")
+    @classmethod
+    def _prefix(cls, v: object) -> object:
+        if isinstance(v, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            return v
+        return peering.network(v, "ROA prefix")
 
     @model_validator(mode="after")
     def _len(self) -> RoaEntry:
         if not self.prefix.prefixlen <= self.max_length <= self.prefix.max_prefixlen:
-            raise ValueError(f"max_length {self.max_length} must be within {self.prefix.prefixlen}..{self.prefix.max_prefixlen}")
+            raise ValueError(f"maxLength {self.max_length} must be within {self.prefix.prefixlen}..{self.prefix.max_prefixlen}")
         return self
 
 
 class RtrServer(_Strict):
-    host: str = Field(description="RTR cache (RFC 8210) host name or IP address.")
-    port: int = Field(default=323, ge=1, le=65535)
+    """An RPKI-to-router cache (RFC 8210); the stack settings' ``rtr`` entry."""
+
+    host: str = Field(description="Host name or IP address of the RTR cache.")
+    port: int = Field(default=323, ge=1, le=65535, description="Its RTR port.")
 
     @field_validator("host")
     @classmethod
     def _host(cls, v: str) -> str:
+        v = validators.network_host(v, "RTR host")
         try:
-            return str(ipaddress.ip_address(v))
+            return str(ipaddress.ip_address(v))  # an address in its canonical form
         except ValueError:
-            return _match(HOSTNAME, v, "RTR host")
+            return v
 
 
 class RpkiSource(_Strict):

@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 
+import validators
 from providers.bird import models
 from providers.bird.communities import INFORMATIONAL, REJECT_CAUSE, RPKI_STATE, RejectCause, RpkiState
 from providers.bird.models import FilterPolicy, PeerSpec, RouteServer, RpkiSource
@@ -128,13 +129,14 @@ def bird_string(value: Any) -> Token:
 
 def bird_host(value: Any) -> Token:
     """A double-quoted host name or IP address (RTR caches)."""
-    if isinstance(value, str):
-        try:
-            return Token(f'"{ipaddress.ip_address(value)}"')
-        except ValueError:
-            if models.HOSTNAME.fullmatch(value):
-                return Token(f'"{value}"')
-    raise _fail("host name", value)
+    try:
+        host = validators.network_host(value, "RTR host")  # the model's rule: DNS_NAME needs no quoting
+    except validators.Invalid:
+        raise _fail("host name", value) from None
+    try:
+        return Token(f'"{ipaddress.ip_address(host)}"')
+    except ValueError:
+        return Token(f'"{host}"')
 
 
 def bird_path(value: Any) -> Token:

@@ -72,8 +72,8 @@ class ManagedFileProvider(PlannedProvider):
                 return ReadResult(None, {})
             if st.digest != desired.digest:
                 inputs["content"] = f"(changed on the host: sha256 {st.digest})"
-            if st.mode and st.mode.zfill(4) != desired.mode:
-                inputs["mode"] = st.mode.zfill(4)
+            if st.mode and st.mode != desired.mode:
+                inputs["mode"] = st.mode
         outs.update(inputs)  # the engine diffs the next program against the outputs
         return ReadResult(id_, outs, inputs)
 

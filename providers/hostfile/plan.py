@@ -73,13 +73,18 @@ def sha256(text: str) -> str:
 @dataclass(frozen=True)
 class PathState:
     """What is at a path: ``kind`` absent | link | other | file; for a file its digest ("-" when
-    unreadable), mode (octal, e.g. "644") and owner."""
+    unreadable), mode and owner.  The mode is held in its one spelling, ``validators.files.four_digits``
+    (``stat`` prints "644", the inputs hold "0644"), so it compares as it is."""
 
     kind: str
     digest: str = ""
     mode: str = ""
     uid: int = -1
     gid: int = -1
+
+    def __post_init__(self) -> None:
+        if self.mode:
+            object.__setattr__(self, "mode", files.four_digits(self.mode))
 
     @property
     def present(self) -> bool:
@@ -152,7 +157,7 @@ def write_command(desired: FileInputs, path: str, content: str, new_only: bool =
 
 
 def _same(desired: FileInputs, st: PathState) -> bool:
-    return (st.kind == "file" and st.digest == desired.digest and st.mode.zfill(4) == desired.mode
+    return (st.kind == "file" and st.digest == desired.digest and st.mode == desired.mode
             and (desired.as_owner or (st.uid, st.gid) == (desired.owner, desired.group)))
 
 

@@ -144,7 +144,7 @@ def normalize_api_url(mode: str, url: str | None) -> str:
     if url is None or url == "":
         return DEFAULT_API_URL[mode]
     try:
-        validators.http_url(url, "api_url")  # no credentials (never echoed), no query
+        validators.http_url(url, "ZeroTier API URL")  # no credentials (never echoed), no query
     except Invalid as e:
         raise ValueError(str(e)) from None
     url = url.rstrip("/")
@@ -174,12 +174,36 @@ MemberText = Annotated[str, AfterValidator(check_name)]
 
 
 # --- inputs ---------------------------------------------------------------------------------------
-class MemberInputs(BaseModel):
+class ZeroTierNetwork(BaseModel):
+    """The network a member joins and how Keystone reaches its controller: the part of every
+    member's inputs the stack sets once (``keystone:peering.zerotier``, read with the settings' keys
+    ``mode`` and ``url``: ``settings/peering.py``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    network_id: NetworkId = Field(description="ZeroTier network id, 16 hex digits (lowercased).")
+    delete_on_remove: StrictBool = Field(
+        default=False, description="On resource delete, DELETE the member after deauthorizing it (default: keep it)."
+    )
+    api_mode: Mode = Field(description='"central" (ZeroTier Central v1) or "self_hosted" (a controller\'s /controller API).')
+    api_url: str | None = Field(
+        default=None, validate_default=True,
+        description="API base URL; default https://api.zerotier.com (central) or http://127.0.0.1:9993 (self_hosted). "
+        "No credentials: the token is keystone:zerotierToken.",
+    )
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, v: str | None, info: ValidationInfo) -> str:
+        # api_mode is declared first, so it is validated already (absent from info.data if invalid)
+        return normalize_api_url(info.data.get("api_mode", "self_hosted"), v)
+
+
+class MemberInputs(ZeroTierNetwork):
     """The inputs of ``zerotier:Member`` (validated and normalised in ``check``)."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)  # peer_state stays a plain string in state
 
-    network_id: NetworkId = Field(description="ZeroTier network id, 16 hex digits (lowercased).")
     member_id: MemberId = Field(description="The peer's ZeroTier node address, 10 hex digits (lowercased).")
     authorized: StrictBool = Field(default=True, description="Authorize the member (only while peer_state is active).")
     ip_assignments: IpAssignments = Field(default_factory=list, description="Bare IPv4/IPv6 addresses, no prefix length.")
@@ -189,19 +213,6 @@ class MemberInputs(BaseModel):
         default="active",
         description="active: as given; suspended: deauthorized, addresses kept; removed: deauthorized, no addresses.",
     )
-    delete_on_remove: StrictBool = Field(
-        default=False, description="On resource delete, DELETE the member after deauthorizing it (default: keep it)."
-    )
-    api_mode: Mode = Field(description='"central" (ZeroTier Central v1) or "self_hosted" (a controller\'s /controller API).')
-    api_url: str | None = Field(
-        default=None, validate_default=True, description="API base URL; default https://api.zerotier.com or http://127.0.0.1:9993."
-    )
-
-    @field_validator("api_url")
-    @classmethod
-    def _url(cls, v: str | None, info: ValidationInfo) -> str:
-        # api_mode is declared first, so it is validated already (absent from info.data if invalid)
-        return normalize_api_url(info.data.get("api_mode", "self_hosted"), v)
 
 
 # --- desired and observed member ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The linter and the type checker are part of the test command: ``ruff check`` with the committed
-``ruff.toml`` on the whole repository, ``mypy`` with ``mypy.ini`` on the pure packages."""
+``ruff.toml`` on the whole repository, ``mypy`` with ``mypy.ini`` on the pure packages and ``program/``."""
 from __future__ import annotations
 
 import subprocess
@@ -17,6 +17,6 @@ def test_ruff_finds_nothing():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_mypy_finds_nothing_in_the_pure_packages():
+def test_mypy_finds_nothing_in_the_pure_packages_and_the_program():
     r = _run("mypy", "--config-file", "mypy.ini", "--cache-dir", "/dev/null")
     assert r.returncode == 0, r.stdout + r.stderr

@@ -213,7 +213,7 @@ def test_new_main_config_parses_with_a_peer_file_of_the_previous_format(tmp_path
 # --- the command line: problems before any route server is reached ------------------------------------
 
 def test_peers_report_command_refuses_bad_stacks(tmp_path: Path, capsys) -> None:
-    from roster.__main__ import main
+    from ops.__main__ import main
 
     assert main(["peers-report", str(tmp_path / "Pulumi.none.yaml")]) == 1
     assert "Pulumi.none.yaml" in capsys.readouterr().err

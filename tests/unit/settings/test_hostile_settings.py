@@ -157,6 +157,7 @@ config:
 """
 
 STATIC_ROAS = "      staticRoas:\n        - {prefix: 203.0.113.0/24, maxLength: 24, asn: 64500}"
+RTR = "      rtr:\n        - host: rtr1.example.net\n          port: 3323"
 
 
 H0, H1, RS = "keystone:hosts.0", "keystone:hosts.1", "keystone:peering.routeServers.0"
@@ -168,11 +169,13 @@ Q = '"'
 CASES = [
     # --- roster / minUid --------------------------------------------------------------------------
     case("roster-traversal", "  keystone:roster: roster/roster.yaml", "  keystone:roster: ../../etc/roster.yaml",
-         "keystone:roster", "without '..'"),
+         "keystone:roster", "roster path '../../etc/roster.yaml' contains '..' (it must stay inside the project"),
     case("roster-absolute-metachar", "  keystone:roster: roster/roster.yaml", '  keystone:roster: "roster.yaml; id"',
-         "keystone:roster", "invalid roster path"),
+         "keystone:roster", "roster path 'roster.yaml; id' contains ';'"),
     case("roster-absolute-traversal", "  keystone:roster: roster/roster.yaml", "  keystone:roster: /srv/../etc/roster.yaml",
          "keystone:roster", "contains '..'"),
+    case("roster-dot-yaml", "  keystone:roster: roster/roster.yaml", "  keystone:roster: roster/.yaml",
+         "keystone:roster", "is not a .yaml file"),
     case("roster-not-yaml", "  keystone:roster: roster/roster.yaml", "  keystone:roster: roster/roster.json",
          "keystone:roster", ".yaml file"),
     case("min-uid-low", "  keystone:minUid: 20000", "  keystone:minUid: 0", "keystone:minUid", "at least 1000"),
@@ -384,24 +387,41 @@ CASES = [
     case("duplicate-key", "    homeMountpoint: /home", "    homeMountpoint: /home\n    homeMountpoint: /srv/home",
          "keystone:zfs.homeMountpoint", "duplicate key", "    homeMountpoint: /srv/home"),
     # --- peering --------------------------------------------------------------------------------------
-    case("lans-number", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10]", "keystone:peering.lans",
-         "written as a string"),
+    case("lans-number", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10]", "keystone:peering.lans.0",
+         "peering LAN must be a string, got 10"),
     case("lans-host-bits", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10.99.0.1/16]",
-         "keystone:peering.lans", "without host bits"),
+         "keystone:peering.lans.0", "has host bits set (did you mean 10.99.0.0/16?)"),
+    case("lans-no-length", '    lans: [10.99.0.0/16, "fd00:99::/64"]', '    lans: [10.99.0.0/16, "fd00:99::"]',
+         "keystone:peering.lans.1", "invalid peering LAN 'fd00:99::'"),
     case("lans-everything", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [0.0.0.0/0]",
-         "keystone:peering.lans", "too large"),
+         "keystone:peering.lans.0", "too large"),
     case("lans-two-v4", '    lans: [10.99.0.0/16, "fd00:99::/64"]', "    lans: [10.99.0.0/16, 10.98.0.0/16]",
          "keystone:peering.lans", "at most one IPv4"),
     case("zerotier-mode", "      mode: self_hosted", "      mode: hosted", "keystone:peering.zerotier.mode",
          "'central' or 'self_hosted'"),
     case("zerotier-url-credentials", "      url: http://10.0.0.1:9993", "      url: http://u:hunter2@10.0.0.1:9993",
-         "keystone:peering.zerotier", "must not contain credentials", "      mode:"),
+         "keystone:peering.zerotier.url", "ZeroTier API URL must not contain credentials", col="value"),
+    case("zerotier-url-scheme", "      url: http://10.0.0.1:9993", "      url: ftp://10.0.0.1",
+         "keystone:peering.zerotier.url", "is not an http(s) URL", col="value"),
     case("zerotier-network-short", "      networkId: 8056c2e21c000001", "      networkId: 8056c2e21c",
          "keystone:peering.zerotier.networkId", "16 hex digits"),
     case("zerotier-network-number", "      networkId: 8056c2e21c000001", "      networkId: 1234567890123456",
          "keystone:peering.zerotier.networkId", "expected a string"),
     case("rtr-host-metachar", "        - host: rtr1.example.net", '        - host: "rtr1;reboot"',
-         "keystone:peering.rpki.rtr.0", "rtr1;reboot", "        - host:"),
+         "keystone:peering.rpki.rtr.0.host", "invalid RTR host 'rtr1;reboot'", col="value"),
+    case("rtr-host-partial-ipv4", "        - host: rtr1.example.net", "        - host: 10.1.2",
+         "keystone:peering.rpki.rtr.0.host", "is not a valid IP address", col="value"),
+    case("rtr-host-zone-index", "        - host: rtr1.example.net", '        - host: "fe80::1%eth0"',
+         "keystone:peering.rpki.rtr.0.host", "has a zone index", col="value"),
+    case("rtr-host-number", "        - host: rtr1.example.net", "        - host: 5",
+         "keystone:peering.rpki.rtr.0.host", "expected a string", col="value"),
+    case("roa-prefix-number", RTR, "      staticRoas:\n        - prefix: 5\n          maxLength: 32\n          asn: 64500",
+         "keystone:peering.rpki.staticRoas.0.prefix", "ROA prefix must be a string", "        - prefix:", col="value"),
+    case("roa-prefix-host-bits", RTR, STATIC_ROAS.replace("203.0.113.0/24", "203.0.113.1/24"),
+         "keystone:peering.rpki.staticRoas.0.prefix", "has host bits set (did you mean 203.0.113.0/24?)",
+         "        - {prefix:"),
+    case("roa-max-length-short", RTR, STATIC_ROAS.replace("maxLength: 24", "maxLength: 20"),
+         "keystone:peering.rpki.staticRoas.0", "maxLength 20 must be within 24..32", "        - {prefix:"),
     case("rtr-port-high", "          port: 3323", "          port: 70000", "keystone:peering.rpki.rtr.0.port",
          "at most 65535"),
     case("rpki-both-sources", "          port: 3323", "          port: 3323\n" + STATIC_ROAS, "keystone:peering.rpki",
@@ -458,11 +478,13 @@ CASES = [
     case("base-file-neither-source-nor-template", FILE_TEMPLATE, "", f"{BF}.path", "exactly one of source and template",
          "      - path: /etc/profile.d/keystone.sh", col="value"),
     case("base-file-source-traversal", FILE_TEMPLATE, "        source: ../../etc/shadow", f"{BF}.source",
-         "not a path in this repository", col="value"),
+         "source '../../etc/shadow' contains '..' (it must stay inside the project", col="value"),
     case("base-file-source-missing", FILE_TEMPLATE, "        source: workstation/base/missing.sh", f"{BF}.source",
          "source workstation/base/missing.sh does not exist in the project", col="value"),
     case("base-file-source-absolute", FILE_TEMPLATE, "        source: /etc/shadow", f"{BF}.source",
-         "not a path in this repository", col="value"),
+         "source '/etc/shadow' is not relative to the project", col="value"),
+    case("base-file-source-space", FILE_TEMPLATE, '        source: "workstation/base/my profile.sh"', f"{BF}.source",
+         "contains ' '", col="value"),
     case("base-file-template-unknown-variable", FILE_TEMPLATE, '        template: "{{ user }}"', f"{BF}.template",
          "template error", col="value"),
     case("base-file-template-huge-center", FILE_TEMPLATE, "        template: '{{ stack|center(300000000) }}'",
@@ -555,9 +577,9 @@ def test_the_corpus_covers_every_settings_field():
 
 
 OUT_OF_CORPUS = {
-    # (booleans of the peering block, each a StrictBool like the ones above; static ROAs and the
-    # route server's group share the checks of their rtr/birdUser siblings)
-    "allowPrivateAsns", "deleteOnRemove", "allowEmptyPeerSet", "staticRoas", "prefix", "maxLength", "birdGroup",
+    # (booleans of the peering block, each a StrictBool like the ones above; the route server's
+    # group shares the check of its birdUser sibling)
+    "allowPrivateAsns", "deleteOnRemove", "allowEmptyPeerSet", "birdGroup",
     "minLengthV4", "maxLengthV6", "minLengthV6", "insecure",
 }
 

@@ -14,7 +14,6 @@ gather read (the declaration echoed back); anything it does not cover is read on
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from providers.host import Command
@@ -114,8 +113,3 @@ def split_parts(text: str, host: str | None = None) -> dict[str, str]:
     ends = marks[1:] + [len(lines) - 1]
     return {name: "".join(line + "\n" for line in lines[start + 1:end]) for name, start, end in zip(names, marks, ends)}
 
-
-def glob_matches(pattern: str, path: str) -> bool:
-    """Whether the shell expands ``pattern`` to ``path``, for patterns like ``GLOB``: ``*`` within one
-    name (never a ``/``), not at a name's start (where the shell would also skip dot files)."""
-    return re.fullmatch("[^/\n]*".join(re.escape(p) for p in pattern.split("*")), path) is not None

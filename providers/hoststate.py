@@ -1,14 +1,15 @@
 """A host's state as Keystone sees it, read in ONE round trip (pure: nothing here runs a command).
 
-Each area owns its facet of the state — the part of ``HostState`` it fills, the command it adds to the
-round trip and the parser of its answer: ``providers/accounts/facet.py`` (every account or those named),
-``providers/zfs/facet.py`` (datasets, trees, mount points, delegations), ``providers/workstation/facet.py``
-(the workstation gather), ``providers/hostfile/facet.py`` (root-owned files) and
-``providers/hostbase/facet.py`` (the base gather and the declared reads).  This module only composes
-them: ``Scope`` (what to read, and whether one read answers another), ``HostState`` (the facets'
-parts in one object), ``read_commands(scope)`` (the round trip's commands, in a fixed order),
-``parse_host_state`` (each answer to its facet's parser) and ``patched`` (a write's read-back laid over
-a cached read).  The facets import nothing of it.
+Each area owns its facet of the host's state — the part of ``Scope`` it reads (and when one read of
+it answers another), the part of ``HostState`` it fills, the command it adds to the round trip and the
+parser of its answer: ``providers/accounts/facet.py`` (every account or those named),
+``providers/zfs/facet.py`` (datasets, trees, mount points, delegations),
+``providers/workstation/facet.py`` (the workstation gather), ``providers/hostfile/facet.py``
+(root-owned files) and ``providers/hostbase/facet.py`` (the base gather and the declared reads).
+This module only composes them: ``Scope`` and ``HostState`` (the facets' parts in one object each),
+``read_commands(scope)`` (the round trip's commands, in a fixed order), ``parse_host_state`` (each
+answer to its facet's parser) and ``patched`` (a write's read-back laid over a cached read).  The
+facets import nothing of it, and neither do the plans (each takes its own facet's part of the state).
 
 The scope is either narrow (one user / named datasets: what the slow paths of ``create`` and
 ``update`` need) or whole (every account, a home tree, and what the host's base declaration names —
@@ -25,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
 from providers.accounts import facet as accounts_facet
 from providers.host import Command, Result
@@ -35,76 +37,27 @@ from providers.zfs import facet as zfs_facet
 from providers.zfs.facts import AllowState
 
 
+def _fields(part: Any) -> dict[str, Any]:
+    """A facet's part of the scope as keywords of ``Scope``."""
+    return {f.name: getattr(part, f.name) for f in dataclasses.fields(part)}
+
+
 @dataclass(frozen=True)
-class Scope:
-    """What to read.
-
-    * ``users``: those accounts (``None``: every account);
-    * ``datasets``: named datasets (existence, properties, mountpoint owner);
-    * ``zfs_roots``: whole trees, each a dataset and its children;
-    * ``mount_dirs``: the tree of the dataset mounted on each directory (found on the host, so an
-      account's ``Read`` can ask for its home's tree without knowing the dataset's name);
-    * ``allows``: ``zfs allow`` of named datasets; ``tree_allows``: of every child of the trees;
-    * ``workstation``: the workstation facts (login sessions, service instances, their environment
-      files, listening sockets: ``providers/workstation/gather.sh``);
-    * ``root_files``: root-owned files (``providers/hostfile/read.sh`` as root);
-    * ``base``: the base gather's arguments (``providers/hostbase/gather.sh``; None: not read);
-    * ``declared``: what the host's base declaration names (``providers/hostbase/declaration.py``):
-      the home tree with its delegations, every root-owned managed file of the host, the budget
-      drop-ins by their glob and the base gather — so whichever ``Read`` of a refresh comes first, its
-      gather answers the others.
-    """
-
-    users: tuple[str, ...] | None = ()
-    datasets: tuple[str, ...] = ()
-    zfs_roots: tuple[str, ...] = ()
-    mount_dirs: tuple[str, ...] = ()
-    allows: tuple[str, ...] = ()
-    tree_allows: bool = False
-    workstation: bool = False
-    root_files: tuple[str, ...] = ()
-    base: tuple[str, ...] | None = None
-    declared: bool = False
+class Scope(accounts_facet.AccountsScope, zfs_facet.ZfsScope, workstation_facet.WorkstationScope,
+            files_facet.FilesScope, base_facet.BaseScope):
+    """What to read: every facet's part of the scope in one (each field is one facet's: see its
+    module).  Built with keywords: ``Scope(users=None, zfs_roots=(...), declared=True)``."""
 
     def covers(self, other: Scope, state: HostState) -> bool:
         """Whether what this scope read (into ``state``) answers ``other``."""
-        have_roots = (set(self.zfs_roots) | {state.roots[d] for d in self.mount_dirs if d in state.roots}
-                      | state.declared_roots)
-        have_named = set(self.datasets)
-        if other.users is None:
-            if self.users is not None:
-                return False
-        elif self.users is not None and not set(other.users) <= set(self.users):
-            return False
-        mounted_at = {mp: ds for ds, mp in state.mountpoints.items()}
-        if not all(d in self.mount_dirs or mounted_at.get(d) in have_roots for d in other.mount_dirs):
-            return False
-        if not set(other.zfs_roots) <= have_roots:
-            return False
-        if not all(d in have_named or posixpath.dirname(d) in have_roots or d in have_roots for d in other.datasets):
-            return False
-        if other.tree_allows and not (self.tree_allows or state.declared_roots):
-            return False
-        if other.workstation and not self.workstation:
-            return False
-        if other.declared and not self.declared:
-            return False
-        if not all(state.file_read(p) for p in other.root_files):
-            return False
-        if other.base is not None and not base_facet.gather_covers(state.base_args, other.base):
-            return False
-        return all(a in self.allows or (self.tree_allows and posixpath.dirname(a) in have_roots) for a in other.allows)
+        return (accounts_facet.covers(self, other) and zfs_facet.covers(self, other, state, state.declared_roots)
+                and workstation_facet.covers(self, other) and files_facet.covers(other, state)
+                and base_facet.covers(self, other, state))
 
     def union(self, other: Scope) -> Scope:
-        def merge(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(sorted(set(a) | set(b)))
-
-        users = None if self.users is None or other.users is None else merge(self.users, other.users)
-        return Scope(users, merge(self.datasets, other.datasets), merge(self.zfs_roots, other.zfs_roots),
-                     merge(self.mount_dirs, other.mount_dirs), merge(self.allows, other.allows),
-                     self.tree_allows or other.tree_allows, self.workstation or other.workstation,
-                     merge(self.root_files, other.root_files), base_facet.merge_gathers(self.base, other.base),
-                     self.declared or other.declared)
+        return Scope(**_fields(accounts_facet.union(self, other)), **_fields(zfs_facet.union(self, other)),
+                     **_fields(workstation_facet.union(self, other)), **_fields(files_facet.union(self, other)),
+                     **_fields(base_facet.union(self, other)))
 
 
 @dataclass
@@ -116,7 +69,7 @@ class HostState(accounts_facet.AccountsState, zfs_facet.ZfsState, workstation_fa
 def read_commands(scope: Scope) -> list[Command]:
     """The round trip's reads of ``scope``, in this order: the declared reads, root files, the base
     gather, the workstation gather, accounts, ZFS."""
-    zfs_reads = zfs_facet.read_commands(scope.datasets, scope.zfs_roots, scope.mount_dirs, scope.allows, scope.tree_allows)
+    zfs_reads = zfs_facet.read_commands(scope)
     cmds: list[Command] = []
     if scope.declared:  # the declared home tree is read there unless the scope reads ZFS itself
         cmds.append(base_facet.declared_command(reads_zfs=bool(zfs_reads)))
@@ -126,7 +79,7 @@ def read_commands(scope: Scope) -> list[Command]:
         cmds.append(base_facet.gather_command(scope.base))
     if scope.workstation:
         cmds.append(workstation_facet.read_command())
-    accounts_read = accounts_facet.read_command(scope.users)
+    accounts_read = accounts_facet.read_command(scope)
     if accounts_read is not None:
         cmds.append(accounts_read)
     return cmds + zfs_reads

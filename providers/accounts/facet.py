@@ -1,8 +1,8 @@
-"""The accounts' facet of a host's state (pure: nothing here runs a command): what part of the state
-it is (``AccountsState``), the command it adds to the host's one read (``read.sh``: one ``sh``
-running ``getent passwd|group|shadow`` once each and printing each user's authorized_keys with
-builtins, no ``cat`` per user) and the parser of its answer.  ``providers.hoststate`` composes it
-with the other facets."""
+"""The accounts' facet of a host's state (pure: nothing here runs a command): what it reads
+(``AccountsScope``), what part of the state it is (``AccountsState``), the command it adds to the
+host's one read (``read.sh``: one ``sh`` running ``getent passwd|group|shadow`` once each and printing
+each user's authorized_keys with builtins, no ``cat`` per user) and the parser of its answer.
+``providers.hoststate`` composes it with the other facets."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,6 +24,22 @@ from providers.scripts import script
 READ = script(__file__, "read.sh")  # every account, or those named: sections per getent database
 
 
+@dataclass(frozen=True)
+class AccountsScope:
+    users: tuple[str, ...] | None = ()  # those accounts (None: every account)
+
+
+def covers(have: AccountsScope, want: AccountsScope) -> bool:
+    """Whether the accounts ``have`` read answer ``want``."""
+    if want.users is None:
+        return have.users is None
+    return have.users is None or set(want.users) <= set(have.users)
+
+
+def union(a: AccountsScope, b: AccountsScope) -> AccountsScope:
+    return AccountsScope(None if a.users is None or b.users is None else tuple(sorted(set(a.users) | set(b.users))))
+
+
 @dataclass
 class AccountsState:
     """The accounts read: passwd, group and shadow entries by name, each user's authorized keys."""
@@ -37,11 +53,11 @@ class AccountsState:
         return {g.name for g in self.groups.values() if user in g.members}
 
 
-def read_command(users: tuple[str, ...] | None) -> Command | None:
-    """The read of ``users`` (None: every account; empty: no read)."""
-    if users is not None and not users:
+def read_command(scope: AccountsScope) -> Command | None:
+    """The read of ``scope.users`` (None: every account; empty: no read)."""
+    if scope.users is not None and not scope.users:
         return None
-    return Command.of("sh", "-c", READ, "keystone-accounts", *(users or ()), check=False)
+    return Command.of("sh", "-c", READ, "keystone-accounts", *(scope.users or ()), check=False)
 
 
 def answers(argv: tuple[str, ...]) -> bool:

@@ -1,7 +1,8 @@
-"""The host base's facet of a host's state (pure: nothing here runs a command): what part of the
-state it is (``BaseState``: the base gather's facts and arguments, the declaration and its home
-tree), the commands it adds to the host's one read and the parsers of their answers.
-``providers.hoststate`` composes it with the other facets.
+"""The host base's facet of a host's state (pure: nothing here runs a command): what it reads
+(``BaseScope``: the base gather's arguments, the declaration), what part of the state it is
+(``BaseState``: the base gather's facts and arguments, the declaration and its home tree), the
+commands it adds to the host's one read and the parsers of their answers.  ``providers.hoststate``
+composes it with the other facets.
 
 * the base gather (``gather.sh``) with its arguments (kubelogin, the backup timer, the home and backup
   parents, the packages);
@@ -30,6 +31,29 @@ class BaseState:
     base_args: tuple[str, ...] | None = None  # the arguments they were gathered with
     declared_roots: set[str] = field(default_factory=set)  # the declared home tree, read with its delegations
     declaration: declaration.Declaration | None = None  # the host's base declaration, when read
+
+
+@dataclass(frozen=True)
+class BaseScope:
+    """* ``base``: the base gather's arguments (``gather.sh``; None: not read);
+    * ``declared``: what the host's base declaration names (``declaration.py``): the home tree with
+      its delegations, every root-owned managed file of the host, the budget drop-ins by their glob
+      and the base gather — so whichever ``Read`` of a refresh comes first, its gather answers the
+      others."""
+
+    base: tuple[str, ...] | None = None
+    declared: bool = False
+
+
+def covers(have: BaseScope, want: BaseScope, state: BaseState) -> bool:
+    """Whether what ``have`` read (into ``state``) answers ``want``."""
+    if want.declared and not have.declared:
+        return False
+    return want.base is None or gather_covers(state.base_args, want.base)
+
+
+def union(a: BaseScope, b: BaseScope) -> BaseScope:
+    return BaseScope(merge_gathers(a.base, b.base), a.declared or b.declared)
 
 
 def gather_command(args: tuple[str, ...] | list[str]) -> Command:

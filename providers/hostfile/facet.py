@@ -1,6 +1,6 @@
-"""The root-owned files' facet of a host's state (pure: nothing here runs a command): what part of
-the state it is (``FilesState``: the files read, by path, and which paths and globs the read
-answers), the command it adds to the host's one read (``read.sh`` as root: a ``stat`` and a
+"""The root-owned files' facet of a host's state (pure: nothing here runs a command): the paths it
+reads (``FilesScope``), what part of the state it is (``FilesState``: the files read, by path, and
+which paths and globs the read answers), the command it adds to the host's one read (``read.sh`` as root: a ``stat`` and a
 ``sha256sum`` per file) and the parser of its answer.  ``providers.hoststate`` composes it with the
 other facets; the host base's declared read fills it too (``providers.hostbase.facet``)."""
 from __future__ import annotations
@@ -29,6 +29,20 @@ class FilesState:
     def file_read(self, path: str) -> bool:
         """Whether this read answers ``path`` (absent when it is not in ``files``)."""
         return path in self.files_read or any(glob_matches(g, path) for g in self.globs_read)
+
+
+@dataclass(frozen=True)
+class FilesScope:
+    root_files: tuple[str, ...] = ()  # root-owned files, by path
+
+
+def covers(want: FilesScope, state: FilesState) -> bool:
+    """Whether ``state`` answers every path ``want`` names (read by path, or by a glob that matches it)."""
+    return all(state.file_read(p) for p in want.root_files)
+
+
+def union(a: FilesScope, b: FilesScope) -> FilesScope:
+    return FilesScope(tuple(sorted(set(a.root_files) | set(b.root_files))))
 
 
 def read_command(paths: Iterable[str]) -> Command:

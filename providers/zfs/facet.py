@@ -1,5 +1,5 @@
-"""The ZFS facet of a host's state (pure: nothing here runs a command): what part of the state it is
-(``ZfsState``), the commands it adds to the host's one read and the parser of their answers.
+"""The ZFS facet of a host's state (pure: nothing here runs a command): what it reads (``ZfsScope``),
+what part of the state it is (``ZfsState``), the commands it adds to the host's one read and the parser of their answers.
 ``providers.hoststate`` composes it with the other facets.
 
 The read is one ``sh`` (``read.sh``) running one ``zfs get`` for named datasets and one ``zfs get -d 1``
@@ -10,6 +10,7 @@ a read of delegations alone is ``zfs allow`` itself, with no shell around it.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -45,23 +46,60 @@ class ZfsState:
     mountpoints: dict[str, str] = field(default_factory=dict)  # dataset -> where it is mounted
 
 
-def read_commands(datasets: tuple[str, ...] = (), zfs_roots: tuple[str, ...] = (), mount_dirs: tuple[str, ...] = (),
-                  allows: tuple[str, ...] = (), tree_allows: bool = False) -> list[Command]:
-    """The read of named datasets, whole trees, the trees mounted on directories and delegations
-    (``providers.hoststate.Scope`` says what each is); empty when nothing is asked."""
-    if allows and not (datasets or zfs_roots or mount_dirs or tree_allows):
+@dataclass(frozen=True)
+class ZfsScope:
+    """* ``datasets``: named datasets (existence, properties, mountpoint owner);
+    * ``zfs_roots``: whole trees, each a dataset and its children;
+    * ``mount_dirs``: the tree of the dataset mounted on each directory (found on the host, so an
+      account's ``Read`` can ask for its home's tree without knowing the dataset's name);
+    * ``allows``: ``zfs allow`` of named datasets; ``tree_allows``: of every child of the trees."""
+
+    datasets: tuple[str, ...] = ()
+    zfs_roots: tuple[str, ...] = ()
+    mount_dirs: tuple[str, ...] = ()
+    allows: tuple[str, ...] = ()
+    tree_allows: bool = False
+
+
+def covers(have: ZfsScope, want: ZfsScope, state: ZfsState, declared_roots: set[str]) -> bool:
+    """Whether what ``have`` read (into ``state``) answers ``want``; ``declared_roots``: the trees read
+    with their delegations by another facet's read (the declared home tree)."""
+    have_roots = set(have.zfs_roots) | {state.roots[d] for d in have.mount_dirs if d in state.roots} | declared_roots
+    mounted_at = {mp: ds for ds, mp in state.mountpoints.items()}
+    if not all(d in have.mount_dirs or mounted_at.get(d) in have_roots for d in want.mount_dirs):
+        return False
+    if not set(want.zfs_roots) <= have_roots:
+        return False
+    if not all(d in have.datasets or posixpath.dirname(d) in have_roots or d in have_roots for d in want.datasets):
+        return False
+    if want.tree_allows and not (have.tree_allows or declared_roots):
+        return False
+    return all(a in have.allows or (have.tree_allows and posixpath.dirname(a) in have_roots) for a in want.allows)
+
+
+def union(a: ZfsScope, b: ZfsScope) -> ZfsScope:
+    def merge(x: tuple[str, ...], y: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(x) | set(y)))
+
+    return ZfsScope(merge(a.datasets, b.datasets), merge(a.zfs_roots, b.zfs_roots), merge(a.mount_dirs, b.mount_dirs),
+                    merge(a.allows, b.allows), a.tree_allows or b.tree_allows)
+
+
+def read_commands(scope: ZfsScope) -> list[Command]:
+    """The read of ``scope``; empty when it asks for nothing."""
+    if scope.allows and not (scope.datasets or scope.zfs_roots or scope.mount_dirs or scope.tree_allows):
         # delegations only (a delegation's read-back): `zfs allow` itself, no shell around it
-        return [Command.of("zfs", "allow", name, check=False) for name in allows]
+        return [Command.of("zfs", "allow", name, check=False) for name in scope.allows]
     args: list[str] = []
-    for name in datasets:
+    for name in scope.datasets:
         args += ["-n", name]
-    for root in zfs_roots:
+    for root in scope.zfs_roots:
         args += ["-r", root]
-    for d in mount_dirs:
+    for d in scope.mount_dirs:
         args += ["-m", d]
-    for name in allows:
+    for name in scope.allows:
         args += ["-a", name]
-    if tree_allows:
+    if scope.tree_allows:
         args.append("-A")
     return [Command.of("sh", "-c", READ, "keystone-zfs", *args, check=False)] if args else []
 

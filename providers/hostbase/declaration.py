@@ -7,7 +7,7 @@ the home tree, and every root-owned managed file of the host except the budget d
 machine-wide files, the backup script and units, the workstation's template units and maps), one
 ``KIND VALUE`` line each.  ``declared.sh`` reads it on the host and runs those reads in the same
 process tree — the budget drop-ins found by their glob — so the first ``Read`` of a refresh, whichever
-resource it is for, gathers everything the others ask for (``providers.hoststate``: ``Scope.declared``).
+resource it is for, gathers everything the others ask for (``providers.hostbase.facet``: ``BaseScope.declared``).
 
 The declaration is only ever a shortcut: what a resource is served from the gather is what the
 gather read (the declaration echoed back); anything it does not cover is read on its own.

@@ -35,7 +35,9 @@ class BaseState:
 
 @dataclass(frozen=True)
 class BaseScope:
-    """* ``base``: the base gather's arguments (``gather.sh``; None: not read);
+    """What of the base is read:
+
+    * ``base``: the base gather's arguments (``gather.sh``; None: not read);
     * ``declared``: what the host's base declaration names (``declaration.py``): the home tree with
       its delegations, every root-owned managed file of the host, the budget drop-ins by their glob
       and the base gather — so whichever ``Read`` of a refresh comes first, its gather answers the
@@ -56,7 +58,7 @@ def union(a: BaseScope, b: BaseScope) -> BaseScope:
     return BaseScope(merge_gathers(a.base, b.base), a.declared or b.declared)
 
 
-def gather_command(args: tuple[str, ...] | list[str]) -> Command:
+def gather_command(args: tuple[str, ...]) -> Command:
     """The base gather with ``args`` (``Declaration.gather_args``)."""
     return Command.of("sh", "-c", GATHER, "keystone-base", *args, check=False)
 

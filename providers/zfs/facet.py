@@ -48,7 +48,9 @@ class ZfsState:
 
 @dataclass(frozen=True)
 class ZfsScope:
-    """* ``datasets``: named datasets (existence, properties, mountpoint owner);
+    """What of ZFS is read:
+
+    * ``datasets``: named datasets (existence, properties, mountpoint owner);
     * ``zfs_roots``: whole trees, each a dataset and its children;
     * ``mount_dirs``: the tree of the dataset mounted on each directory (found on the host, so an
       account's ``Read`` can ask for its home's tree without knowing the dataset's name);

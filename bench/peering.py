@@ -103,7 +103,8 @@ def rendered_files(graph) -> dict[str, tuple[Any, dict[str, str]]]:
 def floor(files: dict[str, tuple[Any, dict[str, str]]]) -> tuple[float, int]:
     """Copy every file into place and run one ``birdc configure`` per route server, one batch each,
     all route servers at once.  Returns (wall seconds, batches)."""
-    from providers.transport import Command, for_host
+    from providers.host import Command
+    from providers.transport import for_host
 
     def one(rs, contents: dict[str, str]) -> None:
         group = rs.file_group

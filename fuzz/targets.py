@@ -14,12 +14,14 @@ import atheris
 
 with atheris.instrument_imports():
     from providers.accounts import facts as accounts
+    from providers.accounts.facet import READ as ACCOUNTS_READ
     from providers.bird import parse as bird
-    from providers.hoststate import _ACCOUNTS, _ZFS, parse_host_state
+    from providers.hoststate import parse_host_state
     from providers.output import UnexpectedOutput
-    from providers.transport import Command, Result
+    from providers.host import Command, Result
     from providers.zerotier import model as zt
     from providers.zfs import facts as zfs
+    from providers.zfs.facet import READ as ZFS_READ
     import settings
     import validators
 
@@ -48,7 +50,7 @@ def getent(data: bytes) -> None:
                 getattr(entry, "expired", None)  # a property that reads a number
     accounts.parse_authorized_keys_dump(text)
     try:
-        parse_host_state([Result(Command.of("sh", "-c", _ACCOUNTS, "keystone-accounts"), 0, text, "")], HOST)
+        parse_host_state([Result(Command.of("sh", "-c", ACCOUNTS_READ, "keystone-accounts"), 0, text, "")], HOST)
     except accounts.ParseError as e:
         _named(e)
 
@@ -67,7 +69,7 @@ def zfs_output(data: bytes) -> None:
         except zfs.ParseError:
             pass
     try:
-        parse_host_state([Result(Command.of("sh", "-c", _ZFS, "keystone-zfs", "-r", "rpool/home"), 0, text, ""),
+        parse_host_state([Result(Command.of("sh", "-c", ZFS_READ, "keystone-zfs", "-r", "rpool/home"), 0, text, ""),
                           Result(Command.of("zfs", "allow", "rpool/home/alice"), 0, text, "")], HOST)
     except zfs.ParseError as e:
         _named(e)

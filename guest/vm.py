@@ -168,7 +168,7 @@ class Guest:
         return p
 
     def target_fields(self, name: str = "guest") -> dict:
-        """Fields of a ``providers.transport.HostTarget`` that reaches this guest as root."""
+        """Fields of a ``providers.host.HostTarget`` that reaches this guest as root."""
         return {"name": name, "address": "127.0.0.1", "port": self.port, "user": "root",
                 "identity_file": str(self.key), "known_hosts_file": str(self.known_hosts),
                 "host_key_alias": HOST_KEY_ALIAS, "connect_timeout": 10}

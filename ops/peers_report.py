@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from providers.bird import apply, report
 from providers.bird.models import RouteServer
-from providers.transport import TransportError
+from providers.host import TransportError
 from settings.loader import SettingsError, load_settings
 
 from roster.errors import RosterError

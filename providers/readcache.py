@@ -25,7 +25,7 @@ safety net for a long-lived process); a BIRD daemon's protocol states and route 
 themselves, so its read is shared only for the few seconds a refresh of its peer files takes (3 s).
 
 The instances: ``providers.hostcache.CACHE`` (host state; the pure half — scopes, the read's commands
-and its parser — is ``providers.hoststate``) and ``providers.bird.apply.READS`` (BIRD daemons).
+and its parser — is ``providers.hoststate``, which composes the areas' facets) and ``providers.bird.apply.READS`` (BIRD daemons).
 """
 from __future__ import annotations
 

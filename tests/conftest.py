@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.transport import HostTarget
+from providers.host import HostTarget
 
 
 @pytest.fixture(scope="session")

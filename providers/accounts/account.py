@@ -24,7 +24,8 @@ from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, write_and_read
-from providers.transport import Command, CommandError, HostError, for_host
+from providers.host import Command, CommandError, HostError
+from providers.transport import for_host
 
 GUARD_MISS = 100  # the guard's exit when something of the account already exists
 _NEW_ACCOUNT_GUARD = script(__file__, "new-account-guard.sh")

@@ -5,8 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from providers.accounts.facet import AccountsState
 from providers.scripts import script
-from providers.hoststate import HostState
 from providers.host import Command, HostTarget
 import validators
 from validators import Invalid, password, ssh_key
@@ -84,7 +84,7 @@ class AccountInputs(BaseModel):
         return (self.password_hash,) if self.password_hash else ()
 
 
-def observed(desired: AccountInputs, host: HostState) -> dict | None:
+def observed(desired: AccountInputs, host: AccountsState) -> dict | None:
     """The account as it is on the host, in the shape of the inputs (for refresh and drift)."""
     pw = host.passwd.get(desired.username)
     if pw is None:
@@ -115,7 +115,7 @@ def _password_ok(desired: AccountInputs, field: str) -> bool:
     return field == want
 
 
-def plan(desired: AccountInputs, host: HostState, host_name: str) -> list[Command]:
+def plan(desired: AccountInputs, host: AccountsState, host_name: str) -> list[Command]:
     """Commands that take the host from ``host`` to ``desired`` (empty when nothing differs)."""
     u = desired.username
     pw = host.passwd.get(u)

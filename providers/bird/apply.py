@@ -20,7 +20,8 @@ from providers.bird import parse, plan
 from providers.bird.models import RouteServer
 from providers.bird.plan import Change
 from providers.readcache import ReadCache
-from providers.transport import Command, CommandError, Result, TransportError, for_host
+from providers.host import Command, CommandError, Result, TransportError
+from providers.transport import for_host
 
 _LOCKS: dict[tuple, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()

@@ -7,14 +7,13 @@ the home tree, and every root-owned managed file of the host except the budget d
 machine-wide files, the backup script and units, the workstation's template units and maps), one
 ``KIND VALUE`` line each.  ``declared.sh`` reads it on the host and runs those reads in the same
 process tree — the budget drop-ins found by their glob — so the first ``Read`` of a refresh, whichever
-resource it is for, gathers everything the others ask for (``providers.hoststate``: ``Scope.declared``).
+resource it is for, gathers everything the others ask for (``providers.hostbase.facet``: ``BaseScope.declared``).
 
 The declaration is only ever a shortcut: what a resource is served from the gather is what the
 gather read (the declaration echoed back); anything it does not cover is read on its own.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from providers.host import Command
@@ -114,8 +113,3 @@ def split_parts(text: str, host: str | None = None) -> dict[str, str]:
     ends = marks[1:] + [len(lines) - 1]
     return {name: "".join(line + "\n" for line in lines[start + 1:end]) for name, start, end in zip(names, marks, ends)}
 
-
-def glob_matches(pattern: str, path: str) -> bool:
-    """Whether the shell expands ``pattern`` to ``path``, for patterns like ``GLOB``: ``*`` within one
-    name (never a ``/``), not at a name's start (where the shell would also skip dot files)."""
-    return re.fullmatch("[^/\n]*".join(re.escape(p) for p in pattern.split("*")), path) is not None

@@ -24,13 +24,15 @@ from pulumi.dynamic import CheckFailure, CheckResult, ReadResult, Resource, Upda
 from providers.base import PlannedProvider, resource_props, unknown_keys
 from providers.host import Command, HostError
 from providers.hostbase.declaration import PATH as DECLARATION_PATH
-from providers.hostbase.facts import GATHER, BaseFacts, parse_gather
+from providers.hostbase import facet as base_facet
+from providers.hostbase.facts import BaseFacts, parse_gather
 from providers.hostbase.plan import (
     STALE, BaseInputs, BaseRefused, as_found, declaration, observe, plan_base, plan_declaration, plan_delete,
     unknown_packages, update_command,
 )
 from providers.hostcache import CACHE
-from providers.hostfile.plan import PathState, parse_read, root_read_command
+from providers.hostfile import facet as files_facet
+from providers.hostfile.plan import PathState, parse_read
 from providers.hoststate import base_scope
 from providers.transport import for_host
 
@@ -46,14 +48,14 @@ def gather_args(desired: BaseInputs, ours: list[str] | None = None) -> tuple[str
 
 
 def gather_command(desired: BaseInputs, ours: list[str] | None = None) -> Command:
-    return Command.of("sh", "-c", GATHER, "keystone-base", *gather_args(desired, ours), check=False)
+    return base_facet.gather_command(gather_args(desired, ours))
 
 
 def _gather(desired: BaseInputs, commands: list[Command] | None = None,
             ours: list[str] | None = None) -> tuple[BaseFacts, dict[str, PathState]]:
     """The base's facts and the state of its declaration (after ``commands``, in their round trip)."""
     transport = for_host(desired.host)
-    reads = [gather_command(desired, ours), root_read_command([DECLARATION_PATH])]
+    reads = [gather_command(desired, ours), files_facet.read_command([DECLARATION_PATH])]
     if commands:
         with CACHE.writing(desired.host):
             _, results = transport.exchange(commands, reads)

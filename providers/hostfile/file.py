@@ -19,7 +19,8 @@ from providers.base import PlannedProvider, resource_props
 from providers.hostfile.plan import FileInputs, observed, parse_read, plan_file, read_command, read_paths
 from providers.hostcache import CACHE
 from providers.hoststate import root_file_scope
-from providers.transport import HostError, for_host
+from providers.host import HostError
+from providers.transport import for_host
 
 
 def file_id(inputs: FileInputs) -> str:

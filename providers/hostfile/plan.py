@@ -145,11 +145,6 @@ def read_command(desired: FileInputs) -> Command:
     return _as(desired, "sh", "-c", READ, "keystone-read", *read_paths(desired), check=False)
 
 
-def root_read_command(paths: Iterable[str]) -> Command:
-    """``read.sh`` as root of several paths (root-owned files: the host state's read, ``providers.hoststate``)."""
-    return Command.of("sh", "-c", READ, "keystone-read", *paths, check=False)
-
-
 def write_command(desired: FileInputs, path: str, content: str, new_only: bool = False) -> Command:
     owner = "" if desired.as_owner else f"{desired.owner}:{desired.group}"
     return _as(desired, "sh", "-c", WRITE, "keystone-write", path, desired.mode, "new" if new_only else "replace",

@@ -15,22 +15,17 @@ lists (pure functions) and parses what comes back.  Its parts:
 * ``local``: ``subprocess`` on this machine; ``ssh``: OpenSSH, a shared ControlMaster, long-lived
   sessions carrying the scripts, and round trips shared between concurrent callers.
 
-``for_host`` gives the process-wide transport of a host.  The pure names are re-exported here
-(their old home), so ``from providers.transport import Command`` keeps working.
+``for_host`` gives the process-wide transport of a host.  The pure names are imported from their
+own modules (``providers.host``, ``providers.framing``), never from here.
 """
 from __future__ import annotations
 
 import threading
 
-from providers.framing import (  # noqa: F401  (re-exported: their old home)
-    Group, group_complete, parse_frames, parse_marked, render_batch_script, render_script,
-)
-from providers.host import (  # noqa: F401  (re-exported: their old home)
-    MASK, Command, CommandError, HostError, HostTarget, Result, TransportError, mask,
-)
-from providers.transport.base import Stats, Transport, log_round_trip  # noqa: F401
+from providers.host import HostTarget
+from providers.transport.base import Transport
 from providers.transport.local import LocalTransport
-from providers.transport.ssh import SshTransport, _BatchFailed, control_dir  # noqa: F401
+from providers.transport.ssh import SshTransport
 
 
 _TRANSPORTS: dict[HostTarget, Transport] = {}

@@ -22,7 +22,8 @@ from pulumi.dynamic import DiffResult, ReadResult, Resource, UpdateResult
 from providers.base import PlannedProvider, resource_props
 from providers.hoststate import HostState, Scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
-from providers.transport import HostError, for_host
+from providers.host import HostError
+from providers.transport import for_host
 from providers.workstation.facts import UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, is_joined, plan_instance
 

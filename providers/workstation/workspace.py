@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
-from providers.transport import Command, HostTarget, for_host
+from providers.host import Command, HostTarget
+from providers.transport import for_host
 
 CLONE = script(__file__, "clone.sh")
 

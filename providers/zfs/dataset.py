@@ -23,7 +23,8 @@ from pulumi.dynamic import ReadResult, Resource, UpdateResult
 from providers.base import PlannedProvider, resource_props
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
-from providers.transport import CommandError, HostError, for_host
+from providers.host import CommandError, HostError
+from providers.transport import for_host
 from providers.zfs.plan import DatasetInputs, chown_new_mountpoint, create_command, observed_properties, plan_dataset
 
 

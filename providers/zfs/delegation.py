@@ -14,7 +14,8 @@ from providers.base import PlannedProvider, resource_props
 from providers.scripts import script
 from providers.hoststate import HostState, Scope, gather_scope
 from providers.hostcache import CACHE, read_host_state, write_and_read
-from providers.transport import Command, CommandError, HostError, for_host
+from providers.host import Command, CommandError, HostError
+from providers.transport import for_host
 from providers.zfs.facts import Grants
 from providers.zfs.plan import ConflictError, DelegationInputs, plan_delegation
 

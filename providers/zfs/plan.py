@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from providers.scripts import script
-from providers.hoststate import HostState
 from providers.host import Command, HostTarget
+from providers.zfs.facet import ZfsState
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
 import validators
 from validators import files
@@ -113,7 +113,7 @@ class DatasetInputs(BaseModel):
         return self.dataset.split("/")[0]
 
 
-def property_changes(desired: DatasetProperties, host: HostState, dataset: str) -> dict[str, str]:
+def property_changes(desired: DatasetProperties, host: ZfsState, dataset: str) -> dict[str, str]:
     """Properties whose effective value differs.  A value that already holds (inherited or default)
     is left alone: Keystone never turns an inherited value into a local one."""
     current = host.datasets.get(dataset)
@@ -126,7 +126,7 @@ def property_changes(desired: DatasetProperties, host: HostState, dataset: str) 
     return changes
 
 
-def observed_properties(host: HostState, dataset: str) -> dict[str, str] | None:
+def observed_properties(host: ZfsState, dataset: str) -> dict[str, str] | None:
     current = host.datasets.get(dataset)
     if current is None:
         return None
@@ -141,7 +141,7 @@ def observed_properties(host: HostState, dataset: str) -> dict[str, str] | None:
     return out
 
 
-def plan_dataset(d: DatasetInputs, host: HostState, host_name: str, stamp: str) -> list[Command]:
+def plan_dataset(d: DatasetInputs, host: ZfsState, host_name: str, stamp: str) -> list[Command]:
     exists = d.dataset in host.existing
     if d.ensure == "destroyed":
         return [Command.of("zfs", "destroy", "-r", d.dataset)] if exists else []

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from providers.bird import models, render
-from providers.transport import HostTarget
+from providers.host import HostTarget
 
 RS = models.RouteServer(
     name="rs1",

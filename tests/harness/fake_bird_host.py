@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 
 from providers.bird import parse
-from providers.transport import Command, HostTarget, Result, Transport, TransportError
+from providers.host import Command, HostTarget, Result, TransportError
+from providers.transport import Transport
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.bird import parse
-from providers.transport import HostTarget
+from providers.host import HostTarget
 from tests.harness import peering_sample as ps
 
 GUEST_CTL = "/run/bird/bird.ctl"

@@ -62,7 +62,7 @@ from providers.hostbase.facts import BaseFacts
 from providers.hostbase.plan import BaseInputs, BaseRefused, plan_base
 from providers.hostfile.plan import FileConflict, FileInputs, PathState, plan_file, sha256
 from providers.hoststate import HostState
-from providers.transport import HostTarget
+from providers.host import HostTarget
 from providers.workstation.facts import Listener, Session, UnitState, WorkstationFacts
 from providers.workstation.plan import InstanceInputs, PortConflict, plan_instance
 from providers.zfs.facts import DatasetState, Grants, PropertyValue

@@ -18,7 +18,8 @@ from providers.bird import apply, models, parse, plan, render
 from providers.bird.peer_file import BirdPeerFileProvider
 from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
 from providers.readcache import ReadCache
-from providers.transport import HostTarget, SshTransport, for_host
+from providers.host import HostTarget
+from providers.transport import SshTransport, for_host
 from tests.harness.netns import (
     ADDRS,
     CAUSES,

@@ -19,7 +19,8 @@ import pytest
 
 from providers.bird import apply, parse
 from providers.bird.peer_file import BirdPeerFileProvider
-from providers.transport import HostTarget, reset_transports
+from providers.host import HostTarget
+from providers.transport import reset_transports
 from tests.harness import peering_sample as ps
 from tests.harness.peering_lab import Engine, PeeringLab, peering_lab, plan
 from tests.harness.provider_host import DynamicProviderHost

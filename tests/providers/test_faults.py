@@ -9,7 +9,7 @@ import time
 import pytest
 
 from providers.accounts.account import OsAccountProvider
-from providers.transport import HostTarget
+from providers.host import HostTarget
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.harness.tcp_proxy import CuttableProxy
 from tests.harness.wait import wait_for

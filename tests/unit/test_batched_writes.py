@@ -11,7 +11,8 @@ import pytest
 
 from providers import hostcache, journal, transport
 from providers.host import Command, CommandError, HostTarget, Result
-from providers.hoststate import _ACCOUNTS, _ZFS
+from providers.accounts.facet import READ as ACCOUNTS_READ
+from providers.zfs.facet import READ as ZFS_READ
 from providers.transport.base import Transport
 from providers.zfs.dataset import ZfsDatasetProvider
 
@@ -54,9 +55,9 @@ class SimulatedHost(Transport):
 
     def _one(self, c: Command) -> Result:
         argv = c.argv
-        if argv[:3] == ("sh", "-c", _ACCOUNTS):
+        if argv[:3] == ("sh", "-c", ACCOUNTS_READ):
             return Result(c, 0, "@@passwd\n@@group\n@@shadow\n@@keys\n", "")
-        if argv[:3] == ("sh", "-c", _ZFS):
+        if argv[:3] == ("sh", "-c", ZFS_READ):
             return Result(c, 0, self._zfs_read(list(argv[4:])), "")
         if argv[:2] == ("zfs", "set"):
             if argv[-1] == f"{HOME}/broken":
@@ -157,7 +158,7 @@ def test_the_writes_of_a_batch_share_one_read_back_and_one_journal_line(host):
     merged = max(host.trips, key=len)
     loggers = [c for g in merged for c in g if c.argv[0] == "logger"]
     assert len(loggers) == 1 and loggers[0].stdin is not None and loggers[0].stdin.count("\n") >= 2
-    reads = [c for g in merged for c in g if c.argv[:3] == ("sh", "-c", _ZFS)]
+    reads = [c for g in merged for c in g if c.argv[:3] == ("sh", "-c", ZFS_READ)]
     assert len(reads) == 1  # one read-back of the union, parsed once
     assert all(s.datasets[f"{HOME}/p{i:02d}"].value("quota") == "5G" for i, s in enumerate(states))
     logged = sum(c.stdin.count("\n") if c.stdin else 1 for t in host.trips for g in t for c in g

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 from engine.paths import ROOT
-from providers import hoststate
+from providers.zfs import facet as zfs_facet
 from providers.zfs.facts import READ_PROPERTIES
 
 
@@ -38,10 +38,10 @@ def test_a_host_script_is_a_name_loaded_from_a_file_never_a_literal(where):
 
 
 def test_the_zfs_read_asks_for_exactly_the_properties_its_parser_reads():
-    assert hoststate.script_properties(hoststate._ZFS) == READ_PROPERTIES
+    assert zfs_facet.script_properties(zfs_facet.READ) == READ_PROPERTIES
 
 
 def test_a_zfs_read_script_without_its_property_line_is_refused():
     with pytest.raises(RuntimeError, match="props="):
-        hoststate.script_properties(hoststate._ZFS.replace("props=", "properties="))
-    assert hoststate.script_properties("props=type,quota\n") == ("type", "quota")
+        zfs_facet.script_properties(zfs_facet.READ.replace("props=", "properties="))
+    assert zfs_facet.script_properties("props=type,quota\n") == ("type", "quota")

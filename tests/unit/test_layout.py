@@ -62,3 +62,51 @@ def test_no_test_skips_itself():
                     ast.unparse(node.value) in ("pytest", "pytest.mark"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
     assert not found, "\n".join(found)
+
+
+def _providers_graph() -> dict[str, set[str]]:
+    """Each module of ``providers/`` and the modules of ``providers/`` it imports (a package's
+    ``__init__`` that an import passes through is not counted: the packages' faces import nothing)."""
+    modules = {}
+    for path in sorted((ROOT / "providers").rglob("*.py")):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    return {name: {m for m in imported_modules(path) if m in modules and m != name} for name, path in modules.items()}
+
+
+def test_the_providers_import_each_other_without_a_cycle():
+    graph = _providers_graph()
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module not in done:
+            for dep in sorted(graph[module]):
+                visit(dep, (*path, module))
+            done.add(module)
+
+    for module in graph:
+        visit(module, ())
+
+
+def test_the_host_state_only_composes_the_facets_below_it():
+    """``providers.hoststate`` takes from the area packages their facets (and the facts they fill) only,
+    and no facet, facts or plan module reaches back up to it or to the cache that runs it: each plan
+    takes its own facet's part of the state."""
+    graph = _providers_graph()
+    areas = {m for m in graph if m.count(".") == 2}
+    assert {m for m in graph["providers.hoststate"] if m in areas} <= {m for m in areas if m.endswith((".facet", ".facts"))}
+    assert {f"providers.{a}.facet" for a in ("accounts", "zfs", "workstation", "hostfile", "hostbase")} <= \
+        graph["providers.hoststate"]
+
+    def reach(module: str) -> set[str]:
+        seen, todo = set(), [module]
+        while todo:
+            for dep in graph[todo.pop()] - seen:
+                seen.add(dep)
+                todo.append(dep)
+        return seen
+
+    wrong = {m: sorted(reach(m) & {"providers.hoststate", "providers.hostcache"}) for m in sorted(areas)
+             if m.endswith((".facet", ".facts", ".plan"))}
+    assert not {m: up for m, up in wrong.items() if up}, wrong

@@ -9,7 +9,7 @@ import pytest
 
 from providers.hostbase.facts import BaseFacts
 from providers.hoststate import HostState
-from providers.transport import Command
+from providers.host import Command
 from providers.workstation.facts import WorkstationFacts
 from providers.zfs.facts import Grants
 from tests.harness import transitions

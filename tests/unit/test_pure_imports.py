@@ -1,5 +1,5 @@
-"""The pure code imports nothing effectful: the providers' plans, parsers and the types they share,
-the port allocator and the template renderer, and every module of the domain values
+"""The pure code imports nothing effectful: the providers' plans, parsers, host-state facets and the
+types they share, the port allocator and the template renderer, and every module of the domain values
 (``validators``), the YAML reader and its issues (``marked_yaml``, ``marked_issues``), the roster and
 the stack settings.  Each is importable, in a fresh interpreter, without the transport, the read
 cache, ``subprocess`` or the Pulumi SDK in sight.
@@ -25,7 +25,7 @@ PURE = ["providers.host", "providers.framing", "providers.hoststate", "providers
         "providers.bird.models", "providers.bird.communities", "providers.journal", "ops.people", "engine.events",
         "engine.history", "providers.authentik.model"]
 PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
-               for pattern in ("providers/*/plan.py", "providers/*/facts.py") for p in pathlib.Path(ROOT).glob(pattern))
+               for pattern in ("providers/*/plan.py", "providers/*/facts.py", "providers/*/facet.py") for p in pathlib.Path(ROOT).glob(pattern))
 PURE += ["marked_yaml", "marked_issues", "program.ports", "providers.workstation.templates"]
 PURE += sorted(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
                for package in ("roster", "settings", "validators") for p in pathlib.Path(ROOT, package).glob("*.py"))
@@ -45,8 +45,10 @@ def effectful_imports(module: str) -> list[str]:
     return json.loads(p.stdout)
 
 
-def test_every_plan_and_facts_module_is_on_the_list():
-    assert {"providers.zfs.plan", "providers.zfs.facts", "providers.accounts.plan", "providers.bird.plan"} <= set(PURE)
+def test_every_plan_facts_and_facet_module_is_on_the_list():
+    assert {"providers.zfs.plan", "providers.zfs.facts", "providers.accounts.plan", "providers.bird.plan",
+            "providers.accounts.facet", "providers.zfs.facet", "providers.workstation.facet", "providers.hostfile.facet",
+            "providers.hostbase.facet"} <= set(PURE)
 
 
 def test_the_pure_packages_are_on_the_list():

@@ -24,16 +24,9 @@ import subprocess
 
 import pytest
 
-from providers.transport import (
-    Command,
-    CommandError,
-    HostError,
-    HostTarget,
-    LocalTransport,
-    SshTransport,
-    TransportError,
-    _BatchFailed,
-)
+from providers.host import Command, CommandError, HostError, HostTarget, TransportError
+from providers.transport import LocalTransport, SshTransport
+from providers.transport.ssh import _BatchFailed
 from providers.zerotier import member as zt_member
 from providers.zerotier.model import ZeroTierError
 from tests.harness.zerotier_controller import (
@@ -156,7 +149,7 @@ def test_zerotier_state_never_holds_the_token(controller_factory, configured, mo
 
 def test_a_bird_parse_error_never_shows_the_bgp_password(tmp_path):
     from providers.bird import parse, plan
-    from providers.transport import Result
+    from providers.host import Result
     from tests.harness import bird_samples
 
     secret = "S3cret-md5-" + TOKEN

@@ -6,10 +6,9 @@ import subprocess
 
 import pytest
 
-from providers.transport import (
-    MASK, Command, CommandError, HostTarget, LocalTransport, SshTransport, TransportError, parse_frames,
-    render_batch_script,
-)
+from providers.framing import parse_frames, render_batch_script
+from providers.host import MASK, Command, CommandError, HostTarget, TransportError
+from providers.transport import LocalTransport, SshTransport
 
 
 def run_script(commands, stop_on_error=True):

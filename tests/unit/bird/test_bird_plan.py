@@ -8,7 +8,7 @@ import pytest
 
 from providers.bird import apply, parse, plan, render
 from providers.bird.plan import Change, Observed, Step
-from providers.transport import Result
+from providers.host import Result
 from tests.harness import bird_samples as samples
 from tests.harness.fake_bird_host import FakeBirdHost
 

@@ -15,8 +15,9 @@ from providers.hostbase import declaration
 from providers.hostbase.declaration import Declaration, DeclarationError, parse_declaration
 from providers.hostbase.plan import BaseInputs, plan_declaration
 from providers.hostfile.plan import READ, ReadError, parse_read
+from providers.hostbase import facet as base_facet
 from providers.hoststate import (
-    HostState, Scope, base_scope, gather_scope, parse_declared_read, parse_host_state, read_commands, root_file_scope,
+    HostState, Scope, base_scope, gather_scope, parse_host_state, read_commands, root_file_scope,
 )
 
 HOST = HostTarget(name="ws1", address="local")
@@ -100,21 +101,28 @@ def test_without_a_declaration_only_the_budgets_are_read(host_files):
     assert not Scope(declared=True).covers(Scope(base=("-", "-", "-", "-")), state)
 
 
+def parse_declared_read(text: str) -> None:
+    """The declared read's answer (glob ``/x*``, the home tree asked for) parsed into a new state."""
+    state = HostState()
+    argv = ("sh", "-c", declaration.DECLARED, "keystone-declared", declaration.PATH, "/x*", "zfs")
+    base_facet.parse_declared(argv, text, state, state, state, "ws1")
+
+
 def test_a_cut_or_garbled_answer_is_an_error(host_files):
     _, out = run_declared(host_files, decl(host_files))
     for broken, why in ((out.replace("@@end\n", ""), "did not end"),
                         (out.replace("@@part files\n", ""), "parts"),
                         (out.replace("@@part base\n", "@@part base\n@@part base\n"), "parts")):
         with pytest.raises(DeclarationError, match=why):
-            parse_declared_read(broken, "/x*", True, HostState(), "ws1")
+            parse_declared_read(broken)
     declared_file = str(host_files / "etc/profile.d/keystone.sh")
     [line] = [x for x in out.split("\n") if x.startswith("file ") and x.count(" ") > 2 and x.endswith(declared_file)]
     with pytest.raises(ReadError, match="no answer for"):  # a declared file without its line
-        parse_declared_read(out.replace(line + "\n", ""), "/x*", True, HostState(), "ws1")
+        parse_declared_read(out.replace(line + "\n", ""))
     with pytest.raises(ReadError, match="unexpected line"):
-        parse_declared_read(out.replace(line, line.replace("file ", "file zz")), "/x*", True, HostState(), "ws1")
+        parse_declared_read(out.replace(line, line.replace("file ", "file zz")))
     with pytest.raises(Exception, match="ws1"):  # the base gather cut short: its parser's error
-        parse_declared_read(out.replace("@@snapshots\n", ""), "/x*", True, HostState(), "ws1")
+        parse_declared_read(out.replace("@@snapshots\n", ""))
 
 
 def test_a_file_read_without_the_line_asked_for_is_an_error_not_an_absent_file():

@@ -12,10 +12,12 @@ import string
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from providers.accounts import facts as accounts
-from providers.hoststate import _ACCOUNTS, _ZFS, parse_host_state
+from providers.accounts.facet import READ as ACCOUNTS_READ
+from providers.hoststate import parse_host_state
 from providers.output import UnexpectedOutput
-from providers.transport import Command, Result
+from providers.host import Command, Result
 from providers.zfs import facts as zfs
+from providers.zfs.facet import READ as ZFS_READ
 
 HOST = "ws-property"
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -187,8 +189,8 @@ def test_zfs_allow_raises_only_its_own_error(text):
 @FAST
 @given(anything, anything)
 def test_a_hosts_reads_raise_only_the_parsers_error_naming_the_host(accounts_out, zfs_out):
-    results = [Result(Command.of("sh", "-c", _ACCOUNTS, "keystone-accounts"), 0, accounts_out, ""),
-               Result(Command.of("sh", "-c", _ZFS, "keystone-zfs", "-r", "rpool/home"), 0, zfs_out, ""),
+    results = [Result(Command.of("sh", "-c", ACCOUNTS_READ, "keystone-accounts"), 0, accounts_out, ""),
+               Result(Command.of("sh", "-c", ZFS_READ, "keystone-zfs", "-r", "rpool/home"), 0, zfs_out, ""),
                Result(Command.of("zfs", "allow", "rpool/home/alice"), 0, zfs_out, "")]
     try:
         parse_host_state(results, HOST)
@@ -205,5 +207,5 @@ def test_the_accounts_read_with_a_hostile_gecos_still_parses(gecos):
     gecos = gecos.replace(":", "").replace("\n", "")
     out = (f"@@passwd\nalice:x:20001:20001:{gecos}:/home/alice:/bin/bash\nbob:x:20002:20002:Bob:/home/bob:/bin/sh\n"
            "@@group\nalice:x:20001:\n@@shadow\nalice:!:19000:0:99999:7:::\n@@keys\n@@keys alice\n")
-    state = parse_host_state([Result(Command.of("sh", "-c", _ACCOUNTS, "keystone-accounts"), 0, out, "")], HOST)
+    state = parse_host_state([Result(Command.of("sh", "-c", ACCOUNTS_READ, "keystone-accounts"), 0, out, "")], HOST)
     assert state.passwd["alice"].gecos == gecos and state.passwd["bob"].uid == 20002

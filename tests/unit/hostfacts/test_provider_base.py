@@ -3,7 +3,7 @@ themselves are data: ``tests/unit/cases/`` run by ``tests/unit/test_planner_case
 from __future__ import annotations
 
 from providers.accounts.plan import AccountInputs
-from providers.transport import HostTarget
+from providers.host import HostTarget
 
 HOST = HostTarget(name="h", address="local")
 

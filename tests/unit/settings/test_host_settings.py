@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 import settings
-from providers.transport import HostTarget
+from providers.host import HostTarget
 from settings.host import _HOST_CHECKS, HostSettings
 from settings.peering import RouteServerSettings
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from providers.bird import models as bird
 from providers.hostfile.plan import FileInputs
-from providers.transport import HostTarget
+from providers.host import HostTarget
 from providers.zfs.plan import DatasetInputs
 from roster.fields import USERNAME_PATTERN
 from settings.workstation import MapSettings

@@ -71,7 +71,7 @@ def test_the_accounts_provider_refuses_what_the_roster_refuses(line):
     from pydantic import ValidationError
 
     from providers.accounts.plan import AccountInputs
-    from providers.transport import HostTarget
+    from providers.host import HostTarget
 
     host = HostTarget(name="h", address="local")
     with pytest.raises(ValidationError, match="each ssh key must be one OpenSSH public key line"):

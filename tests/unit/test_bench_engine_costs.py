@@ -76,3 +76,33 @@ def test_as_changed_takes_only_what_keystone_changed():
     before = [r("a", 1), r("b", 1)]
     after = [r("a", 2), r("b", 2), r("c", 2)]  # b's input moved, but Keystone's diff said no change
     assert ec.as_changed(before, after, ["a", "c"]) == [r("a", 2), r("b", 1), r("c", 2)]
+
+
+def test_floor_graph_changes_one_persons_quota_on_every_host():
+    import pulumi
+
+    from bench.program_eval import HOSTS, register_floor_graph
+
+    class Recording(pulumi.runtime.Mocks):  # the program's own mocks import far more than this needs
+        def __init__(self):
+            self.resources = []
+
+        def new_resource(self, args):
+            self.resources.append(args)
+            return f"{args.name}-id", args.inputs
+
+        def call(self, args):
+            return {}
+
+    mocks = Recording()
+    shapes = [("home", {"properties": {"quota": "1G", "atime": "off"}}), ("account", {"uid": 1.0})]
+    pulumi.runtime.set_mocks(mocks, project="keystone", stack="bench", preview=False)
+
+    @pulumi.runtime.test
+    def program():
+        return register_floor_graph(2, shapes, changed=1)
+
+    program()
+    homes = {r.name: dict(r.inputs["properties"]) for r in mocks.resources if r.name.endswith("-home")}
+    assert homes == {**{f"p0000-{h['name']}-home": {"quota": "1G", "atime": "off"} for h in HOSTS},
+                     **{f"p0001-{h['name']}-home": {"quota": "99G", "atime": "off"} for h in HOSTS}}

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from bench import floor, state
+from bench import engine_costs, floor, state
 from bench.people import Person, bigger, joined, people as make_people
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
@@ -64,14 +64,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-program", action="store_true", help="skip the program evaluation under mocks")
     ap.add_argument("--program-sizes", default="250,500,1000")
     ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview", "kube",
-                                       "backends", "hostbase"],
+                                       "backends", "hostbase", *engine_costs.CHOICES],
                     action="append", help="kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest); "
                     "hostbase: a no-op `pulumi refresh` without and with the host base (bench/hostbase.py, --people); "
                     "backends: `pulumi up` on the file and the PostgreSQL backend beside the engine's floor "
-                    "(bench/backends.py; --people, and --asns for its peering graph)")
+                    "(bench/backends.py; --people, and --asns for its peering graph); "
+                    "floors-peering, floors-people: `pulumi up` from empty and a change beside the engine floor + "
+                    "the host floor (bench/engine_costs.py; --floor-asns, --people); scale-people, scale-peering: "
+                    "preview and a one-person (one-ASN) change at scale, time and process-tree memory "
+                    "(--scale-people, --scale-asns)")
     ap.add_argument("--asns", type=int, default=20, help="ASNs for --only backends (default %(default)s)")
+    ap.add_argument("--floor-asns", type=int, default=200, help="ASNs × 2 RS for --only floors-peering "
+                    "(default %(default)s)")
+    ap.add_argument("--scale-people", default="125,500", help="sizes for --only scale-people (default %(default)s)")
+    ap.add_argument("--scale-asns", default="250,1000", help="sizes × 4 RS for --only scale-peering "
+                    "(default %(default)s)")
     args = ap.parse_args(argv)
     only = set(args.only or ["keystone", "engine", "floor", "ansible", "program", "engine-preview"])
+    costs = sorted(only & set(engine_costs.CHOICES))
+    if costs:  # their own guests, route servers and stacks: run apart, first, in one table
+        rc = engine_costs.main([*(x for c in costs for x in ("--only", c)), "--asns", str(args.floor_asns),
+                                "--people", str(args.people), "--scale-people", args.scale_people,
+                                "--scale-asns", args.scale_asns])
+        only -= set(costs)
+        if rc or not only:
+            return rc
     if "backends" in only:  # its own guests, route servers and database: run apart, first
         from bench import backends
 

@@ -62,13 +62,14 @@ def sdk_floor(n: int) -> dict:
     return {"people": n, "resources": n * (1 + len(HOSTS) * len(shapes)), "seconds": round(done - started, 2)}
 
 
-def register_floor_graph(n: int, shapes: list[tuple[str, dict]] | None = None):
+def register_floor_graph(n: int, shapes: list[tuple[str, dict]] | None = None, changed: int | None = None):
     """The program's graph with no program logic: one component per person and, per host, three dynamic
     resources carrying the props the program registers for that person (taken from a program run of one
     person), ordered as the program orders them (``depends_on``) and registered, as the program registers
     them, inside the apply that follows its gate — with no roster, settings, gate checks or component
     logic, and a provider that does nothing.  Used under mocks and as a real Pulumi program
-    (``bench/engine_floor``)."""
+    (``bench/engine_floor``).  ``changed``: the index of one person whose home quota differs (a
+    one-person change: one resource per host updated)."""
     import pulumi
     from pulumi.dynamic import Resource
 
@@ -81,18 +82,20 @@ def register_floor_graph(n: int, shapes: list[tuple[str, dict]] | None = None):
         pass
 
     class Person(pulumi.ComponentResource):
-        def __init__(self, name: str):
+        def __init__(self, name: str, change: bool = False):
             super().__init__("keystone:users:WorkstationUser", name, None, None)
             for host in HOSTS:
                 earlier: list[pulumi.Resource] = []  # home <- account <- delegation, as in WorkstationUser
                 for kind, props in shapes:
+                    if change and "properties" in props:
+                        props = {**props, "properties": {**props["properties"], "quota": "99G"}}
                     earlier.append(Floor(provider, f"{name}-{host['name']}-{kind}", {**props, "host": host},
                                          pulumi.ResourceOptions(parent=self, depends_on=list(earlier))))
             self.register_outputs({})
 
     def register(_: object) -> int:
         for i in range(n):
-            Person(f"p{i:04d}")
+            Person(f"p{i:04d}", change=i == changed)
         return n
 
     return pulumi.Output.from_input(None).apply(register)

@@ -59,12 +59,16 @@ def bird_peer_name(peer: Peer) -> str:
 
 
 def bird_as_set(as_set: str | None) -> str | None:
-    """The AS-SET for the peer file's header: the IRR source prefix (``RIPE::``) is dropped; a form
-    the BIRD model does not accept is left out (the header is informational only)."""
+    """The AS-SET for the peer file's header: the roster's AS-SET (same rule as the BIRD model) with
+    the IRR source prefix (``RIPE::``) dropped.  Only a name that is no AS-SET without its source
+    (``AS-SRC::AS1:AS2``) is left out (the header is informational only)."""
     if as_set is None:
         return None
     name = as_set.split("::", 1)[-1]
-    return name if bird.AS_SET.fullmatch(name) else None
+    try:
+        return bird.check_as_set(name)
+    except ValueError:
+        return None
 
 
 def peer_spec(peer: Peer) -> bird.PeerSpec:

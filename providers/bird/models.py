@@ -25,8 +25,8 @@ ROUTE_SERVER_NAME = validators.HOST_NAME
 PEER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62})")
 #: Free-text descriptions: no quotes, backslashes, braces, semicolons, hashes or control characters.
 DESCRIPTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.,:()/@&+'-]{0,78}[A-Za-z0-9_.)'-])?")
-#: RPSL AS-SET names (``AS-FOO``, ``AS64500:AS-CUSTOMERS``).
-AS_SET = re.compile(r"(?:AS[0-9]{1,10}:)?AS-[A-Za-z0-9_-]{1,60}(?::AS-[A-Za-z0-9_-]{1,60})*|AS[0-9]{1,10}")
+#: AS-SETs follow the roster's rule, ``validators.peering.as_set`` (upper case: letters, digits,
+#: ``:_-`` only, so they are safe in a comment); see ``check_as_set``.
 
 #: ASNs BIRD must never see as a peer: 0 (RFC 7607), AS_TRANS (RFC 6793), last 16/32-bit (RFC 7300).
 RESERVED_ASNS = frozenset(peering.ASN_NEVER)
@@ -45,6 +45,14 @@ def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
 def check_path(value: str, what: str = "path") -> str:
     """An absolute path in a BIRD file: ``validators.absolute_path`` (plain names, no quoting hazards)."""
     return validators.absolute_path(value, what)
+
+
+def check_as_set(value: str, what: str = "as_set") -> str:
+    """An AS-SET by the roster's rule (``validators.peering.as_set``), in its upper-case form."""
+    try:
+        return peering.as_set(value)
+    except validators.Invalid as e:
+        raise ValueError(f"{what}: {e}") from None
 
 
 def check_asn(value: int, what: str = "ASN") -> int:
@@ -197,7 +205,7 @@ class PeerSpec(_Strict):
     @field_validator("as_set")
     @classmethod
     def _as_set(cls, v: str | None) -> str | None:
-        return None if v is None else _match(AS_SET, v, "as_set")
+        return None if v is None else check_as_set(v)
 
     @field_validator("description")
     @classmethod

@@ -58,8 +58,9 @@ GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
 SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 #: What may appear between double quotes in a BIRD string (no quote, backslash, control chars).
 QUOTABLE = re.compile(r"[A-Za-z0-9 _.,:()/@&+'-]{1,200}")
-#: What may appear in a comment (a single line, no control characters).
-COMMENTABLE = re.compile(r"[A-Za-z0-9 _.,:()/@&+'-]{0,200}")
+#: What may appear in a comment (a single line, no control characters; long enough for a peer
+#: file header with a 63-character name and a 128-character AS-SET).
+COMMENTABLE = re.compile(r"[A-Za-z0-9 _.,:()/@&+'-]{0,240}")
 #: BIRD keywords that must not be used as symbol names (only ones a generated name could hit).
 KEYWORDS = frozenset({"as", "from", "to", "table", "rs", "code", "peer", "net", "true", "false", "bgp", "define"})
 
@@ -289,13 +290,24 @@ def _pattern(pattern: re.Pattern[str], value: Any, what: str) -> str:
     return value
 
 
+def _as_set(value: Any) -> str:
+    """The roster's AS-SET rule again, and the value in its checked (upper-case) form."""
+    try:
+        ok = isinstance(value, str) and models.check_as_set(value) == value
+    except ValueError:
+        ok = False
+    if not ok:
+        raise _fail("AS-SET", value)
+    return value
+
+
 def render_peer_file(rs: RouteServer, peer: PeerSpec, limits: Limits, rpki: bool = True) -> str:
     # the models' patterns again: a bypassed model (model_construct/model_copy) must not render
     _pattern(models.PEER_NAME, peer.name, "peer name")
     if peer.description is not None:
         _pattern(models.DESCRIPTION, peer.description, "description")
     if peer.as_set is not None:
-        _pattern(models.AS_SET, peer.as_set, "AS-SET")
+        _as_set(peer.as_set)
     prefixes = peer.prefixes
     header = f"Peer AS{peer.asn} {peer.name}" + (f", AS-SET {peer.as_set}" if peer.as_set else "")
     families = []

@@ -114,18 +114,13 @@ def people_up(n: int) -> Callable[[Workspace], tuple[float, list[dict]]]:
 
 
 def peering_up(asns: int) -> Callable[[Workspace], tuple[float, list[dict]]]:
-    from tests.harness import peering_sample as ps
+    from bench import peering as bp
     from tests.harness.peering_lab import peering_lab
-    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.zerotier_controller import FakeZeroTierController
 
     def run(ws: Workspace) -> tuple[float, list[dict]]:
         with peering_lab(2) as lab, FakeZeroTierController("self_hosted").start() as ctl:
-            ws.write_stack("bench", {"roster": str(ws.write_roster(ps.roster_text(asns))), "hosts": [],
-                                     "authentik": {"enabled": False}, "kubernetes": {"enabled": False},
-                                     "peering": ps.peering([s.settings(confirmTimeout=30) for s in lab.servers],
-                                                           url=ctl.url)})
-            ws.init("bench")
-            ws.set_secret("bench", "zerotierToken", DEFAULT_TOKEN)
+            bp.init_stack(ws, asns, bp.lab_peering(lab, ctl))
             seconds, _ = timed_up(ws)
         return seconds, ws.export("bench")["deployment"]["resources"]
 

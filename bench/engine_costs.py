@@ -227,7 +227,7 @@ def peering_floors(asns: int, work: pathlib.Path) -> tuple[list[dict], list[str]
     from bench import peering as bp
     from tests.harness import peering_sample as ps
     from tests.harness.peering_lab import peering_lab, plan
-    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.zerotier_controller import FakeZeroTierController
 
     keystone: dict[str, dict | None] = {}
     host: dict[str, float | None] = {}
@@ -236,7 +236,7 @@ def peering_floors(asns: int, work: pathlib.Path) -> tuple[list[dict], list[str]
     for skip in (False, True):
         tag = "one save" if skip else "per step"
         with peering_lab(2) as lab, FakeZeroTierController("self_hosted").start() as ctl:
-            value = ps.peering([s.settings(confirmTimeout=30) for s in lab.servers], url=ctl.url)
+            value = bp.lab_peering(lab, ctl)
             floor_files: dict[str, dict] = {}
             if not skip:
                 log(f"peering {asns} ASNs × 2 RS: the host floor, from empty and for one ASN changed")
@@ -251,11 +251,7 @@ def peering_floors(asns: int, work: pathlib.Path) -> tuple[list[dict], list[str]
                     s.reset()
             log(f"peering {asns} ASNs × 2 RS: Keystone's pulumi up from empty, then one ASN changed ({tag})")
             ws = logged(Workspace(work / f"peering-keystone-{tag.replace(' ', '-')}", environ=SKIP if skip else None))
-            ws.write_stack("bench", {"roster": str(ws.write_roster(ps.roster_text(asns))), "hosts": [],
-                                     "authentik": {"enabled": False}, "kubernetes": {"enabled": False},
-                                     "peering": value})
-            ws.init("bench")
-            ws.set_secret("bench", "zerotierToken", DEFAULT_TOKEN)
+            bp.init_stack(ws, asns, value)
             suffix = "/one save" if skip else ""
             keystone["up" + suffix] = up(ws)
             before = _resources(ws)
@@ -369,9 +365,10 @@ def scale_people(sizes: list[int], work: pathlib.Path) -> list[dict]:
 
 
 def scale_peering(sizes: list[int], route_servers: int, work: pathlib.Path) -> list[dict]:
+    from bench import peering as bp
     from tests.harness import peering_sample as ps
     from tests.harness.peering_lab import peering_lab
-    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.zerotier_controller import FakeZeroTierController
 
     rows = []
     for asns in sizes:
@@ -379,12 +376,7 @@ def scale_peering(sizes: list[int], route_servers: int, work: pathlib.Path) -> l
         log(f"scale: {size}")
         with peering_lab(route_servers) as lab, FakeZeroTierController("self_hosted").start() as ctl:
             ws = logged(Workspace(work / f"peering-keystone-{asns}", environ=dict(SKIP)))
-            ws.write_stack("bench", {"roster": str(ws.write_roster(ps.roster_text(asns))), "hosts": [],
-                                     "authentik": {"enabled": False}, "kubernetes": {"enabled": False},
-                                     "peering": ps.peering([s.settings(confirmTimeout=30) for s in lab.servers],
-                                                           url=ctl.url)})
-            ws.init("bench")
-            ws.set_secret("bench", "zerotierToken", DEFAULT_TOKEN)
+            bp.init_stack(ws, asns, bp.lab_peering(lab, ctl))
             first = up(ws)
             resources = first["resources"]
             rows.append(scale_row("peering", size, "up from empty (one save)", "keystone", first, resources))

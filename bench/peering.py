@@ -38,6 +38,26 @@ from typing import Any
 PROJECT = pathlib.Path(__file__).resolve().parents[1]
 
 
+# --- a Keystone peering stack --------------------------------------------------------------------------
+def init_stack(ws, asns: int, peering: dict[str, Any]) -> None:
+    """Write, init and give the token to the ``bench`` stack of ``ws``: ``asns`` ASNs of the sample
+    roster on the route servers of ``peering`` (``peering_sample.peering(...)``), peering only."""
+    from tests.harness import peering_sample as ps
+    from tests.harness.zerotier_controller import DEFAULT_TOKEN
+
+    ws.write_stack("bench", {"roster": str(ws.write_roster(ps.roster_text(asns))), "hosts": [],
+                             "authentik": {"enabled": False}, "kubernetes": {"enabled": False}, "peering": peering})
+    ws.init("bench")
+    ws.set_secret("bench", "zerotierToken", DEFAULT_TOKEN)
+
+
+def lab_peering(lab, ctl) -> dict[str, Any]:
+    """The stack's peering block for the route servers of a ``peering_lab`` and a fake controller."""
+    from tests.harness import peering_sample as ps
+
+    return ps.peering([s.settings(confirmTimeout=30) for s in lab.servers], url=ctl.url)
+
+
 # --- the provider host, counting -----------------------------------------------------------------------
 
 def counting_host(log: pathlib.Path, config: dict[str, Any] | None = None):
@@ -296,10 +316,9 @@ def _engine_rows(asns: int, floor_s: float, skip_checkpoints: bool) -> list[tupl
     """One fresh lab.  The file backend saves the whole state after every step (quadratic in the
     resources; a cloud backend journals instead): ``PULUMI_SKIP_CHECKPOINTS=true`` saves only at the
     end, which Keystone's adopting creates make safe to re-run after a crash (docs/engine.md)."""
-    from tests.harness.zerotier_controller import DEFAULT_TOKEN, FakeZeroTierController
+    from tests.harness.zerotier_controller import FakeZeroTierController
     from tests.harness.engine import Workspace
     from tests.harness.peering_lab import peering_lab
-    from tests.harness import peering_sample as ps
 
     rows = []
     saved = os.environ.pop("PULUMI_SKIP_CHECKPOINTS", None)
@@ -308,13 +327,7 @@ def _engine_rows(asns: int, floor_s: float, skip_checkpoints: bool) -> list[tupl
     with peering_lab(2) as lab, FakeZeroTierController("self_hosted").start() as ctl, \
             tempfile.TemporaryDirectory(prefix="keystone-bench-engine-") as tmp:
         ws = Workspace(pathlib.Path(tmp))
-        roster = ws.write_roster(ps.roster_text(asns))
-        ws.write_stack("bench", {"roster": str(roster), "hosts": [], "authentik": {"enabled": False},
-                                 "kubernetes": {"enabled": False},
-                                 "peering": ps.peering([s.settings(confirmTimeout=30) for s in lab.servers],
-                                                       url=ctl.url)})
-        ws.init("bench")
-        ws.set_secret("bench", "zerotierToken", DEFAULT_TOKEN)
+        init_stack(ws, asns, lab_peering(lab, ctl))
         timed = {}
         for phase, args in (("from empty", ("up", "--yes", "--skip-preview")),
                             ("no-op up", ("up", "--yes", "--skip-preview")),

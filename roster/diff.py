@@ -11,8 +11,9 @@ their fingerprints.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .fields import ssh_key_fingerprint
 from .model import Peer, PeerState, Person, PersonState, Roster, Tier
@@ -104,16 +105,37 @@ def _peer_move(old: PeerState, new: PeerState) -> str | None:
     return {PeerState.SUSPENDED: "suspended", PeerState.REMOVED: "removed", PeerState.ACTIVE: "resumed"}[new]
 
 
+Key = TypeVar("Key", str, int)
+Entry = TypeVar("Entry", Person, Peer)
+
+
+def _entries(old: Mapping[Key, Entry], new: Mapping[Key, Entry], buckets: dict[str, list[Any]]
+             ) -> Iterator[tuple[Key, Entry, Entry | None]]:
+    """Each key of ``old`` or ``new`` in order with its old and new entry (``None``: deleted); an
+    added key goes to ``buckets["added"]`` and is not yielded."""
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before is None:
+            buckets["added"].append(key)
+            continue
+        yield key, before, after
+
+
+def _record(key: str | int, before: Person | Peer, after: Person | Peer, move: str | None, buckets: dict[str, list[Any]]) -> None:
+    """An entry in both rosters: its lifecycle move (if any) and its other changed fields."""
+    if move:
+        buckets[move].append(key)
+    changes = _field_changes(before, after, {"state"} if move else set())
+    if changes:
+        buckets["changed"].append(EntryChange(key, changes))
+
+
 def diff_rosters(old: Roster, new: Roster) -> RosterDiff:
     """Classify every difference between ``old`` and ``new`` (pure; neither roster is modified)."""
     people: dict[str, list[Any]] = {k: [] for k in
                                     ("added", "changed", "offboarded", "reactivated", "purged", "deleted", "dropped")}
     warnings: list[str] = []
-    for name in sorted(old.people.keys() | new.people.keys()):
-        before, after = old.people.get(name), new.people.get(name)
-        if before is None:
-            people["added"].append(name)
-            continue
+    for name, before, after in _entries(old.people, new.people, people):
         if after is None:
             if before.state == PersonState.ACTIVE:
                 people["dropped"].append(name)
@@ -125,38 +147,25 @@ def diff_rosters(old: Roster, new: Roster) -> RosterDiff:
                                 "keep the entry as a tombstone")
             continue
         move = _person_move(before.state, after.state)
-        if move:
-            people[move].append(name)
+        _record(name, before, after, move, people)
         if move == "purged":
             warnings.append(f"`{name}` is purged: the home dataset may be destroyed")
         if move == "reactivated" and before.state == PersonState.PURGED:
             warnings.append(f"`{name}` is re-activated after a purge: the old home data is gone")
-        changes = _field_changes(before, after, {"state"} if move else set())
-        if changes:
-            people["changed"].append(EntryChange(name, changes))
         if before.uid != after.uid:
             warnings.append(f"`{name}`: uid {before.uid} -> {after.uid} changes the owner of every file they own")
         if before.tier != after.tier and after.tier == Tier.ADMIN:
             warnings.append(f"`{name}` becomes admin")
 
     peers: dict[str, list[Any]] = {k: [] for k in ("added", "changed", "suspended", "resumed", "removed", "deleted")}
-    for asn in sorted(old.peers.keys() | new.peers.keys()):
-        was, now = old.peers.get(asn), new.peers.get(asn)
-        if was is None:
-            peers["added"].append(asn)
-            continue
+    for asn, was, now in _entries(old.peers, new.peers, peers):
         if now is None:
             peers["deleted"].append(asn)
             if was.state == PeerState.ACTIVE:
                 warnings.append(f"AS{asn} was deleted while active: its sessions go down at once "
                                 "(set `state: suspended` or `removed` to make it explicit)")
             continue
-        move = _peer_move(was.state, now.state)
-        if move:
-            peers[move].append(asn)
-        changes = _field_changes(was, now, {"state"} if move else set())
-        if changes:
-            peers["changed"].append(EntryChange(asn, changes))
+        _record(asn, was, now, _peer_move(was.state, now.state), peers)
 
     return RosterDiff(
         people_added=tuple(people["added"]), people_changed=tuple(people["changed"]),

@@ -70,10 +70,7 @@ _checked = marked_issues.check_with
 
 
 def _need_str(value: Any, what: str) -> str:
-    try:
-        return text(value, what)
-    except Invalid as e:
-        _fail(e.message, e.hint)
+    return _checked(text, what)(value)
 
 
 def duplicates(items: Iterable[tuple[Any, Hashable | None]]) -> Iterator[tuple[Any, Hashable, Any]]:
@@ -120,10 +117,7 @@ def _matching(value: Any, what: str, pattern: str, invalid: str, hint: str) -> s
 
 
 def _group(value: Any) -> str:
-    try:
-        value = names.posix_name(value, "group name")
-    except Invalid as e:
-        _fail(e.message, e.hint)
+    value = _checked(names.posix_name, "group name")(value)
     if value == "root":
         _fail("membership of group 'root' is not allowed", "grant access with a dedicated group")
     return value
@@ -187,10 +181,7 @@ def _namespace(value: Any) -> str:
 
 
 def _host(value: Any, info: ValidationInfo) -> str:
-    try:
-        value = names.host_name(value)
-    except Invalid as e:
-        _fail(e.message, e.hint)
+    value = _checked(names.host_name)(value)
     known = context_of(info).hosts
     if known is not None and value not in known:
         _fail(f"host {value!r} is not a host of this stack",
@@ -221,10 +212,7 @@ format_zfs_size = zfs.format_size
 
 
 def _asn(value: Any, info: ValidationInfo) -> int:
-    try:
-        return peering.asn(value, allow_private=context_of(info).allow_private_asns)
-    except Invalid as e:
-        _fail(e.message, e.hint)
+    return _checked(peering.asn, allow_private=context_of(info).allow_private_asns)(value)
 
 
 def _peer_name(value: Any) -> str:
@@ -245,10 +233,7 @@ def _email(value: Any) -> str:
 
 
 def _address(value: Any, info: ValidationInfo) -> str:
-    try:
-        return peering.peering_address(value, context_of(info).peering_lans)
-    except Invalid as e:
-        _fail(e.message, e.hint)
+    return _checked(peering.peering_address, context_of(info).peering_lans)(value)
 
 
 # --------------------------------------------------------------------------------------------

@@ -86,10 +86,7 @@ class RpkiSettings(SettingsModel):
 
     @model_validator(mode="after")
     def _one(self) -> RpkiSettings:
-        if (self.rtr is None) == (self.static_roas is None):
-            raise ValueError("set exactly one of rtr (RTR caches) or staticRoas (a static ROA list)")
-        if self.rtr is not None and not self.rtr:
-            raise ValueError("rtr needs at least one cache")
+        bird.check_one_rpki_source(self.rtr, self.static_roas, rtr_name="rtr", static_name="staticRoas", entry="cache")
         return self
 
     def source(self) -> bird.RpkiSource:

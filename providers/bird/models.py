@@ -267,6 +267,16 @@ class RtrServer(_Strict):
             return v
 
 
+def check_one_rpki_source(rtr: list | None, static_roas: list | None, *, rtr_name: str = "`rtr`",
+                          static_name: str = "`static_roas`", entry: str = "server") -> None:
+    """The ROA tables come from exactly one place: RTR caches (at least one) or a static ROA list
+    (``RpkiSource``, and the stack settings' ``rpki`` in their own names)."""
+    if (rtr is None) == (static_roas is None):
+        raise ValueError(f"set exactly one of {rtr_name} (RTR caches) or {static_name} (a static ROA list)")
+    if rtr is not None and not rtr:
+        raise ValueError(f"{rtr_name} needs at least one {entry}")
+
+
 class RpkiSource(_Strict):
     """Where the ROA tables come from: RTR caches (production) or a static list (tests, labs)."""
 
@@ -275,10 +285,7 @@ class RpkiSource(_Strict):
 
     @model_validator(mode="after")
     def _one(self) -> RpkiSource:
-        if (self.rtr is None) == (self.static_roas is None):
-            raise ValueError("set exactly one of `rtr` (RTR caches) or `static_roas` (a static ROA list)")
-        if self.rtr is not None and not self.rtr:
-            raise ValueError("`rtr` needs at least one server")
+        check_one_rpki_source(self.rtr, self.static_roas)
         return self
 
 

@@ -22,7 +22,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError, ValidationInfo
 
 import marked_issues
-from validators import Invalid, budget, names, password, peering, show, ssh_key, text, zfs
+from validators import budget, names, passes, password, peering, show, ssh_key, text, zfs
 
 from .context import MAX_UID, context_of
 
@@ -100,11 +100,7 @@ _error = marked_issues.error_at
 
 def is_valid_username(value: Any) -> bool:
     """True if ``value`` is an acceptable OS username (``validators.names.person_name``)."""
-    try:
-        names.person_name(value)
-    except Invalid:
-        return False
-    return True
+    return passes(names.person_name, value)
 
 
 def _matching(value: Any, what: str, pattern: str, invalid: str, hint: str) -> str:

@@ -5,7 +5,7 @@ Every check takes the raw value (from YAML or JSON: it may be anything), returns
 where said) or raises ``Invalid`` with a message that quotes the value safely (``show``) and a
 hint that says what would be accepted.  Messages never echo a URL that carries credentials.
 
-* ``core``: ``Invalid``, ``show``, ``text``.
+* ``core``: ``Invalid``, ``show``, ``text``, ``passes``.
 * ``names``: user and group names (``person_name``: not one the system keeps), an account's GECOS
   field, paths, dataset names, host names, network hosts (a DNS name or an IP address), SSH addresses.
 * ``urls``: URLs (one parse; the host and port rules; ``https_url`` where a token travels).
@@ -20,7 +20,7 @@ hint that says what would be accepted.  Messages never echo a URL that carries c
 
 ``import validators`` keeps the flat names (``validators.posix_name``) working.
 """
-from .core import Invalid, show, text
+from .core import Invalid, passes, show, text
 from .names import (
     DATASET_COMPONENT,
     DNS_NAME,
@@ -52,5 +52,5 @@ __all__ = [
     "DATASET_COMPONENT", "DNS_NAME", "GECOS_MAX", "HOST_NAME", "MAX_DATASET", "MAX_PATH", "PATH_COMPONENT", "POSIX_NAME",
     "RESERVED_NAMES", "RESERVED_POOL_NAMES", "SYSTEM_DIRECTORIES", "Invalid", "absolute_path", "application_slug",
     "authentik_group", "dataset_name", "directory_for_homes", "gecos", "git_ref", "git_repository", "host_name", "http_url",
-    "https_url", "network_host", "person_name", "posix_name", "show", "ssh_address", "text", "url_host",
+    "https_url", "network_host", "passes", "person_name", "posix_name", "show", "ssh_address", "text", "url_host",
 ]

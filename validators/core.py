@@ -1,8 +1,9 @@
-"""What every check shares: the ``Invalid`` error, the safe rendering of a bad value (``show``) and
-the string check YAML needs (``text``).  Standard library only."""
+"""What every check shares: the ``Invalid`` error, the safe rendering of a bad value (``show``),
+the string check YAML needs (``text``) and a check as a yes/no question (``passes``).  Standard library only."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 
@@ -15,6 +16,15 @@ class Invalid(ValueError):
 
     def __str__(self) -> str:
         return self.message + (f" ({self.hint})" if self.hint else "")
+
+
+def passes(check: Callable[..., Any], value: Any, *args: Any, **kw: Any) -> bool:
+    """True if ``check(value, *args, **kw)`` accepts ``value`` (a check as a yes/no question)."""
+    try:
+        check(value, *args, **kw)
+    except Invalid:
+        return False
+    return True
 
 
 def show(value: Any, limit: int = 60) -> str:

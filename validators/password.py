@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .core import Invalid
+from .core import Invalid, passes
 
 SHA512_CRYPT_PATTERN = r"^\$6\$(rounds=([0-9]{1,9})\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$"
 YESCRYPT_PATTERN = r"^\$y\$[./0-9A-Za-z]{1,64}\$[./0-9A-Za-z]{1,86}\$[./0-9A-Za-z]{43}$"
@@ -43,8 +43,4 @@ def password_hash(value: Any) -> str:
 
 def is_hash(value: Any) -> bool:
     """True if ``password_hash`` accepts ``value``."""
-    try:
-        password_hash(value)
-    except Invalid:
-        return False
-    return True
+    return passes(password_hash, value)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from collections.abc import Sequence
 
+import validators
 from providers.bird import parse
 from providers.bird.models import RouteServer, check_path
 from providers.bird.render import include_line, sha256
@@ -199,11 +200,7 @@ def read_commands(rs: RouteServer) -> list[Command]:
 
 def _plain(path: str) -> bool:
     """A path Keystone would write into a BIRD file itself (``models.check_path``)."""
-    try:
-        check_path(path)
-    except ValueError:
-        return False
-    return True
+    return validators.passes(check_path, path)
 
 
 def parse_peer_files(rs: RouteServer, listing: str, lines: str) -> dict[str, str]:

@@ -154,13 +154,19 @@ def _authentik(value: Any) -> str:
                      "ASCII letters, digits and . _ @ + -, at most 150 characters; set `authentik:` explicitly")
 
 
+def _unreserved(value: str, prefix: str, invalid: str, hint: str) -> str:
+    """``value`` unless it starts with ``prefix`` (any case), which Kubernetes keeps for itself; then
+    the error ``invalid`` (``{}`` stands for the value's repr) with ``hint``."""
+    if value.lower().startswith(prefix):
+        _fail(invalid.format(repr(value)), hint)
+    return value
+
+
 def _kubernetes(value: Any) -> str:
     value = _matching(value, "the Kubernetes subject", KUBERNETES_PATTERN, "invalid Kubernetes subject {}",
                       "ASCII letters, digits and . _ @ : + -, at most 253 characters")
-    if value.lower().startswith("system:"):
-        _fail(f"Kubernetes subject {value!r} uses the reserved 'system:' prefix",
-              "subjects starting with system: belong to Kubernetes itself")
-    return value
+    return _unreserved(value, "system:", "Kubernetes subject {} uses the reserved 'system:' prefix",
+                       "subjects starting with system: belong to Kubernetes itself")
 
 
 def _shell(value: Any) -> str:
@@ -171,9 +177,8 @@ def _shell(value: Any) -> str:
 def _namespace(value: Any) -> str:
     value = _matching(value, "a namespace", DNS_LABEL_PATTERN, "invalid namespace {}",
                       "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters")
-    if value.startswith("kube-"):
-        _fail(f"namespace {value!r} belongs to Kubernetes itself", "owning kube-* namespaces is cluster-admin")
-    return value
+    return _unreserved(value, "kube-", "namespace {} belongs to Kubernetes itself",
+                       "owning kube-* namespaces is cluster-admin")
 
 
 def _host(value: Any, info: ValidationInfo) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from providers import journal
+from providers.batching import Batches
 from providers.host import Command, CommandError, HostTarget, Result, TransportError
 from providers.hoststate import HostState, Scope, parse_host_state, patched, read_commands
 from providers.readcache import ReadCache
@@ -76,22 +77,13 @@ class _Write:
     error: BaseException | None = None
 
 
-class _HostWrites:
-    """The changes waiting for a host, and how many of its batched round trips are running."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.pending: list[_Write] = []
-        self.in_flight = 0
-
-
-_HOSTS: dict[HostTarget, _HostWrites] = {}
+_HOSTS: dict[HostTarget, Batches[_Write]] = {}
 _HOSTS_LOCK = threading.Lock()
 
 
-def _writes_of(target: HostTarget) -> _HostWrites:
+def _writes_of(target: HostTarget) -> Batches[_Write]:
     with _HOSTS_LOCK:
-        return _HOSTS.setdefault(target, _HostWrites())
+        return _HOSTS.setdefault(target, Batches(MAX_BATCH, MAX_IN_FLIGHT))
 
 
 def write_and_read(target: HostTarget, commands: list[Command], scope: Scope,
@@ -105,25 +97,7 @@ def write_and_read(target: HostTarget, commands: list[Command], scope: Scope,
     ``scope``); the cached gather of the host gets the read-back."""
     w = _Write(list(commands), scope, journal.command_for(target.name) if commands or joined else None,
                list(joined))
-    host = _writes_of(target)
-    with host.cond:
-        host.pending.append(w)
-    while True:
-        with host.cond:
-            while not w.done and not (host.pending and host.in_flight < MAX_IN_FLIGHT):
-                host.cond.wait()
-            if w.done:
-                break
-            batch, host.pending = host.pending[:MAX_BATCH], host.pending[MAX_BATCH:]
-            host.in_flight += 1
-        try:
-            _run_batch(target, batch)
-        finally:
-            with host.cond:
-                host.in_flight -= 1
-                host.cond.notify_all()
-    if w.error is not None:
-        raise w.error
+    _writes_of(target).submit(w, lambda batch: _run_batch(target, batch))
     assert w.state is not None
     return w.results, w.state
 

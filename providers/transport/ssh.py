@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from providers.batching import Batches
 from providers.framing import Group, group_complete, parse_marked, render_script
 from providers.host import Command, HostTarget, Result, TransportError, mask
 from providers.transport.base import Transport, log_round_trip
@@ -152,9 +153,7 @@ class SshTransport(Transport):
         super().__init__(target)
         self._master_lock = threading.Lock()
         self._master_ok = False
-        self._cond = threading.Condition()
-        self._pending: list[_Request] = []
-        self._in_flight = 0
+        self._batches: Batches[_Request] = Batches(self.MAX_MERGED, self.MAX_IN_FLIGHT)
         self._idle: list[_Channel] = []
         self._idle_lock = threading.Lock()
 
@@ -234,24 +233,7 @@ class SshTransport(Transport):
     # --- sharing round trips between concurrent callers ----------------------------------------
     def _round_trip(self, commands, stop_on_error, reads):
         req = _Request(commands, stop_on_error, reads)
-        with self._cond:
-            self._pending.append(req)
-        while True:
-            with self._cond:
-                while not req.done and not (self._pending and self._in_flight < self.MAX_IN_FLIGHT):
-                    self._cond.wait()
-                if req.done:
-                    break
-                batch, self._pending = self._pending[:self.MAX_MERGED], self._pending[self.MAX_MERGED:]
-                self._in_flight += 1
-            try:
-                self._run_merged(batch)
-            finally:
-                with self._cond:
-                    self._in_flight -= 1
-                    self._cond.notify_all()
-        if req.error is not None:
-            raise req.error
+        self._batches.submit(req, self._run_merged)
         return req.results, req.read_results
 
     def _run_merged(self, batch: list[_Request]) -> None:
@@ -304,19 +286,12 @@ class SshTransport(Transport):
 
     def _groups_round_trip(self, groups):
         """One script of several groups, counted among the host's round trips in flight."""
-        with self._cond:
-            while self._in_flight >= self.MAX_IN_FLIGHT:
-                self._cond.wait()
-            self._in_flight += 1
-        try:
-            return self._execute_groups([Group(tuple(g), stop_on_error=True) for g in groups])
-        except _BatchFailed as f:
-            everything = [c for g in groups for c in g]
-            raise self._transport_error(everything, f, [s for c in everything for s in c.secrets]) from None
-        finally:
-            with self._cond:
-                self._in_flight -= 1
-                self._cond.notify_all()
+        with self._batches.slot():
+            try:
+                return self._execute_groups([Group(tuple(g), stop_on_error=True) for g in groups])
+            except _BatchFailed as f:
+                everything = [c for g in groups for c in g]
+                raise self._transport_error(everything, f, [s for c in everything for s in c.secrets]) from None
 
     def _execute(self, commands, stop_on_error):
         try:

@@ -1,11 +1,12 @@
 """Accounts: desired state + observed host state in, commands out (pure)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from providers.accounts.facet import AccountsState
+from providers.fields import AbsolutePath, rule
 from providers.scripts import script
 from providers.host import Command, HostTarget
 import validators
@@ -22,13 +23,13 @@ class AccountInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: HostTarget = Field(description="Where the account lives.")
-    username: str = Field(description="OS user name (identity).")
+    username: Annotated[str, rule(validators.person_name, "username")] = Field(description="OS user name (identity).")
     uid: int = Field(ge=1000, le=2**31 - 2, description="Explicit uid; its user-private group has gid = uid.")
     groups: list[str] = Field(default_factory=list, description="Supplementary groups (must exist on the host).")
     exclusive_groups: bool = Field(default=False, description="True: remove groups that are not listed.")
-    shell: str = Field(default="/bin/bash")
-    home: str = Field(description="Home directory (the home dataset's mountpoint).")
-    comment: str = Field(default="", description="GECOS full name.")
+    shell: AbsolutePath = Field(default="/bin/bash")
+    home: AbsolutePath = Field(description="Home directory (the home dataset's mountpoint).")
+    comment: Annotated[str, rule(validators.gecos, "comment")] = Field(default="", description="GECOS full name.")
     ssh_keys: list[str] = Field(default_factory=list, description="authorized_keys lines (authoritative).")
     password_hash: str | None = Field(default=None, description="crypt hash ($6$/$y$); None: no password (SSO).")
     locked: bool = Field(default=False, description="Password locked (usermod -L).")
@@ -37,27 +38,12 @@ class AccountInputs(BaseModel):
     person_state: str = Field(default="active", description="Roster lifecycle state (for policies).")
     tier: str = Field(default="", description="Roster tier (for policies).")
 
-    @field_validator("username")
-    @classmethod
-    def _user(cls, v: str) -> str:
-        return validators.person_name(v, "username")
-
     @field_validator("groups")
     @classmethod
     def _groups(cls, v: list[str]) -> list[str]:
         for g in v:
             validators.posix_name(g, "group")
         return sorted(set(v))
-
-    @field_validator("shell", "home")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return validators.absolute_path(v, "path")
-
-    @field_validator("comment")
-    @classmethod
-    def _gecos(cls, v: str) -> str:
-        return validators.gecos(v, "comment")
 
     @field_validator("password_hash")
     @classmethod

@@ -15,27 +15,21 @@ timer (``backup.sh``) takes the snapshots and replicates them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from providers.fields import Dataset, HostPath, Package
 from providers.host import Command, HostTarget
 from providers.hostbase.declaration import PATH as DECLARATION_PATH, Declaration
 from providers.hostbase.facts import BaseFacts
 from providers.hostfile.plan import FileInputs, PathState, plan_file
 from providers.scripts import script
-from validators import budget, dataset_name, files
 
 APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
 APT_UPDATE = script(__file__, "apt-update.sh")  # apt-get update, and Keystone's stamp of it
 MISSING = "(missing on the host)"
 STALE = "out of date on the host"
-
-
-# the settings' rules (``Invalid`` is a ``ValueError``: pydantic reports its message and hint)
-Package = Annotated[str, BeforeValidator(budget.debian_package)]
-Dataset = Annotated[str, BeforeValidator(dataset_name)]
-HostPath = Annotated[str, BeforeValidator(files.host_file_path)]
 
 
 class BaseRefused(RuntimeError):

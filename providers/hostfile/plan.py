@@ -14,10 +14,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from providers.fields import HostPath, rule
 from providers.host import Command, HostTarget
 from providers.output import quote
 from providers.scripts import script
@@ -37,25 +38,15 @@ class FileInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: HostTarget
-    path: str = Field(description="Absolute path (identity).")
+    path: HostPath = Field(description="Absolute path (identity).")
     content: str = Field(description="The file's content.")
-    mode: str = Field("0644", description="Octal mode.")
+    mode: Annotated[str, rule(files.file_mode)] = Field("0644", description="Octal mode.")
     owner: int = Field(0, ge=0, description="Owner uid.")
     group: int = Field(0, ge=0, description="Group gid.")
     as_owner: bool = Field(False, description="Read and write as the owner (files in a home).")
     seed: bool = Field(False, description="Only if absent: never overwrite a file that is there.")
     reload: Literal["none", "systemd"] = Field("none", description="systemd: daemon-reload after a change.")
     private: bool = Field(False, description="The file must never be readable by others (for policy).")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        return files.host_file_path(v)
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        return files.file_mode(v)
 
     @property
     def digest(self) -> str:

@@ -24,11 +24,12 @@ naming host, port and owner.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import validators
+from providers.fields import rule
 from providers.hostfile.plan import WRITE, sha256
 from providers.host import Command, HostTarget
 from providers.workstation.facts import UnitState, WorkstationFacts
@@ -54,7 +55,7 @@ class InstanceInputs(BaseModel):
     host: HostTarget
     service: str = Field(description="The service's name in the settings.")
     unit: str = Field(description="Template unit name (without '@.service').")
-    user: str = Field(description="The person (the instance runs as them).")
+    user: Annotated[str, rule(validators.person_name, "user")] = Field(description="The person (the instance runs as them).")
     uid: int = Field(ge=1000)
     port: int = Field(ge=1024, le=65535, description="The person's sticky port for this service on this host.")
     environment: str = Field(description="The rendered environment file.")
@@ -63,11 +64,6 @@ class InstanceInputs(BaseModel):
     idle_minutes: int = Field(20, ge=1, le=10080, description="when-idle: how long every session must be idle.")
     ensure: Literal["present", "absent"] = "present"
     person_state: str = Field("active", description="Roster lifecycle state (for policies).")
-
-    @field_validator("user")
-    @classmethod
-    def _user(cls, v: str) -> str:
-        return validators.person_name(v, "user")
 
     @field_validator("unit", "service")
     @classmethod

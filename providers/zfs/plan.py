@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Literal
-from collections.abc import Callable
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from providers.fields import Dataset, Mode, given, rule
 from providers.scripts import script
 from providers.host import Command, HostTarget
 from providers.zfs.facet import ZfsState
 from providers.zfs.facts import MANAGED_PROPERTIES, Grants, normalize, size_bytes
 import validators
-from validators import files
 from validators import zfs as zfs_values
 from validators.zfs import format_size
 
@@ -50,7 +49,7 @@ class DatasetProperties(BaseModel):
     @field_validator("*")
     @classmethod
     def _checked(cls, v: str, info: ValidationInfo) -> str:
-        return _as_given(_PROPERTY_CHECKS[info.field_name or ""], v)
+        return given(_PROPERTY_CHECKS[info.field_name or ""], v)
 
 
 _PROPERTY_CHECKS = {"quota": zfs_values.quota, "recordsize": zfs_values.recordsize,
@@ -58,42 +57,21 @@ _PROPERTY_CHECKS = {"quota": zfs_values.quota, "recordsize": zfs_values.recordsi
 """The rule of each property (the keys are ``DatasetProperties``'s fields: a test keeps them equal)."""
 
 
-def _as_given(check: Callable[[str], object], value: str) -> str:
-    """``value`` unchanged if ``check`` accepts it (``Invalid`` is a ``ValueError``: pydantic reports it)."""
-    check(value)
-    return value
-
-
 class DatasetInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: HostTarget
-    dataset: str = Field(description="Full dataset name, e.g. rpool/crypt/home/alice (identity).")
-    owner: str = Field(description="User who owns the mountpoint.")
+    dataset: Dataset = Field(description="Full dataset name, e.g. rpool/crypt/home/alice (identity).")
+    owner: Annotated[str, rule(validators.person_name, "owner")] = Field(description="User who owns the mountpoint.")
     owner_uid: int = Field(ge=0)
     owner_gid: int = Field(ge=0)
-    mode: str = Field(default="0700", description="Octal mode of the mountpoint (as given).")
+    mode: Mode = Field(default="0700", description="Octal mode of the mountpoint (as given).")
     properties: DatasetProperties = Field(default_factory=DatasetProperties)
     ensure: Literal["present", "archived", "destroyed"] = "present"
-    archive_parent: str | None = Field(default=None, description="Where a purge moves the dataset.")
+    archive_parent: Dataset | None = Field(default=None, description="Where a purge moves the dataset.")
     allow_destroy: bool = Field(default=False, description="The stack allows ensure=destroyed.")
     person_state: str = "active"
     tier: str = ""
-
-    @field_validator("dataset", "archive_parent")
-    @classmethod
-    def _ds(cls, v: str | None) -> str | None:
-        return v if v is None else validators.dataset_name(v, "dataset")
-
-    @field_validator("owner")
-    @classmethod
-    def _owner(cls, v: str) -> str:
-        return validators.person_name(v, "owner")
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        return _as_given(files.file_mode, v)
 
     @model_validator(mode="after")
     def _ensure(self) -> DatasetInputs:
@@ -206,17 +184,12 @@ class DelegationInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: HostTarget
-    dataset: str = Field(description="The person's own home dataset (identity).")
+    dataset: Dataset = Field(description="The person's own home dataset (identity).")
     user: str = Field(description="The person (identity); never 'everyone'.")
     permissions: list[str] = Field(default_factory=lambda: list(DEFAULT_PERMISSIONS),
                                    description="Granted on the dataset and its descendants.")
     descendent_permissions: list[str] = Field(default_factory=lambda: list(DEFAULT_DESCENDENT_PERMISSIONS),
                                               description="Granted on descendants only (destroy).")
-
-    @field_validator("dataset")
-    @classmethod
-    def _ds(cls, v: str) -> str:
-        return validators.dataset_name(v, "dataset")
 
     @field_validator("user")
     @classmethod

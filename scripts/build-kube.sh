@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${KEYSTONE_CACHE:-$HOME/.cache/keystone}"
 export GOFLAGS="${GOFLAGS:-} -mod=readonly" CGO_ENABLED=0
 
-# name -> main packages and the binary each yields
+# name -> its main packages
 packages() {
   case "$1" in
     kube-apiserver)    echo "k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl" ;;
@@ -30,14 +30,16 @@ packages() {
        return 1 ;;
   esac
 }
+# the binaries a component yields: each main package's last path element (`go build` skips a major
+# version such as /v3), etcd's `server` renamed after the build (below)
 binaries() {
-  case "$1" in
-    kube-apiserver)    echo "kube-apiserver kube-controller-manager kubectl" ;;
-    etcd)              echo "etcd" ;;
-    pulumi-kubernetes) echo "pulumi-resource-kubernetes" ;;
-    dex)               echo "dex" ;;
-    kubelogin)         echo "kubelogin" ;;
-  esac
+  local p b
+  for p in $(packages "$1"); do
+    b="${p##*/}"
+    case "$b" in v[0-9]*) p="${p%/*}"; b="${p##*/}" ;; esac
+    if [ "$1" = etcd ] && [ "$b" = server ]; then b=etcd; fi
+    echo "$b"
+  done
 }
 # the release a wrapper builds: its go.mod's `// release:` line, else its first require line's version
 module_version() {

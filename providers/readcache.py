@@ -24,7 +24,9 @@ trip and shared by every call of the provider process that asks, until a write t
 
 The TTLs differ by what moves on its own: host state only changes when someone writes (600 s, a
 safety net for a long-lived process); a BIRD daemon's protocol states and route counts change by
-themselves, so its read is shared only for the few seconds a refresh of its peer files takes (3 s).
+themselves, so its read is shared only for the few seconds a refresh of its peer files takes (3 s)
+— but which files it holds and which protocols it runs change only by a write, so the question "is
+this peer file in place and running?" peeks with host state's 600 s (``providers.bird.apply.in_place``).
 
 The instances: ``providers.hostcache.CACHE`` (host state; the pure half — scopes, the read's commands
 and its parser — is ``providers.hoststate``, which composes the areas' facets) and ``providers.bird.apply.READS`` (BIRD daemons).

@@ -16,13 +16,17 @@ trip and shared by every call of the provider process that asks, until a write t
   meanwhile: a read that overlapped a write is never kept;
 * **one read per key at a time**: callers asking at once wait for the one read (the key's own lock,
   or the caller's when it already serializes that key, as BIRD's per-daemon lock does);
-* ``peek(key)``: the fresh entry or ``None``, never a round trip;
+* ``peek(key, ttl=...)``: the fresh entry or ``None``, never a round trip; a caller that only needs
+  what nothing but a write changes may accept an entry older than the cache's ``ttl`` (still of the
+  current generation: no write to its key began since it was read);
 * ``patch(key, fn)``: a write whose read-back is known keeps the entry, with the part it wrote
   replaced (``providers.hostcache.write_and_read``), so the next caller plans without a read.
 
 The TTLs differ by what moves on its own: host state only changes when someone writes (600 s, a
 safety net for a long-lived process); a BIRD daemon's protocol states and route counts change by
-themselves, so its read is shared only for the few seconds a refresh of its peer files takes (3 s).
+themselves, so its read is shared only for the few seconds a refresh of its peer files takes (3 s)
+— but which files it holds and which protocols it runs change only by a write, so the question "is
+this peer file in place and running?" peeks with host state's 600 s (``providers.bird.apply.in_place``).
 
 The instances: ``providers.hostcache.CACHE`` (host state; the pure half — scopes, the read's commands
 and its parser — is ``providers.hoststate``, which composes the areas' facets) and ``providers.bird.apply.READS`` (BIRD daemons).
@@ -64,10 +68,12 @@ class ReadCache(Generic[K, W, V]):
         self._generation: dict[K, int] = {}
         self.reads = 0  # round trips made (what the tests and benchmarks count)
 
-    def _fresh(self, key: K) -> tuple[int, float, W, V] | None:
-        """The entry of ``key`` if it is of the current generation and younger than ``ttl`` (lock held)."""
+    def _fresh(self, key: K, ttl: float | None = None) -> tuple[int, float, W, V] | None:
+        """The entry of ``key`` if it is of the current generation and younger than ``ttl`` (default: the
+        cache's own; lock held)."""
         hit = self._entries.get(key)
-        if hit is None or hit[0] != self._generation.get(key, 0) or time.monotonic() - hit[1] >= self.ttl:
+        max_age = self.ttl if ttl is None else ttl
+        if hit is None or hit[0] != self._generation.get(key, 0) or time.monotonic() - hit[1] >= max_age:
             return None
         return hit
 
@@ -91,10 +97,11 @@ class ReadCache(Generic[K, W, V]):
                     self._entries[key] = (gen, time.monotonic(), wanted, value)
             return value
 
-    def peek(self, key: K) -> V | None:
-        """The fresh entry of ``key``, or None; never reads."""
+    def peek(self, key: K, ttl: float | None = None) -> V | None:
+        """The fresh entry of ``key``, or None; never reads.  ``ttl``: the oldest entry this caller
+        accepts (default: the cache's own ``ttl``); an entry a write began after is never served."""
         with self._lock:
-            hit = self._fresh(key)
+            hit = self._fresh(key, ttl)
         return None if hit is None else hit[3]
 
     def invalidate(self, key: K) -> None:

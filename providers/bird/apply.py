@@ -78,23 +78,22 @@ def apply_change(change: Change) -> Applied:
     transport = for_host(rs.target)
     with lock_for(rs):
         _refuse_if_unreachable(change, transport)
-        with READS.writing(_key(rs)):  # the shared read of this daemon is dropped before and after
+        try:
             try:
-                try:
-                    return _apply_locked(change, transport)
-                except ApplyError as e:
-                    if not change.seed or isinstance(e, (Unreachable, RollbackIncomplete)):
-                        raise
-                    # Seeding is only a shortcut: rolled back, apply the main config alone; every peer file
-                    # then takes its own safe apply and reports its own problem.
-                    return _apply_locked(dataclasses.replace(change, seed=()), transport)
-            except TransportError as e:  # the gather: nothing was changed
-                _UNREACHABLE[transport] = (time.monotonic(), str(e))
-                raise Unreachable(f"{change.where}: cannot reach the route server ({e}). Nothing was changed; run "
-                                  "the update again once the host is reachable.") from None
-            except Unreachable as e:
-                _UNREACHABLE[transport] = (time.monotonic(), str(e))
-                raise
+                return _apply_locked(change, transport)
+            except ApplyError as e:
+                if not change.seed or isinstance(e, (Unreachable, RollbackIncomplete)):
+                    raise
+                # Seeding is only a shortcut: rolled back, apply the main config alone; every peer file
+                # then takes its own safe apply and reports its own problem.
+                return _apply_locked(dataclasses.replace(change, seed=()), transport)
+        except TransportError as e:  # the gather: nothing was changed
+            _UNREACHABLE[transport] = (time.monotonic(), str(e))
+            raise Unreachable(f"{change.where}: cannot reach the route server ({e}). Nothing was changed; run "
+                              "the update again once the host is reachable.") from None
+        except Unreachable as e:
+            _UNREACHABLE[transport] = (time.monotonic(), str(e))
+            raise
 
 
 def _refuse_if_unreachable(change: Change, transport) -> None:
@@ -119,7 +118,15 @@ def _apply_locked(change: Change, transport) -> Applied:
         raise ApplyError(f"{change.where}: not applied:\n  - " + "\n  - ".join(decision.problems))
     if decision.noop:
         return Applied(False, seen.protocols or {})
+    # Only from here on can the daemon change: its shared read is dropped before and after (a gather, a
+    # refusal or a no-op wrote nothing, so what was read of the daemon before them still holds).
+    with READS.writing(_key(rs)):
+        return _write_locked(change, seen, transport)
 
+
+def _write_locked(change: Change, seen: plan.Observed, transport) -> Applied:
+    """Stage → check → swap → configure timeout, then confirm or roll back (round trips 2 and 3)."""
+    rs = change.rs
     steps = plan.apply_steps(change, seen)
     failed: Command | None = None
     try:
@@ -189,9 +196,15 @@ def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome)
 # reads the main config, every peer file, ``show protocols all`` (states and route counts) and every
 # filtered route (``show route filtered table all all``); the result is shared through ``READS`` (the
 # providers' one read-cache design, ``providers.readcache``) for READ_TTL seconds by the other reads
-# of the same route server, and dropped by any apply to it.
+# of the same route server, and dropped by any apply that writes to it.
+#
+# ``in_place`` asks only what nothing but a write changes (a file's content, which protocols the
+# daemon runs), so it trusts that read for PLACED_TTL seconds as long as no write to the daemon began
+# since: a route server's first deployment (one seeded apply, then one read) lets all its peer files
+# be created as they are however long the engine takes to reach them.
 
 READ_TTL = 3.0
+PLACED_TTL = 600.0  # like host state's: only a safety net for a long-lived process
 
 
 @dataclass(frozen=True)
@@ -228,12 +241,15 @@ def _read_route_server(rs: RouteServer) -> ServerView:
 
 
 def in_place(rs: RouteServer, path: str, content: str) -> dict[str, parse.Protocol] | None:
-    """The daemon's protocols if ``path`` already holds ``content`` and the daemon runs every protocol it
-    declares — judged from a fresh shared read (``READ_TTL``) only, never with a round trip of its own —
-    else None.  Lets the peer files seeded by their route server's ``bird:ServerConfig`` be created as
-    they are instead of each taking a safe apply that would change nothing."""
-    with lock_for(rs):  # a read in progress finishes first
-        view = READS.peek(_key(rs))
+    """The daemon's protocols (as of the read) if ``path`` already holds ``content`` and the daemon runs
+    every protocol it declares — judged from the shared read only, never with a round trip of its own,
+    and only from a read that no write to the daemon by this process has happened since
+    (``PLACED_TTL``: whatever its age, within that safety net) — else None.  Lets the peer files seeded
+    by their route server's ``bird:ServerConfig`` be created as they are instead of each taking a safe
+    apply that would change nothing.  What another process writes meanwhile is not seen (as with
+    host state: ``providers.readcache``); the next refresh reads it."""
+    with lock_for(rs):  # a read or an apply in progress finishes first
+        view = READS.peek(_key(rs), ttl=PLACED_TTL)
     if view is None:
         return None
     if view.files.get(path) != content or not all(p in view.protocols for p in parse.declared_protocols(content)):

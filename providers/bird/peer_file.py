@@ -13,7 +13,9 @@
   last ``refresh`` read, in the same single round trip as the rest of the route server's reads; a
   create or update leaves it empty until the next refresh (the sessions are only starting).
 * create takes a file that is already in place, byte for byte and running (laid down by the route
-  server's ``bird:ServerConfig`` when it was created: see ``seed_peers`` there), as it is.
+  server's ``bird:ServerConfig`` when it was created: see ``seed_peers`` there), as it is, judged
+  from the route server's shared read when no write to that daemon followed it (``apply.in_place``);
+  otherwise it takes its own safe apply, which finds it in place and writes nothing.
 * replaced (delete first) when the route server's identity (name, config_dir, peers_dir) or the
   peer's ASN changes.  ``refresh`` re-reads the file and the daemon: a file edited by hand or
   a session the daemon does not run shows up as an update on the next ``up``.

@@ -8,8 +8,10 @@
   as their ``bird:PeerFile`` inputs without the route server).
 * **seeding**: creating the main config (a route server's first deployment, or a replacement) also
   lays down every seed whose file does not exist yet, in the same safe apply: one ``bird -p`` of
-  the whole config and one ``configure`` for all the peers.  Each ``bird:PeerFile`` then finds its
-  file in place, running, and takes it as it is (``apply.in_place``).  If the seeded apply fails it
+  the whole config and one ``configure`` for all the peers, then one shared read of the route
+  server.  Each ``bird:PeerFile`` then finds its file in place, running, in that read and takes it
+  as it is without a round trip (``apply.in_place``: valid while nothing has written to the daemon
+  since, however late the engine gets to the file).  If the seeded apply fails it
   is rolled back and the main config is applied alone; the peer files then apply one by one and
   each reports its own problem.  After creation ``seed_peers`` is never a change: peers are the
   peer files' business.

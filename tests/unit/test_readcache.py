@@ -89,3 +89,12 @@ def test_a_callers_own_lock_serializes_the_read():
         assert t.is_alive() and cache.reads == 0  # waits for the caller's lock
     t.join(5)
     assert cache.reads == 1
+
+
+def test_peek_may_accept_an_older_entry_but_never_one_a_write_began_after():
+    cache = sets_cache(ttl=0.0)
+    cache.get_or_read("h", frozenset({"a"}), lambda w: w)
+    assert cache.peek("h") is None                # past the cache's own TTL
+    assert cache.peek("h", ttl=60.0) == {"a"}     # a caller that accepts older
+    cache.invalidate("h")
+    assert cache.peek("h", ttl=60.0) is None      # a write began since the read

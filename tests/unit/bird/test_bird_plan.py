@@ -335,14 +335,47 @@ def test_a_seed_that_breaks_the_apply_falls_back_to_the_main_config_alone(host: 
     assert host.daemon.undo is None and host.scratch_files() == []
 
 
-def test_peer_file_in_place_is_judged_from_a_fresh_shared_read_only(host: FakeBirdHost, monkeypatch) -> None:
+def test_peer_file_in_place_is_judged_from_the_shared_read_only(host: FakeBirdHost, monkeypatch) -> None:
     path, text = f"{PEERS}/as64502.conf", peer_text("as64502")
     assert apply.in_place(RS, path, text) is None and host.round_trips == 0  # nothing cached: no round trip of its own
     apply.read_route_server(RS)
+    monkeypatch.setattr(apply.READS, "ttl", 0.0)  # past the refresh's TTL: what only a write changes still holds
     assert apply.in_place(RS, path, text) is not None
     assert apply.in_place(RS, path, text + "# edited\n") is None
-    monkeypatch.setattr(apply.READS, "ttl", 0.0)
-    assert apply.in_place(RS, path, text) is None and host.round_trips == 1
+    assert apply.in_place(RS, f"{PEERS}/as64501.conf", peer_text()) is None  # not there
+    host.files[path] = text + "protocol bgp ks_not_running { }\n"
+    apply.READS.invalidate(apply._key(RS))
+    apply.read_route_server(RS)
+    assert apply.in_place(RS, path, host.files[path]) is None  # there, but the daemon does not run what it declares
+    monkeypatch.setattr(apply, "PLACED_TTL", 0.0)  # and the safety net for a long-lived process
+    host.files[path] = text
+    assert apply.in_place(RS, path, text) is None and host.round_trips == 2
+
+
+def test_a_write_to_the_daemon_after_the_read_means_nothing_is_taken_in_place(host: FakeBirdHost) -> None:
+    path, text = f"{PEERS}/as64502.conf", peer_text("as64502")
+    apply.read_route_server(RS)
+    assert apply.apply_change(peer_change()).changed  # another file of the same daemon
+    trips = host.round_trips
+    assert apply.in_place(RS, path, text) is None and host.round_trips == trips
+
+
+def test_a_failed_apply_also_drops_the_shared_read(host: FakeBirdHost) -> None:
+    apply.read_route_server(RS)
+    host.fail = lambda argv: (1, "BIRD 2.0.12 ready.\n/etc/bird/peers.d/as64501.conf:3:1 syntax error\n", "") \
+        if argv[3:5] == ("configure", "timeout") else None
+    with pytest.raises(apply.ApplyError, match="new file removed"):
+        apply.apply_change(peer_change())  # swapped in, refused, rolled back: the daemon was written to
+    assert apply.in_place(RS, f"{PEERS}/as64502.conf", peer_text("as64502")) is None
+
+
+def test_an_apply_that_writes_nothing_keeps_the_shared_read(host: FakeBirdHost) -> None:
+    path, text = f"{PEERS}/as64502.conf", peer_text("as64502")
+    apply.read_route_server(RS)
+    assert not apply.apply_change(peer_change("as64502", adopt=True)).changed  # already in place: the gather only
+    with pytest.raises(apply.ApplyError, match="not applied"):  # refused after the gather: nothing written
+        apply.apply_change(peer_change("as64501", content=text.replace("rs1/64502", "rs1/64501")))
+    assert host.round_trips == 3 and apply.in_place(RS, path, text) is not None
 
 
 def test_peer_files_seeded_by_their_server_config_are_created_without_a_round_trip(host: FakeBirdHost) -> None:
@@ -362,3 +395,27 @@ def test_peer_files_seeded_by_their_server_config_are_created_without_a_round_tr
         out = BirdPeerFileProvider().create(f).outs
         assert out["sha256"] == render.sha256(host.files[out["path"]]) and out["sessions"]
     assert host.round_trips == 4 and host.daemon.reconfigurations == 1
+
+
+def test_seeded_peer_files_are_taken_as_they_are_however_late_until_a_write(host: FakeBirdHost, monkeypatch) -> None:
+    from providers.bird.peer_file import BirdPeerFileProvider
+    from providers.bird.server_config import BirdServerConfigProvider, SeedPeer
+
+    first_deployment(host)
+    rs = RS.model_dump(mode="json")
+    files = [BirdPeerFileProvider().check({}, {"route_server": rs, "peer": samples.PEERS[k].model_dump(mode="json"),
+                                               "base_config_id": "rs1"}).inputs
+             for k in ("as64501", "as64502", "as4200000001")]
+    server = BirdServerConfigProvider()
+    server.create(server.check({}, {"route_server": rs, "rpki": samples.RPKI_STATIC.model_dump(mode="json"),
+                                    "take_over_existing": True,
+                                    "seed_peers": [SeedPeer.of(f).model_dump(mode="json") for f in files[:2]]}).inputs)
+    assert host.round_trips == 4 and host.daemon.reconfigurations == 1
+    monkeypatch.setattr(apply.READS, "ttl", 0.0)  # the engine reaches the peer files after the refresh's TTL
+    BirdPeerFileProvider().create(files[0])
+    assert host.round_trips == 4
+    BirdPeerFileProvider().create(files[2])  # not seeded: its own safe apply, a write to the daemon
+    assert host.round_trips == 7 and host.daemon.reconfigurations == 2
+    out = BirdPeerFileProvider().create(files[1]).outs  # seeded, but written to since the read: its own gather
+    assert host.round_trips == 8 and host.daemon.reconfigurations == 2  # (which finds it in place)
+    assert out["sha256"] == render.sha256(host.files[out["path"]]) and out["sessions"]

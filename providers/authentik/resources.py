@@ -23,12 +23,11 @@ The token is never an input: each provider reads ``keystone:authentikToken`` in 
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
 
-from providers.authentik.client import TOKEN_CONFIG_KEY, AuthentikClient, set_token
 from providers.authentik.model import (
     MANAGED_BY,
     AuthentikError,
@@ -40,6 +39,9 @@ from providers.authentik.model import (
 )
 from providers.base import KeystoneProvider, resource_props
 from providers.readcache import ReadCache
+
+if TYPE_CHECKING:
+    from providers.authentik.client import AuthentikClient
 
 GROUP_OUTPUTS = ("pk", "adopted", "unmanaged_members")
 MEMBER_OUTPUTS = ("member",)
@@ -62,10 +64,17 @@ def writing_group(client: AuthentikClient, pk: str):
 
 
 class _AuthentikProvider(KeystoneProvider):
+    # The HTTP side (``providers.authentik.client``, and with it the generated client, whose import
+    # builds a validator for each of its thousands of API methods: seconds) is imported where a
+    # provider talks to Authentik, never by the program, which only registers these resources.
     def configure(self, req: ConfigureRequest) -> None:
+        from providers.authentik.client import TOKEN_CONFIG_KEY, set_token
+
         set_token(req.config.get(TOKEN_CONFIG_KEY))
 
     def client(self, inputs: Any) -> AuthentikClient:
+        from providers.authentik.client import AuthentikClient
+
         return AuthentikClient(inputs.api_url, inputs.insecure)
 
 

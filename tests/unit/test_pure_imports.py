@@ -65,3 +65,11 @@ def test_a_pure_module_imports_nothing_effectful(module):
 
 def test_the_probe_sees_an_effectful_import():
     assert "providers.transport" in effectful_imports("providers.hostcache")
+
+
+@pytest.mark.parametrize("module", ["program.stack", "components.workstation_user", "providers.authentik.resources"])
+def test_the_program_does_not_import_the_authentik_http_side(module):
+    """The program registers Authentik resources and never talks to Authentik unless its gate looks
+    users up (``program.authentik.HttpDirectory`` imports the client then): the generated client's
+    import alone costs the program seconds on every run (it builds a validator per API method)."""
+    assert [m for m in effectful_imports(module) if "authentik" in m] == []

@@ -16,6 +16,15 @@ from bench import engine_costs, floor, state
 from bench.people import Person, bigger, joined, people as make_people
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+DEFAULT = ("keystone", "engine", "floor", "ansible", "program", "engine-preview")
+"""What ``python -m bench`` measures without ``--only``: the people contenders on the test guest."""
+PARTS = (*DEFAULT, "kube", "backends", "hostbase", *engine_costs.CHOICES)
+
+
+def parts(only: list[str] | None) -> set[str]:
+    """What one run measures: ``DEFAULT``, or the parts ``--only`` names (``all``: every part)."""
+    chosen = set(only or DEFAULT)
+    return set(PARTS) if "all" in chosen else chosen
 
 
 def log(msg: str) -> None:
@@ -63,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-floor-reads", action="store_true", help="skip the per-command/per-person read floors")
     ap.add_argument("--skip-program", action="store_true", help="skip the program evaluation under mocks")
     ap.add_argument("--program-sizes", default="250,500,1000")
-    ap.add_argument("--only", choices=["keystone", "engine", "floor", "ansible", "program", "engine-preview", "kube",
-                                       "backends", "hostbase", *engine_costs.CHOICES],
-                    action="append", help="kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest); "
+    ap.add_argument("--only", choices=[*PARTS, "all"],
+                    action="append", help="all: every part below, one after another, in one run (hours); "
+                    "kube: Kubernetes RBAC on the test control plane (bench/kube.py, no guest); "
                     "hostbase: a no-op `pulumi refresh` without and with the host base (bench/hostbase.py, --people); "
                     "backends: `pulumi up` on the file and the PostgreSQL backend beside the engine's floor "
                     "(bench/backends.py; --people, and --asns for its peering graph); "
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale-asns", default="250,1000", help="sizes × 4 RS for --only scale-peering "
                     "(default %(default)s)")
     args = ap.parse_args(argv)
-    only = set(args.only or ["keystone", "engine", "floor", "ansible", "program", "engine-preview"])
+    only = parts(args.only)
     costs = sorted(only & set(engine_costs.CHOICES))
     if costs:  # their own guests, route servers and stacks: run apart, first, in one table
         rc = engine_costs.main([*(x for c in costs for x in ("--only", c)), "--asns", str(args.floor_asns),

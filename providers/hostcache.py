@@ -24,7 +24,7 @@ from providers import journal
 from providers.batching import Batches
 from providers.host import Command, CommandError, HostTarget, Result, TransportError
 from providers.hoststate import HostState, Scope, parse_host_state, patched, read_commands
-from providers.readcache import ReadCache
+from providers.readcache import UNTIL_WRITTEN, ReadCache
 from providers.transport import Transport, for_host
 
 
@@ -47,7 +47,7 @@ class HostStateCache(ReadCache[HostTarget, Scope, HostState]):
     write to the host drops it (``writing``).
     """
 
-    TTL = 600.0  # a safety net for a long-lived process; a `pulumi refresh` takes far less
+    TTL = UNTIL_WRITTEN  # a `pulumi refresh` takes far less
 
     def __init__(self) -> None:
         super().__init__(self.TTL, covers=lambda have, state, want: have.covers(want, state), union=Scope.union)

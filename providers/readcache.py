@@ -39,6 +39,10 @@ import time
 from typing import Generic, TypeVar
 from collections.abc import Callable, Hashable
 
+UNTIL_WRITTEN = 600.0
+"""How long a read of what only a write changes is trusted (host state, which files a BIRD daemon holds
+and which protocols it runs): only a safety net for a long-lived process; a write ends it sooner."""
+
 K = TypeVar("K", bound=Hashable)
 W = TypeVar("W")
 V = TypeVar("V")

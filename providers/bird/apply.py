@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from providers.bird import parse, plan
 from providers.bird.models import RouteServer
 from providers.bird.plan import Change
-from providers.readcache import ReadCache
+from providers.readcache import UNTIL_WRITTEN, ReadCache
 from providers.host import Command, CommandError, Result, TransportError
 from providers.transport import for_host
 
@@ -204,7 +204,7 @@ def _rollback(transport, change: Change, seen: plan.Observed, out: plan.Outcome)
 # be created as they are however long the engine takes to reach them.
 
 READ_TTL = 3.0
-PLACED_TTL = 600.0  # like host state's: only a safety net for a long-lived process
+PLACED_TTL = UNTIL_WRITTEN  # like host state's: only a safety net for a long-lived process
 
 
 @dataclass(frozen=True)

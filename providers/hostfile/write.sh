@@ -10,10 +10,11 @@ dir=${1%/*}
 [ -n "$dir" ] || dir=/
 # directories made for host files (as root) are readable by all, those made in a home are private
 if [ -n "${4:-}" ]; then umask 022; else umask 077; fi
-mkdir -p -- "$dir" || exit 1
+# (tests first: every process started costs, and a host's directories are there after the first write)
+[ -d "$dir" ] || mkdir -p -- "$dir" || exit 1
 umask 077
 tmp="$dir/.${1##*/}.keystone-tmp"
-rm -f -- "$tmp"
+if [ -e "$tmp" ] || [ -L "$tmp" ]; then rm -f -- "$tmp"; fi
 cat >"$tmp" || { rm -f -- "$tmp"; exit 1; }
 chmod -- "$2" "$tmp" || { rm -f -- "$tmp"; exit 1; }
 if [ -n "${4:-}" ]; then chown -- "$4" "$tmp" || { rm -f -- "$tmp"; exit 1; }; fi

@@ -72,26 +72,28 @@ class Transport:
     def exchange_groups(self, groups: Sequence[Sequence[Command]],
                         reads: Sequence[Command]) -> tuple[list[list[Result]], list[Result]]:
         """Several independent command groups — each stopping at its own first failed checked
-        command, the others going on — then ``reads`` (read-only, unchecked), in one round trip.
-        Adds no journal line (the caller puts each change's in) and checks nothing: each group's
-        results are its caller's to check (``providers.hostcache.write_and_read``)."""
+        command, the others going on — then ``reads`` (read-only, unchecked, shared with concurrent
+        callers as ``exchange``'s are), in one round trip.  Adds no journal line (the caller puts
+        each change's in) and checks nothing: each group's results are its caller's to check
+        (``providers.hostcache.write_and_read``)."""
         if any(r.check or r.stdin is not None for r in reads):
             raise ValueError("shared reads must be unchecked and take no stdin")
-        everything = [list(g) for g in groups] + ([list(reads)] if reads else [])
-        if not any(everything):
+        if not any(groups) and not reads:
             return [[] for _ in groups], []
-        per_group = self._groups_round_trip(everything)
-        return per_group[:len(groups)], (per_group[len(groups)] if reads else [])
+        return self._groups_round_trip([list(g) for g in groups], tuple(reads))
 
-    def _groups_round_trip(self, groups: list[list[Command]]) -> list[list[Result]]:
-        """One round trip of several groups (here: each group in turn; ``ssh`` sends one script)."""
-        n = sum(len(g) for g in groups)
+    def _groups_round_trip(self, groups: list[list[Command]],
+                           reads: tuple[Command, ...]) -> tuple[list[list[Result]], list[Result]]:
+        """One round trip of several groups and reads (here: each in turn; ``ssh`` sends one script
+        and shares it with the callers waiting meanwhile)."""
+        n = sum(len(g) for g in groups) + len(reads)
         self.stats.count(n)
         started = time.monotonic()
         try:
-            return [self._execute(g, True) if g else [] for g in groups]
+            return ([self._execute(g, True) if g else [] for g in groups],
+                    self._execute(list(reads), False) if reads else [])
         finally:
-            log_round_trip(self.target.name, n, len(groups), time.monotonic() - started)
+            log_round_trip(self.target.name, n, len(groups) + (1 if reads else 0), time.monotonic() - started)
 
     def _journaled_round_trip(self, commands: list[Command], stop_on_error: bool,
                               reads: tuple[Command, ...]) -> tuple[list[Result], list[Result]]:

@@ -3,9 +3,11 @@
 Each round trip is one batch script (``providers.framing``) written to a long-lived ``ssh HOST sh``
 session on the master (``_Channel``).  Concurrent callers share round trips: batches that arrive
 while ``MAX_IN_FLIGHT`` round trips are already running on that host wait and then go together, each
-as its own group in one script (a failure stops only its own group).  ``Transport.exchange`` adds
-*shared reads*: read-only commands run after every group's writes; identical ones asked by several
-callers of the same round trip run once, and each caller gets their output.
+caller's groups in one script (a failure stops only its own group): single batches, ``exchange``'s
+and the host writes' (``exchange_groups``) alike.  ``exchange`` and ``exchange_groups`` add *shared
+reads*: read-only commands run after every group's writes; identical ones asked by several callers of
+the same round trip run once, and each caller gets their output — so a read waiting for the host is
+answered by the read-back of the writes that go before it, in their round trip.
 """
 from __future__ import annotations
 
@@ -36,13 +38,12 @@ def control_dir() -> str:
 
 @dataclass
 class _Request:
-    """One caller's part of a shared round trip."""
+    """One caller's part of a shared round trip: its groups of commands, then the reads it shares."""
 
-    commands: list[Command]
-    stop_on_error: bool
+    groups: tuple[Group, ...]
     reads: tuple[Command, ...]
     done: bool = False
-    results: list[Result] = field(default_factory=list)
+    results: list[list[Result]] = field(default_factory=list)
     read_results: list[Result] = field(default_factory=list)
     error: BaseException | None = None
 
@@ -141,7 +142,8 @@ class SshTransport(Transport):
     """OpenSSH client with a shared ControlMaster connection (honours ~/.ssh/config, agent, ProxyJump).
 
     At most ``MAX_IN_FLIGHT`` round trips run at once per host; callers arriving meanwhile are
-    merged into the next one (see the module docstring).  A lone caller never waits.
+    merged into the next one (see the module docstring).  A lone caller waits a fraction of a round
+    trip for company (``providers.batching``).
     """
 
     CONTROL_PERSIST = "600"
@@ -232,7 +234,15 @@ class SshTransport(Transport):
 
     # --- sharing round trips between concurrent callers ----------------------------------------
     def _round_trip(self, commands, stop_on_error, reads):
-        req = _Request(commands, stop_on_error, reads)
+        results, read_results = self._shared((Group(tuple(commands), stop_on_error),), reads)
+        return results[0], read_results
+
+    def _groups_round_trip(self, groups, reads):
+        return self._shared(tuple(Group(tuple(g), stop_on_error=True) for g in groups), reads)
+
+    def _shared(self, groups: tuple[Group, ...], reads) -> tuple[list[list[Result]], list[Result]]:
+        """``groups`` then ``reads`` in a round trip shared with the callers waiting meanwhile."""
+        req = _Request(groups, tuple(reads))
         self._batches.submit(req, self._run_merged)
         return req.results, req.read_results
 
@@ -241,23 +251,25 @@ class SshTransport(Transport):
         for req in batch:
             for r in req.reads:
                 shared.setdefault(r, len(shared))
-        groups = [Group(tuple(req.commands), req.stop_on_error) for req in batch]
-        secrets = [s for req in batch for c in req.commands for s in c.secrets]
+        groups = [g for req in batch for g in req.groups if g.commands]  # a read-only caller adds none
+        secrets = [s for g in groups for c in g.commands for s in c.secrets]
         if shared:
             groups.append(Group(tuple(shared), stop_on_error=False))
         try:
             per_group = self._execute_groups(groups)
         except _BatchFailed as f:  # every caller of the round trip learns it, naming its own commands
             for req in batch:
-                req.error, req.done = self._transport_error(req.commands or list(req.reads), f, secrets), True
+                own = [c for g in req.groups for c in g.commands]
+                req.error, req.done = self._transport_error(own or list(req.reads), f, secrets), True
             return
         except BaseException as e:  # noqa: BLE001
             for req in batch:
                 req.error, req.done = e, True
             return
         reads_out = {r.command: r for r in per_group[-1]} if shared else {}
-        for req, results in zip(batch, per_group):
-            req.results = results
+        ran = iter(per_group)
+        for req in batch:
+            req.results = [next(ran) if g.commands else [] for g in req.groups]
             req.read_results = [reads_out[c] for c in req.reads]
             req.done = True
 
@@ -283,15 +295,6 @@ class SshTransport(Transport):
         if code != 0 or not all(group_complete(g, r) for g, r in zip(groups, per_group)):
             raise _BatchFailed(False, code, stderr)
         return per_group
-
-    def _groups_round_trip(self, groups):
-        """One script of several groups, counted among the host's round trips in flight."""
-        with self._batches.slot():
-            try:
-                return self._execute_groups([Group(tuple(g), stop_on_error=True) for g in groups])
-            except _BatchFailed as f:
-                everything = [c for g in groups for c in g]
-                raise self._transport_error(everything, f, [s for c in everything for s in c.secrets]) from None
 
     def _execute(self, commands, stop_on_error):
         try:

@@ -32,11 +32,11 @@ class SimulatedHost(Transport):
         self.trips: list[list[list[Command]]] = []
         self.lock = threading.Lock()
 
-    def _groups_round_trip(self, groups):
+    def _groups_round_trip(self, groups, reads):
         with self.lock:
-            self.trips.append([list(g) for g in groups])
+            self.trips.append([list(g) for g in groups] + ([list(reads)] if reads else []))
         time.sleep(self.delay)  # a round trip takes time: changes arriving meanwhile wait and go together
-        return super()._groups_round_trip(groups)
+        return super()._groups_round_trip(groups, reads)
 
     def _round_trip(self, commands, stop_on_error, reads):
         with self.lock:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from providers.framing import parse_frames, render_batch_script
-from providers.host import MASK, Command, CommandError, HostTarget, TransportError
+from providers.host import MASK, Command, CommandError, HostTarget, Result, TransportError
 from providers.transport import LocalTransport, SshTransport
 
 
@@ -90,3 +93,52 @@ def test_ssh_argv_uses_one_master_and_the_admins_config():
     assert argv.endswith("-- alias")
     script = render_batch_script([Command.of("zfs", "list")], "t", True, sudo=True)
     assert "sudo -n -- zfs list" in script
+
+
+class HeldSsh(SshTransport):
+    """An SSH transport whose round trips are recorded and held until released (no ssh runs): what
+    concurrent callers share is the merged script's groups."""
+
+    def __init__(self, target: HostTarget):
+        super().__init__(target)
+        self.trips: list[list[tuple[Command, ...]]] = []
+        self.release = threading.Event()
+
+    def _execute_groups(self, groups):
+        self.trips.append([g.commands for g in groups])
+        self.release.wait(10)
+        return [[Result(c, 0, f"out of {c.argv[-1]}", "") for c in g.commands] for g in groups]
+
+
+def waited_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_read_waiting_for_the_host_shares_the_round_trip_of_the_writes_before_it():
+    t = HeldSsh(HostTarget(name="ws4", address="ws4.example.org"))
+    gather = Command.of("sh", "-c", "gather", check=False)
+    pool = ThreadPoolExecutor(max_workers=16)
+    busy = []
+    for i in range(t.MAX_IN_FLIGHT):  # one by one: each its own round trip, held
+        busy.append(pool.submit(t.exchange, [], [Command.of("busy", str(i), check=False)]))
+        waited_for(lambda n=i + 1: len(t.trips) == n)
+    write = pool.submit(t.exchange_groups, [[Command.of("write", "a")], [Command.of("write", "b")]], [gather])
+    reads = [pool.submit(t.exchange, [], [gather]) for _ in range(8)]
+    queued = waited_for(lambda: len(t._batches._pending) == 9)  # every caller waits for a free round trip
+    t.release.set()
+    assert queued, "the writes did not wait in the queue the reads wait in"
+    per_group, read_back = write.result()
+    assert [[r.stdout for r in g] for g in per_group] == [["out of a"], ["out of b"]]
+    assert [r.result()[1][0].stdout for r in reads] == ["out of gather"] * 8
+    assert read_back[0].stdout == "out of gather"
+    held, merged = t.trips[:t.MAX_IN_FLIGHT], t.trips[t.MAX_IN_FLIGHT:]
+    assert sorted(trip[0][0].argv for trip in held) == [("busy", str(i)) for i in range(len(busy))]
+    # one round trip: the writes' groups, then the gather once — the waiting reads got its output
+    assert merged == [[(Command.of("write", "a"),), (Command.of("write", "b"),), (gather,)]]
+    for b in busy:
+        b.result()

@@ -3,10 +3,13 @@
 # besides those found from their environment files (/etc/keystone/workstation/<unit>/<user>.env).
 # Sections:
 #   @@now           the host's clock (seconds since the epoch)
-#   @@sessions      loginctl's session list, then per session "@@session <id>" with its Name, IdleHint,
-#                   IdleSinceHint (µs), TTY and State, and TTYAtime (the terminal's last input, seconds)
-#                   when it has a terminal; "Error=…" when it cannot be shown; "@@sessions-error …"
-#                   instead when logind cannot be asked at all
+#   @@sessions      "ID UID USER" per login session of a person (uid 1000 and up: no person waits for
+#                   a system account's session, such as the one this script runs in), from logind's
+#                   own session files (what sd_get_sessions(3) reads: asking logind over D-Bus for the
+#                   list costs seconds on a busy host), then per session "@@session <id>" with its
+#                   Name, IdleHint, IdleSinceHint (µs), TTY and State from loginctl, and TTYAtime (the
+#                   terminal's last input, seconds) when it has a terminal; "Error=…" when it cannot
+#                   be shown; "@@sessions-error …" instead when logind is not running
 #   @@env           sha256 of every instance's environment file
 #   @@units         systemctl show of every instance
 #   @@listen        listening TCP sockets with owner
@@ -14,10 +17,26 @@
 echo @@now
 date +%s
 echo @@sessions
-if list=$(loginctl list-sessions --no-legend 2>&1); then
-  printf '%s\n' "$list"
-  printf '%s\n' "$list" | while read -r id _; do
-    [ -n "$id" ] || continue
+if ! state=$(systemctl is-active systemd-logind 2>&1); then
+  echo "@@sessions-error systemd-logind is not running ($(printf '%s\n' "$state" | head -n 1))"
+else
+  list=
+  for f in /run/systemd/sessions/*; do
+    [ -f "$f" ] || continue  # (its .ref FIFO beside it)
+    uid='' user=''
+    if { while IFS='=' read -r key value; do
+           case $key in UID) uid=$value ;; USER) user=$value ;; esac
+         done <"$f"; } 2>/dev/null; then :; else uid=''; fi
+    case $uid in
+      ''|*[!0-9]*) list="${list}unreadable session file ${f##*/}
+" ;;  # the parser refuses the list: nobody is idle
+      *) [ "$uid" -ge 1000 ] && list="$list${f##*/} $uid $user
+" ;;
+    esac
+  done
+  printf '%s' "$list"
+  printf '%s' "$list" | while read -r id uid _; do
+    case $uid in ''|*[!0-9]*) continue ;; esac
     echo "@@session $id"
     if info=$(loginctl show-session -p Name -p IdleHint -p IdleSinceHint -p TTY -p State -- "$id" 2>&1 </dev/null); then
       printf '%s\n' "$info"
@@ -30,8 +49,6 @@ if list=$(loginctl list-sessions --no-legend 2>&1); then
       echo "Error=$(printf '%s\n' "$info" | head -n 1)"
     fi
   done
-else
-  echo "@@sessions-error $(printf '%s\n' "$list" | head -n 1)"
 fi
 echo @@env
 envs=

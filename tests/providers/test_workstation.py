@@ -14,8 +14,10 @@ import time
 
 import pytest
 
+from providers.hostcache import read_host_state
 from providers.hostfile.file import ManagedFileProvider
-from providers.workstation.instance import ServiceInstanceProvider
+from providers.transport import for_host
+from providers.workstation.instance import SCOPE, ServiceInstanceProvider
 from providers.workstation.workspace import WorkspaceProvider
 from tests.harness.gitcrypt import MAGIC, README, encrypted_repository, tarball_b64
 from tests.harness.logind import idle_since, logged_in, set_last_input, terminal_session, terminals
@@ -295,6 +297,24 @@ def test_the_idle_rule_on_the_real_logind(guest, guest_target, provider_host, pe
     finally:
         guest.ssh("systemctl unmask --runtime systemd-logind && systemctl start systemd-logind")
     r.delete(id_, outs)
+
+
+def test_the_gather_lists_every_session_of_a_person_that_logind_lists(guest, guest_target, person):
+    """The gather reads the session list from logind's own files: the same sessions as ``loginctl``'s
+    list for people, none of a system account's (the gather's own root login over SSH)."""
+    session = subprocess.Popen(guest.ssh_argv(USER, person) + ["read line"], stdin=subprocess.PIPE)
+    try:
+        wait_for("the person's logind session", lambda: USER in logged_in(guest), timeout=60, interval=0.5)
+        rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
+        facts = read_host_state(for_host(guest_target), SCOPE).workstation
+        assert facts is not None and facts.sessions_error is None
+        listed = {(r[0], r[2]) for r in rows if int(r[1]) >= 1000}
+        assert {(s.id, s.user) for found in facts.sessions.values() for s in found} == listed
+        assert USER in facts.sessions and "root" in {r[2] for r in rows} and "root" not in facts.sessions
+    finally:
+        session.stdin.close()
+        session.wait(timeout=30)
+    wait_for("the session to end", lambda: USER not in logged_in(guest), timeout=60, interval=0.5)
 
 
 def test_workspace_is_a_locked_clone_made_as_the_person_only_if_absent(guest, guest_target, provider_host, person,

@@ -24,9 +24,9 @@ else
   for f in /run/systemd/sessions/*; do
     [ -f "$f" ] || continue  # (its .ref FIFO beside it)
     uid='' user=''
-    if { while IFS='=' read -r key value; do
-           case $key in UID) uid=$value ;; USER) user=$value ;; esac
-         done <"$f"; } 2>/dev/null; then :; else uid=''; fi
+    { while IFS='=' read -r key value; do
+        case $key in UID) uid=$value ;; USER) user=$value ;; esac
+      done <"$f"; } 2>/dev/null  # a file gone meanwhile leaves uid empty: reported as unreadable
     case $uid in
       ''|*[!0-9]*) list="${list}unreadable session file ${f##*/}
 " ;;  # the parser refuses the list: nobody is idle

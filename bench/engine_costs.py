@@ -191,28 +191,30 @@ def as_changed(before: list[dict], after: list[dict], names: list[str] | set[str
     return [r if r["urn"].rsplit("::", 1)[-1] in names or r["urn"] not in was else was[r["urn"]] for r in after]
 
 
-def engine_floor(work: pathlib.Path, before: list[dict], after: list[dict], skip: bool) -> dict[str, dict]:
-    """The engine floor's ``up`` of ``before`` from empty, then its ``up`` of ``after``."""
+def engine_floor(work: pathlib.Path, graphs: dict[str, list[dict]], skip: bool) -> dict[str, dict]:
+    """The engine floor's ``up`` of each graph in turn (the first from empty), keyed as ``graphs``."""
     ws = Workspace(work, program=FLOOR, environ=SKIP if skip else None)
     graph = work / "graph.json"
-    graph.write_text(json.dumps(before))
     ws.write_stack("bench", {"graph": str(graph)})
-    ws.init("bench")
-    first = up(ws)
-    graph.write_text(json.dumps(after))
-    return {"up": first, "change": up(ws)}
+    runs = {}
+    for phase, resources in graphs.items():
+        graph.write_text(json.dumps(resources))
+        if not runs:
+            ws.init("bench")
+        runs[phase] = up(ws)
+    return runs
 
 
 def _resources(ws: Workspace) -> list[dict]:
     return ws.export("bench")["deployment"]["resources"]
 
 
-def floor_rows(graph: str, change: str, keystone: dict[str, dict | None], host: dict[str, float | None],
+def floor_rows(graph: str, phases: dict[str, str], keystone: dict[str, dict | None], host: dict[str, float | None],
                engine: dict[str, dict[str, dict]]) -> list[dict[str, Any]]:
-    """``keystone``/``host`` keyed by phase ("up", "change", "up/one save", "change/one save");
-    ``engine`` keyed by checkpoint mode ("per step", "one save")."""
+    """``phases``: key -> label ("up" first); ``keystone``/``host`` keyed by phase ("up", "change", …, and
+    "<phase>/one save"); ``engine`` keyed by checkpoint mode ("per step", "one save"), then by phase."""
     rows = []
-    for phase, label in (("up", "up from empty"), ("change", change)):
+    for phase, label in phases.items():
         share = checkpoint_share(engine["per step"][phase]["s"], engine["one save"][phase]["s"])
         rows.append(floors_row(graph, label, "per step", keystone.get(phase), engine["per step"][phase],
                                host.get(phase), share))
@@ -270,59 +272,71 @@ def peering_floors(asns: int, work: pathlib.Path) -> tuple[list[dict], list[str]
     for skip in (False, True):
         tag = "one save" if skip else "per step"
         log(f"peering {asns} ASNs × 2 RS: the engine floor ({len(exported['before'])} resources), {tag}")
-        engine[tag] = engine_floor(work / f"peering-floor-{tag.replace(' ', '-')}", exported["before"],
-                                   exported["after"], skip)
-    return floor_rows(f"{asns} ASNs × 2 RS", "one ASN changed", keystone, host, engine), checks
+        engine[tag] = engine_floor(work / f"peering-floor-{tag.replace(' ', '-')}",
+                                   {"up": exported["before"], "change": exported["after"]}, skip)
+    return floor_rows(f"{asns} ASNs × 2 RS", {"up": "up from empty", "change": "one ASN changed"}, keystone, host,
+                      engine), checks
+
+
+PEOPLE_PHASES = {"up": "up from empty", "change": "everyone's quota changed",
+                 "group": "everyone added to a group"}
 
 
 def people_floors(n: int, work: pathlib.Path) -> tuple[list[dict], list[str]]:
     """N people × 1 host (the test guest): Keystone with a checkpoint per step (as admins run it) from
-    empty and a quota change of everyone, floor (c) on a fresh guest, the engine floor both ways."""
+    empty, a quota change of everyone, then everyone added to one group (the group made first,
+    untimed); floor (c) the same on a fresh guest; the engine floor of each graph both ways."""
     from bench import floor as hf
     from bench import state
     from bench.__main__ import Guest
     from bench.engine import roster_yaml, stack
-    from bench.people import bigger, people
+    from bench.people import bigger, joined, people
 
-    roster = people(n)
-    changed = [bigger(p) for p in roster]
+    rosters = {"up": people(n)}
+    rosters["change"] = [bigger(p) for p in rosters["up"]]
+    rosters["group"] = [joined(p) for p in rosters["change"]]
     dumps: dict[str, list[str]] = {}
     keystone: dict[str, dict | None] = {}
     host: dict[str, float | None] = {}
-    log(f"people {n} × 1 host: Keystone's pulumi up from empty, then everyone's quota changed")
+    graphs: dict[str, list[dict]] = {}
+    log(f"people {n} × 1 host: Keystone's pulumi up from empty, everyone's quota changed, everyone in a group")
     with Guest() as g:
         ws = logged(Workspace(work / "people-keystone"))
-        ws.write_stack("bench", stack(g.target, ws.write_roster(roster_yaml(roster))))
+        ws.write_stack("bench", stack(g.target, ws.write_roster(roster_yaml(rosters["up"]))))
         ws.init("bench")
-        keystone["up"] = up(ws)
-        dumps["keystone"] = g.dump(roster)
-        before = _resources(ws)
-        ws.write_roster(roster_yaml(changed))
-        keystone["change"] = up(ws)
-        dumps["keystone/change"] = g.dump(changed)
-        after = as_changed(before, _resources(ws), keystone["change"]["changed_names"])
+        for phase, roster in rosters.items():
+            if phase == "group":
+                g.ssh(hf.add_team())
+            if phase != "up":
+                ws.write_roster(roster_yaml(roster))
+            keystone[phase] = up(ws)
+            dumps[f"keystone/{phase}"] = g.dump(roster)
+            graphs[phase] = _resources(ws) if phase == "up" else as_changed(
+                list(graphs.values())[-1], _resources(ws), keystone[phase]["changed_names"])
     log(f"people {n} × 1 host: the host floor (one script for everyone) on a fresh guest")
+    commands = {"up": hf.create_commands, "change": hf.change_commands, "group": hf.group_change_commands}
     with Guest() as g:
         control = tempfile.mkdtemp(prefix="ks-ctl-", dir="/tmp")  # a socket's path must be short
         ssh = hf.Ssh(g.target, control)
         try:
             ssh.run("true\n")
-            host["up"], _ = hf.timed(lambda: hf.everyone(ssh, roster, hf.create_commands))
-            dumps["floor"] = g.dump(roster)
-            host["change"], _ = hf.timed(lambda: hf.everyone(ssh, changed, hf.change_commands))
-            dumps["floor/change"] = g.dump(changed)
+            for phase, roster in rosters.items():
+                if phase == "group":
+                    ssh.run(hf.add_team())
+                host[phase], _ = hf.timed(lambda r=roster, c=commands[phase]: hf.everyone(ssh, r, c))
+                dumps[f"floor/{phase}"] = g.dump(roster)
         finally:
             ssh.close()
             shutil.rmtree(control, ignore_errors=True)
-    checks = [f"people {n} × 1 host, {phase}: canonical dump, Keystone vs floor (c): "
-              f"{'same' if not state.diff(dumps['keystone' + k], dumps['floor' + k]) else 'DIFFERENT'}"
-              for phase, k in (("created", ""), ("quota changed", "/change"))]
+    checks = [f"people {n} × 1 host, {PEOPLE_PHASES[phase]}: canonical dump, Keystone vs floor (c): "
+              f"{'same' if not state.diff(dumps['keystone/' + phase], dumps['floor/' + phase]) else 'DIFFERENT'}"
+              for phase in rosters]
     engine = {}
     for skip in (False, True):
         tag = "one save" if skip else "per step"
-        log(f"people {n} × 1 host: the engine floor ({len(before)} resources), {tag}")
-        engine[tag] = engine_floor(work / f"people-floor-{tag.replace(' ', '-')}", before, after, skip)
-    return floor_rows(f"{n} people × 1 host", "everyone's quota changed", keystone, host, engine), checks
+        log(f"people {n} × 1 host: the engine floor ({len(graphs['up'])} resources), {tag}")
+        engine[tag] = engine_floor(work / f"people-floor-{tag.replace(' ', '-')}", graphs, skip)
+    return floor_rows(f"{n} people × 1 host", PEOPLE_PHASES, keystone, host, engine), checks
 
 
 def scale_row(graph: str, size: str, command: str, contender: str, m: dict[str, Any],

@@ -18,9 +18,8 @@ GATHER = script(__file__, "gather.sh")
 
 @dataclass(frozen=True)
 class UnitState:
-    active: str  # ActiveState: active, inactive, failed, activating …
-    enabled: str  # UnitFileState: enabled, disabled, "" (unknown unit) …
-    main_pid: int = 0
+    active: str  # ActiveState: active, inactive, failed, activating … (a unit systemd has not loaded: inactive)
+    enabled: str  # enabled (a .wants/ or .requires/ link in /etc), enabled-runtime (in /run), "" (no link)
 
     @property
     def running(self) -> bool:
@@ -70,7 +69,7 @@ class WorkstationFacts:
     established_error: str | None = None
 
 
-_SECTIONS = ("@@now", "@@sessions", "@@env", "@@units", "@@listen", "@@established")
+_SECTIONS = ("@@now", "@@sessions", "@@env", "@@units", "@@enabled", "@@listen", "@@established")
 
 
 def _number(value: str | None) -> int | None:
@@ -90,19 +89,13 @@ def parse_gather(text: str) -> WorkstationFacts:
     facts = WorkstationFacts(sessions_error="the gather has no session list", established=None,
                              established_error="the gather has no connection list")
     section = None
-    block: dict[str, str] = {}
     listed: dict[str, str] = {}  # session id -> user, from the list
     shown: dict[str, dict[str, str]] = {}  # session id -> properties
-
-    def flush() -> None:
-        if block.get("Id"):
-            facts.units[block["Id"]] = UnitState(block.get("ActiveState", ""), block.get("UnitFileState", ""),
-                                                 int(block.get("MainPID") or 0))
-        block.clear()
+    active: dict[str, str] = {}  # instance -> ActiveState
+    enabled: dict[str, str] = {}  # instance -> enabled / enabled-runtime
 
     for line in text.splitlines():
         if line in _SECTIONS or line.startswith(("@@session ", "@@sessions-error", "@@established-error")):
-            flush()
             section = line
             if line == "@@sessions":
                 facts.sessions_error = None
@@ -139,16 +132,19 @@ def parse_gather(text: str) -> WorkstationFacts:
             if len(digest) == 64 and path:
                 facts.env_digests[path] = digest
         elif section == "@@units":
-            if not line.strip():
-                flush()
-            else:
-                key, _, value = line.partition("=")
-                block[key] = value
+            parts = line.split()  # UNIT LOAD ACTIVE SUB DESCRIPTION…
+            if len(parts) >= 4 and parts[0].endswith(".service"):
+                active[parts[0]] = parts[2]
+        elif section == "@@enabled":
+            where, _, name = line.rpartition("/")
+            if name.endswith(".service") and where.endswith((".wants", ".requires")):
+                state = "enabled-runtime" if line.startswith("/run/") else "enabled"
+                enabled[name] = "enabled" if "enabled" in (state, enabled.get(name)) else state
         elif section == "@@listen":
             listener = parse_listen_line(line)
             if listener:
                 facts.listeners.setdefault(listener.port, []).append(listener)
-    flush()
+    facts.units = {u: UnitState(active.get(u, "inactive"), enabled.get(u, "")) for u in {**active, **enabled}}
     for sid, user in listed.items():
         facts.sessions.setdefault(user, []).append(session_from(sid, user, shown.get(sid, {})))
     return facts

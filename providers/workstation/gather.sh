@@ -1,6 +1,6 @@
 #!/bin/sh
-# Workstation facts of one host in one process tree (read-only).  Arguments: unit instances to show
-# besides those found from their environment files (/etc/keystone/workstation/<unit>/<user>.env).
+# Workstation facts of one host in one process tree (read-only).  The instances are those with an
+# environment file (/etc/keystone/workstation/<unit>/<user>.env); their templates are its directories.
 # Sections:
 #   @@now           the host's clock (seconds since the epoch)
 #   @@sessions      "ID UID USER" per login session of a person (uid 1000 and up: no person waits for
@@ -11,7 +11,13 @@
 #                   terminal's last input, seconds) when it has a terminal; "Error=…" when it cannot
 #                   be shown; "@@sessions-error …" instead when logind is not running
 #   @@env           sha256 of every instance's environment file
-#   @@units         systemctl show of every instance
+#   @@units         systemd's loaded instances of every template that has one (or is named):
+#                   "UNIT LOAD ACTIVE SUB DESCRIPTION" (systemctl list-units: one call; a unit
+#                   not loaded is inactive)
+#   @@enabled       the links that enable those templates' instances: .wants/ and .requires/
+#                   symlinks in /etc/systemd/system (enabled) and /run/systemd/system
+#                   (enabled-runtime), what systemctl(1) is-enabled documents (asking systemd
+#                   for each instance's UnitFileState costs seconds per hundred instances)
 #   @@listen        listening TCP sockets with owner
 #   @@established   established TCP connections ("@@established-error …" when ss fails)
 echo @@now
@@ -52,20 +58,26 @@ else
 fi
 echo @@env
 envs=
-units=
+templates=  # every template with an environment file, once
 for f in /etc/keystone/workstation/*/*.env; do
   [ -f "$f" ] || continue
-  d=${f%/*}
-  n=${f##*/}
   envs="$envs $f"
-  units="$units ${d##*/}@${n%.env}.service"
+  d=${f%/*}
+  case " $templates " in *" ${d##*/} "*) ;; *) templates="$templates ${d##*/}" ;; esac
 done
 # shellcheck disable=SC2086  # the paths are <unit>/<user>.env: validated names, no blanks
 [ -n "$envs" ] && sha256sum -- $envs 2>/dev/null
 echo @@units
-# shellcheck disable=SC2086  # validated unit names, no blanks
-set -- "$@" $units
-[ $# -gt 0 ] && systemctl show --property=Id,ActiveState,UnitFileState,MainPID "$@" 2>/dev/null
+set --
+for t in $templates; do set -- "$@" "$t@*.service"; done
+[ $# -gt 0 ] && systemctl list-units --all --plain --no-legend --full -- "$@" 2>/dev/null
+echo @@enabled
+for t in $templates; do
+  for link in /etc/systemd/system/*.wants/"$t"@*.service /etc/systemd/system/*.requires/"$t"@*.service \
+              /run/systemd/system/*.wants/"$t"@*.service /run/systemd/system/*.requires/"$t"@*.service; do
+    [ -L "$link" ] && printf '%s\n' "$link"
+  done
+done
 echo @@listen
 ss -ltnpeH 2>/dev/null
 echo @@established

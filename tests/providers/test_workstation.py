@@ -317,6 +317,56 @@ def test_the_gather_lists_every_session_of_a_person_that_logind_lists(guest, gue
     wait_for("the session to end", lambda: USER not in logged_in(guest), timeout=60, interval=0.5)
 
 
+UNIT_STATES = {  # instance of the tests' listener -> how it is left (each has an environment file)
+    "keystone-echo@nobody.service": "systemctl enable --now --no-reload {u}",
+    "keystone-echo@daemon.service": "systemctl start {u}",  # running, never enabled
+    "keystone-echo@wsx1.service": "systemctl enable --no-reload {u}",  # enabled, never started
+    "keystone-echo@wsx2.service": "systemctl enable --runtime --no-reload {u}",  # enabled until reboot
+    "keystone-echo@wsx3.service": "systemctl mask --no-reload {u}",
+    "keystone-echo@wsx4.service": "true",  # an environment file only: systemd never loaded it
+}
+UNIT_STATES_SETUP = "\n".join(
+    f"printf 'PORT={20190 + i}\\nGREETING=states\\n' > /etc/keystone/workstation/keystone-echo/"
+    f"{u.split('@')[1].removesuffix('.service')}.env && " + how.format(u=u)
+    for i, (u, how) in enumerate(UNIT_STATES.items()))
+UNIT_STATES_UNDO = "\n".join(
+    [f"systemctl unmask --no-reload {' '.join(UNIT_STATES)}",
+     f"systemctl disable --runtime --no-reload {' '.join(UNIT_STATES)}",
+     f"systemctl disable --now --no-reload {' '.join(UNIT_STATES)}"]
+    + [f"rm -f /etc/keystone/workstation/keystone-echo/{u.split('@')[1].removesuffix('.service')}.env"
+       for u in UNIT_STATES])
+
+
+def test_the_gather_reads_every_instance_state_as_systemd_shows_it(guest, guest_target, provider_host):
+    """Active from one ``systemctl list-units`` of the templates, enabled from the instances'
+    ``.wants/`` links (in ``/etc``, or in ``/run``: enabled until reboot): the same answer as systemd's
+    own ``ActiveState`` and ``UnitFileState`` for running, stopped, never-enabled, runtime-enabled,
+    masked and never-loaded instances."""
+    install_unit(provider_host, guest_target)
+    guest.ssh("mkdir -p /etc/keystone/workstation/keystone-echo\n" + UNIT_STATES_SETUP)
+    try:
+        wait_for("the started instances", lambda: guest.ssh(
+            "systemctl is-active keystone-echo@nobody.service keystone-echo@daemon.service",
+            check=False).returncode == 0, timeout=60, interval=0.5)
+        facts = read_host_state(for_host(guest_target), SCOPE).workstation
+        shown = guest.ssh(f"systemctl show -p Id,ActiveState,UnitFileState {' '.join(UNIT_STATES)}").stdout
+        systemd = {}
+        for block in shown.strip().split("\n\n"):
+            props = dict(line.split("=", 1) for line in block.splitlines())
+            systemd[props["Id"]] = (props["ActiveState"] == "active",
+                                    props["UnitFileState"] in ("enabled", "enabled-runtime"))
+        assert facts is not None
+        gathered = {u: (facts.units[u].running, facts.units[u].is_enabled) if u in facts.units else (False, False)
+                    for u in UNIT_STATES}
+        assert gathered == systemd
+        assert systemd == {"keystone-echo@nobody.service": (True, True), "keystone-echo@daemon.service": (True, False),
+                           "keystone-echo@wsx1.service": (False, True), "keystone-echo@wsx2.service": (False, True),
+                           "keystone-echo@wsx3.service": (False, False), "keystone-echo@wsx4.service": (False, False)}
+        assert facts.units["keystone-echo@wsx2.service"].enabled == "enabled-runtime"
+    finally:
+        guest.ssh(UNIT_STATES_UNDO, check=False)
+
+
 def test_workspace_is_a_locked_clone_made_as_the_person_only_if_absent(guest, guest_target, provider_host, person,
                                                                        tmp_path):
     bare = encrypted_repository(tmp_path)  # made with the real git-crypt on this machine; the guest needs only git

@@ -45,7 +45,7 @@ def _floor_run(up: float, change: float) -> dict:
 
 def test_floor_rows_and_table():
     keystone = {"up": {"s": 30.0, "peak_mb": 400.0, "changed": 10}, "change": {"s": 9.0, "peak_mb": 410.0, "changed": 2}}
-    rows = ec.floor_rows("g", "one changed", keystone, {"up": 8.0, "change": 1.0},
+    rows = ec.floor_rows("g", {"up": "up from empty", "change": "one changed"}, keystone, {"up": 8.0, "change": 1.0},
                          {"per step": _floor_run(12.0, 4.0), "one save": _floor_run(3.0, 3.0)})
     assert [(r["phase"], r["checkpoints"]) for r in rows] == [
         ("up from empty", "per step"), ("up from empty", "one save"),

@@ -1,5 +1,4 @@
-"""The workstation gather's parser, on output captured on the guest (gather.sh with a running
-instance of a person's listener (wsa), a stopped one, and root's own SSH login session)."""
+"""The workstation gather's parser, on output captured on the guest."""
 from __future__ import annotations
 
 import pathlib
@@ -7,22 +6,38 @@ import pathlib
 from providers.workstation.facts import Listener, UnitState, parse_gather, parse_listen_line, session_from
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "gather.txt"
+"""Captured on the guest with the tests' listener in every state of
+``tests/providers/test_workstation.py``'s ``UNIT_STATES`` (nobody's enabled and running, daemon's
+running but never enabled, wsx1 enabled, wsx2 enabled until reboot, wsx3 masked, wsx4 an environment
+file only) and nobody logged in but root over SSH."""
 
 
-def test_a_gather_without_the_idle_sections_fails_closed():
-    """Captured before the gather read idle times and connections: root's session is listed but not
-    shown, and there is no clock and no connection list — nothing of it may read as idle."""
+def test_captured_unit_states():
     f = parse_gather(FIXTURE.read_text())
-    assert [(s.id, s.user, s.last_input, s.error) for s in f.sessions["root"]] == [
-        ("13", "root", None, "logind showed no idle time")]
-    assert f.now is None and f.established is None and f.established_error == "the gather has no connection list"
-    assert set(f.env_digests) == {"/etc/keystone/workstation/keystone-echo/wsa.env",
-                                  "/etc/keystone/workstation/keystone-echo/wsb.env"}
-    assert f.units == {"keystone-echo@wsa.service": UnitState("active", "enabled", 610),
-                       "keystone-echo@wsb.service": UnitState("inactive", "disabled", 0)}
-    assert f.units["keystone-echo@wsa.service"].running and not f.units["keystone-echo@wsb.service"].is_enabled
-    assert f.listeners[20100] == [Listener(20100, 24001, "perl", 610)]
+    assert f.units == {"keystone-echo@nobody.service": UnitState("active", "enabled"),
+                       "keystone-echo@daemon.service": UnitState("active", ""),
+                       "keystone-echo@wsx1.service": UnitState("inactive", "enabled"),
+                       "keystone-echo@wsx2.service": UnitState("inactive", "enabled-runtime")}
+    assert [u for u, s in f.units.items() if s.running and s.is_enabled] == ["keystone-echo@nobody.service"]
+    assert len(f.env_digests) == 6 and f.sessions == {} and f.sessions_error is None  # root's session: not a person's
+    assert f.now == 1796686300 and f.established == {22: 1}
+    assert f.listeners[20190] == [Listener(20190, 65534, "perl", 552)]
     assert [ln.uid for ln in f.listeners[22]] == [0, 0]  # root's sockets carry no uid: field
+
+
+def test_a_gather_without_its_sections_fails_closed():
+    f = parse_gather("@@units\nkeystone-echo@a.service loaded active running a\n")
+    assert f.sessions_error == "the gather has no session list" and f.now is None
+    assert f.established is None and f.established_error == "the gather has no connection list"
+    assert f.units == {"keystone-echo@a.service": UnitState("active", "")}
+
+
+def test_unit_lines_and_links_that_say_nothing_are_ignored():
+    f = parse_gather("@@units\nkeystone-echo@a.service loaded\n\n@@enabled\n/etc/systemd/system/keystone-echo@b.service\n"
+                     "/etc/systemd/system/x.wants/keystone-echo@c.service\n"
+                     "/run/systemd/system/x.wants/keystone-echo@c.service\n/run/systemd/system/x.requires/keystone-echo@d.service\n")
+    assert f.units == {"keystone-echo@c.service": UnitState("inactive", "enabled"),  # /etc wins over /run
+                       "keystone-echo@d.service": UnitState("inactive", "enabled-runtime")}
 
 
 def test_odd_lines_are_ignored():

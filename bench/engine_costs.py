@@ -98,9 +98,9 @@ def _grid(header: tuple[str, ...], cells: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-FLOORS_HEADER = ("graph", "phase", "checkpoints", "keystone", "engine floor", "host floor",
-                 "keystone ÷ (engine + host)", "goal ≤ 1.5×", "ckpt share of engine floor", "changed k / f",
-                 "peak MB k / f")
+FLOORS_HEADER = ("graph", "phase", "checkpoints", "keystone", "round trips", "engine floor", "host floor",
+                 "keystone ÷ (engine + host)", "goal ≤ 1.5×", "keystone ÷ host", "ckpt share of engine floor",
+                 "changed k / f", "peak MB k / f")
 
 
 def floors_table(rows: list[dict[str, Any]]) -> list[str]:
@@ -109,8 +109,12 @@ def floors_table(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         a = against_floors(r["keystone_s"], r["engine_s"], r["host_s"])
         share = r.get("checkpoint_share")
-        cells.append((r["graph"], r["phase"], r["checkpoints"], _secs(r["keystone_s"]), _secs(r["engine_s"]),
+        trips = r.get("keystone_round_trips")
+        alone = None if r["keystone_s"] is None or not r["host_s"] else r["keystone_s"] / r["host_s"]
+        cells.append((r["graph"], r["phase"], r["checkpoints"], _secs(r["keystone_s"]),
+                      "—" if trips is None else str(trips), _secs(r["engine_s"]),
                       _secs(r["host_s"]), "—" if a["ratio"] is None else f"{a['ratio']:.2f}×", verdict(a["met"]),
+                      "—" if alone is None else f"{alone:.2f}×",
                       "" if share is None else f"{100 * share:.0f} %",
                       f"{'—' if r.get('keystone_changed') is None else r['keystone_changed']} / {r['engine_changed']}",
                       f"{'—' if r.get('keystone_peak_mb') is None else format(r['keystone_peak_mb'], '.0f')} / "
@@ -124,6 +128,7 @@ def floors_row(graph: str, phase: str, checkpoints: str, keystone: dict | None, 
             "keystone_s": None if keystone is None else keystone["s"], "engine_s": engine["s"], "host_s": host_s,
             "keystone_peak_mb": None if keystone is None else keystone["peak_mb"], "engine_peak_mb": engine["peak_mb"],
             "keystone_changed": None if keystone is None else keystone["changed"], "engine_changed": engine["changed"],
+            "keystone_round_trips": None if keystone is None else keystone.get("round_trips"),
             "checkpoint_share": share}
 
 

@@ -44,7 +44,8 @@ def _floor_run(up: float, change: float) -> dict:
 
 
 def test_floor_rows_and_table():
-    keystone = {"up": {"s": 30.0, "peak_mb": 400.0, "changed": 10}, "change": {"s": 9.0, "peak_mb": 410.0, "changed": 2}}
+    keystone = {"up": {"s": 30.0, "peak_mb": 400.0, "changed": 10, "round_trips": 7},
+                "change": {"s": 9.0, "peak_mb": 410.0, "changed": 2, "round_trips": 3}}
     rows = ec.floor_rows("g", {"up": "up from empty", "change": "one changed"}, keystone, {"up": 8.0, "change": 1.0},
                          {"per step": _floor_run(12.0, 4.0), "one save": _floor_run(3.0, 3.0)})
     assert [(r["phase"], r["checkpoints"]) for r in rows] == [
@@ -55,6 +56,8 @@ def test_floor_rows_and_table():
     text = "\n".join(ec.floors_table(rows))
     assert "1.50×" in text and "met" in text and "75 %" in text and "1.80×" in text and "NOT met" in text
     assert "— / 10" in text
+    (change_row,) = [line for line in text.splitlines() if "one changed" in line and "per step" in line]
+    assert " 3 " in change_row and "9.00×" in change_row  # its round trips; 9 s ÷ the host floor's 1 s
 
 
 def test_scale_table_growth_line():

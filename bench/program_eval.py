@@ -141,8 +141,13 @@ if __name__ == "__main__":
 def register_exported_graph(resources: list[dict]) -> None:
     """Another program's graph as the engine recorded it (``pulumi stack export``'s resources): every
     component again as a component, every dynamic resource again as a dynamic resource of the same type
-    and name with the same inputs (secrets again secret), parents and dependencies as recorded — and a
-    provider that does nothing.  The engine's floor for that program's ``up`` (``bench/engine_floor``)."""
+    and name with the same inputs (secrets again secret), parents and dependencies as recorded, the
+    components' and the stack's outputs as recorded — and a provider that does nothing.  The engine's
+    floor for that program's ``up`` (``bench/engine_floor``).
+
+    A component's outputs are registered once its children exist, as a program's are when made from
+    its children's (Keystone's are): the engine saves them then, into a state that has grown by its
+    children, not at the component's start."""
     import pulumi
     from pulumi.dynamic import Resource
 
@@ -151,6 +156,8 @@ def register_exported_graph(resources: list[dict]) -> None:
     provider = sdk_floor_provider.NoOp()
     classes: dict[str, type] = {}
     made: dict[str, pulumi.Resource] = {}
+    components: dict[str, dict] = {}  # urn -> its recorded outputs
+    children: dict[str, list[pulumi.Resource]] = {}  # a component's urn -> its children
 
     def dynamic_class(type_: str) -> type:
         if type_ not in classes:
@@ -179,6 +186,15 @@ def register_exported_graph(resources: list[dict]) -> None:
             inputs = {k: value(v) for k, v in (r.get("inputs") or {}).items() if k != "__provider"}
             made[urn] = dynamic_class(type_)(provider, name, inputs, opts)
         else:
-            component = pulumi.ComponentResource(type_, name, None, opts)
-            component.register_outputs({})
-            made[urn] = component
+            made[urn] = pulumi.ComponentResource(type_, name, None, opts)
+            components[urn] = r.get("outputs") or {}
+        if r.get("parent") in components:
+            children.setdefault(r["parent"], []).append(made[urn])
+    for urn, outputs in components.items():
+        done = pulumi.Output.all(*[k.id if isinstance(k, pulumi.CustomResource) else k.urn
+                                   for k in children.get(urn, [])])
+        made[urn].register_outputs({key: pulumi.Output.all(done, pulumi.Output.from_input(value(v))).apply(lambda xs: xs[1])
+                                    for key, v in outputs.items()})
+    stack = next((r for r in resources if r["type"] == "pulumi:pulumi:Stack"), None)
+    for key, v in ((stack or {}).get("outputs") or {}).items():
+        pulumi.export(key, value(v))

@@ -109,3 +109,49 @@ def test_floor_graph_changes_one_persons_quota_on_every_host():
     homes = {r.name: dict(r.inputs["properties"]) for r in mocks.resources if r.name.endswith("-home")}
     assert homes == {**{f"p0000-{h['name']}-home": {"quota": "1G", "atime": "off"} for h in HOSTS},
                      **{f"p0001-{h['name']}-home": {"quota": "99G", "atime": "off"} for h in HOSTS}}
+
+
+def test_the_exported_graph_floor_registers_components_and_stack_outputs_as_recorded(monkeypatch):
+    """Components' outputs as the state recorded them (secrets still secret), registered from their
+    children's, and the stack's outputs exported: the floor saves what the program saved."""
+    import pulumi
+
+    from bench.program_eval import register_exported_graph
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args):
+            return f"{args.name}-id", args.inputs
+
+        def call(self, args):
+            return {}
+
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "abc"}
+    graph = [
+        {"type": "pulumi:pulumi:Stack", "urn": "urn:pulumi:b::k::pulumi:pulumi:Stack::k-b",
+         "outputs": {"rosterDigest": "d1", "peers": {"a": {"asn": 1}}}},
+        {"type": "keystone:peering:PeerAsn", "urn": "urn:pulumi:b::k::keystone:peering:PeerAsn::a",
+         "parent": "urn:pulumi:b::k::pulumi:pulumi:Stack::k-b", "outputs": {"asn": 1, "token": secret}},
+        {"type": "pulumi-python:dynamic/bird:PeerFile", "custom": True,
+         "urn": "urn:pulumi:b::k::keystone:peering:PeerAsn$pulumi-python:dynamic/bird:PeerFile::a-rs1",
+         "parent": "urn:pulumi:b::k::keystone:peering:PeerAsn::a", "inputs": {"path": "/p", "__provider": "x"}},
+    ]
+    registered: dict[str, dict] = {}
+    exported: dict[str, object] = {}
+    monkeypatch.setattr(pulumi.ComponentResource, "register_outputs",
+                        lambda self, outputs: registered.setdefault("a", outputs))
+    monkeypatch.setattr(pulumi, "export", lambda key, value: exported.setdefault(key, value))
+    pulumi.runtime.set_mocks(Mocks(), project="k", stack="b", preview=False)
+
+    @pulumi.runtime.test
+    def program():
+        register_exported_graph(graph)
+        out = registered["a"]
+        return pulumi.Output.all(pulumi.Output.from_input(out), out["token"].is_secret(),
+                                 out["asn"].is_secret()).apply(check)
+
+    def check(args):
+        outputs, token_secret, asn_secret = args
+        assert outputs == {"asn": 1, "token": "s" * 3} and token_secret and not asn_secret
+        assert exported == {"rosterDigest": "d1", "peers": {"a": {"asn": 1}}}
+
+    program()

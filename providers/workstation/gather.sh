@@ -11,9 +11,8 @@
 #                   terminal's last input, seconds) when it has a terminal; "Error=…" when it cannot
 #                   be shown; "@@sessions-error …" instead when logind is not running
 #   @@env           sha256 of every instance's environment file
-#   @@units         systemd's loaded instances of every template that has one (or is named):
-#                   "UNIT LOAD ACTIVE SUB DESCRIPTION" (systemctl list-units: one call; a unit
-#                   not loaded is inactive)
+#   @@units         systemd's loaded instances of those templates: "UNIT LOAD ACTIVE SUB
+#                   DESCRIPTION" (systemctl list-units: one call; a unit not loaded is inactive)
 #   @@enabled       the links that enable those templates' instances: .wants/ and .requires/
 #                   symlinks in /etc/systemd/system (enabled) and /run/systemd/system
 #                   (enabled-runtime), what systemctl(1) is-enabled documents (asking systemd

@@ -1,7 +1,26 @@
 """The guest's logind sessions, as the idle-restart tests watch and steer them."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
+from collections.abc import Iterator
+
+from tests.harness.wait import wait_for
+
+
+@contextlib.contextmanager
+def ssh_login(guest, user: str, key) -> Iterator[None]:
+    """An SSH login of ``user`` without a terminal, open for the ``with`` block: in logind's list when
+    the block starts, gone from it once the block has ended (EOF ends the remote shell's ``read``)."""
+    session = subprocess.Popen(guest.ssh_argv(user, key) + ["read line"], stdin=subprocess.PIPE)
+    try:
+        wait_for(f"{user}'s logind session", lambda: user in logged_in(guest), timeout=60, interval=0.5)
+        yield
+    finally:
+        assert session.stdin is not None
+        session.stdin.close()
+        session.wait(timeout=30)
+    wait_for(f"{user}'s session to end", lambda: user not in logged_in(guest), timeout=60, interval=0.5)
 
 
 def logged_in(guest) -> set[str]:

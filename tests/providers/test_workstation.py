@@ -20,7 +20,7 @@ from providers.transport import for_host
 from providers.workstation.instance import SCOPE, ServiceInstanceProvider
 from providers.workstation.workspace import WorkspaceProvider
 from tests.harness.gitcrypt import MAGIC, README, encrypted_repository, tarball_b64
-from tests.harness.logind import idle_since, logged_in, set_last_input, terminal_session, terminals
+from tests.harness.logind import idle_since, logged_in, set_last_input, ssh_login, terminal_session, terminals
 from tests.harness.provider_host import DynamicProviderHost, ProviderError
 from tests.harness.wait import wait_for
 
@@ -92,9 +92,7 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
     assert main_pid(guest, u) == pid
 
     # an open SSH session of the person defers the restart of a changed environment
-    session = subprocess.Popen(guest.ssh_argv(USER, person) + ["read line"], stdin=subprocess.PIPE)
-    try:
-        wait_for("the person's logind session", lambda: USER in logged_in(guest), timeout=60, interval=0.5)
+    with ssh_login(guest, USER, person):
         changed, _ = r.check(instance(guest_target, environment="PORT=20100\nGREETING=two\n"))
         assert r.diff(id_, outs, changed).changes is True
         outs = r.update(id_, outs, changed)
@@ -105,10 +103,6 @@ def test_instance_lifecycle_and_idle_restart(guest, guest_target, provider_host,
         assert r.diff(id_, outs, changed).changes is True
         outs = r.update(id_, outs, changed)
         assert outs["pending_restart"] is True and main_pid(guest, u) == pid
-    finally:
-        session.stdin.close()  # EOF: the remote shell's `read` returns, the login session ends
-        session.wait(timeout=30)
-    wait_for("the session to end", lambda: USER not in logged_in(guest), timeout=60, interval=0.5)
     outs = r.update(id_, outs, changed)  # the person is idle: restarted once
     assert outs["pending_restart"] is False
     assert main_pid(guest, u) != pid and answer(guest, 20100) == f"{USER} 20100 two"
@@ -302,19 +296,13 @@ def test_the_idle_rule_on_the_real_logind(guest, guest_target, provider_host, pe
 def test_the_gather_lists_every_session_of_a_person_that_logind_lists(guest, guest_target, person):
     """The gather reads the session list from logind's own files: the same sessions as ``loginctl``'s
     list for people, none of a system account's (the gather's own root login over SSH)."""
-    session = subprocess.Popen(guest.ssh_argv(USER, person) + ["read line"], stdin=subprocess.PIPE)
-    try:
-        wait_for("the person's logind session", lambda: USER in logged_in(guest), timeout=60, interval=0.5)
+    with ssh_login(guest, USER, person):
         rows = [line.split() for line in guest.ssh("loginctl list-sessions --no-legend").stdout.splitlines()]
         facts = read_host_state(for_host(guest_target), SCOPE).workstation
         assert facts is not None and facts.sessions_error is None
         listed = {(r[0], r[2]) for r in rows if int(r[1]) >= 1000}
         assert {(s.id, s.user) for found in facts.sessions.values() for s in found} == listed
         assert USER in facts.sessions and "root" in {r[2] for r in rows} and "root" not in facts.sessions
-    finally:
-        session.stdin.close()
-        session.wait(timeout=30)
-    wait_for("the session to end", lambda: USER not in logged_in(guest), timeout=60, interval=0.5)
 
 
 UNIT_STATES = {  # instance of the tests' listener -> how it is left (each has an environment file)

@@ -201,11 +201,10 @@ def engine_floor(work: pathlib.Path, graphs: dict[str, list[dict]], skip: bool) 
     ws = Workspace(work, program=FLOOR, environ=SKIP if skip else None)
     graph = work / "graph.json"
     ws.write_stack("bench", {"graph": str(graph)})
+    ws.init("bench")  # (the program reads the graph when it runs, not here)
     runs = {}
     for phase, resources in graphs.items():
         graph.write_text(json.dumps(resources))
-        if not runs:
-            ws.init("bench")
         runs[phase] = up(ws)
     return runs
 
@@ -309,15 +308,17 @@ def people_floors(n: int, work: pathlib.Path) -> tuple[list[dict], list[str]]:
         ws = logged(Workspace(work / "people-keystone"))
         ws.write_stack("bench", stack(g.target, ws.write_roster(roster_yaml(rosters["up"]))))
         ws.init("bench")
+        previous = None
         for phase, roster in rosters.items():
             if phase == "group":
                 g.ssh(hf.add_team())
-            if phase != "up":
+            if previous is not None:
                 ws.write_roster(roster_yaml(roster))
             keystone[phase] = up(ws)
             dumps[f"keystone/{phase}"] = g.dump(roster)
-            graphs[phase] = _resources(ws) if phase == "up" else as_changed(
-                list(graphs.values())[-1], _resources(ws), keystone[phase]["changed_names"])
+            graphs[phase] = _resources(ws) if previous is None else as_changed(
+                graphs[previous], _resources(ws), keystone[phase]["changed_names"])
+            previous = phase
     log(f"people {n} × 1 host: the host floor (one script for everyone) on a fresh guest")
     commands = {"up": hf.create_commands, "change": hf.change_commands, "group": hf.group_change_commands}
     with Guest() as g:

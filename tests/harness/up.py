@@ -47,8 +47,9 @@ class Engine:
 
     def up(self, inputs: ProgramInputs) -> ProgramRun:
         self.steps = []
-        lock = threading.Lock()
+        lock = threading.Condition()
         registered: set[str] = set()
+        in_flight = [0]  # provider calls running: a failed run ends once they have, as the engine's does
 
         def forward(args: pulumi.runtime.MockResourceArgs):
             if not args.typ.startswith(DYNAMIC):
@@ -57,7 +58,14 @@ class Engine:
             blob = news.pop(PROVIDER_KEY)
             client = ResourceClient(self.host, blob, f"urn:pulumi:{inputs.stack}::keystone::{args.typ}::{args.name}")
             prior = self.state.get(args.name)
-            op, id_, outs = client.step(news, (prior.id, prior.outs) if prior else None)
+            with lock:
+                in_flight[0] += 1
+            try:
+                op, id_, outs = client.step(news, (prior.id, prior.outs) if prior else None)
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+                    lock.notify_all()
             with lock:
                 registered.add(args.name)
                 self.steps.append(Step(args.name, op))
@@ -68,7 +76,11 @@ class Engine:
 
         mocks = RecordingMocks(stack_outputs=self.stack_outputs, authentik_users=self.authentik_users,
                                forward=forward)
-        run = run_program(inputs, mocks)
+        try:
+            run = run_program(inputs, mocks)
+        finally:  # the first failure ends the program; steps already sent to the provider finish
+            with lock:
+                lock.wait_for(lambda: in_flight[0] == 0, timeout=300)
         for r in run.mocks.resources:
             if r.name in self.state:
                 self.state[r.name].retain_on_delete = bool(r.options.get("retain_on_delete"))
